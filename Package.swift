@@ -1,0 +1,44 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let package = Package(
+    name: "cnn-viz",
+    products: [
+        .executable(name: "cnn-viz", targets: ["cnn-viz"]),
+        .library(name: "CNNVizRuntime", targets: ["CNNVizRuntime"]),
+        .library(name: "CNNVizImaging", targets: ["CNNVizImaging"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-protobuf", from: "1.39.0"),
+    ],
+    targets: [
+        // C shims: one system library each, found through pkg-config.
+        .systemLibrary(name: "COpenBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
+        .systemLibrary(name: "CPNG", pkgConfig: "libpng16", providers: [.apt(["libpng-dev"])]),
+        .systemLibrary(name: "CJPEG", pkgConfig: "libturbojpeg", providers: [.apt(["libturbojpeg0-dev", "libjpeg62-turbo-dev"])]),
+        .systemLibrary(name: "CCairo", pkgConfig: "cairo", providers: [.apt(["libcairo2-dev"])]),
+
+        // Code generated from onnx.proto by protoc-gen-swift (see scripts/regenerate-onnx-proto.sh).
+        .target(
+            name: "ONNXProto",
+            dependencies: [.product(name: "SwiftProtobuf", package: "swift-protobuf")]
+        ),
+        // Tensors, kernels, graph IR, ONNX import, executor with hooks.
+        .target(
+            name: "CNNVizRuntime",
+            dependencies: ["COpenBLAS", "ONNXProto", .product(name: "SwiftProtobuf", package: "swift-protobuf")]
+        ),
+        // Image decoding and preprocessing.
+        .target(name: "CNNVizImaging", dependencies: ["CNNVizRuntime", "CPNG", "CJPEG"]),
+        .executableTarget(
+            name: "cnn-viz",
+            dependencies: [
+                "CNNVizRuntime", "CNNVizImaging",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .testTarget(name: "CNNVizRuntimeTests", dependencies: ["CNNVizRuntime", "CNNVizImaging"]),
+    ],
+    swiftLanguageModes: [.v5]
+)

@@ -1,0 +1,250 @@
+import Foundation
+
+/// Observes, and optionally replaces, a named tensor while the graph runs.
+/// Return nil to keep the tensor, or a tensor of the same shape to replace it downstream.
+public typealias ActivationHook = (_ name: String, _ tensor: Tensor) throws -> Tensor?
+
+/// Runs a model forward: the nodes that the requested outputs need, in topological order,
+/// with activation hooks, freeing each intermediate tensor after its last use.
+///
+/// Built once per model: every node's operator is instantiated (an unsupported op fails here,
+/// naming the op, the node and the opset), and constant subgraphs — including shape
+/// subgraphs when the declared input shapes are static — are folded to constants.
+public final class Session {
+    public let model: Model
+    /// The graph after constant folding.
+    public private(set) var graph: Graph
+    let operators: [any Operator]
+    /// Fused Conv → Relu pairs: conv node index → relu node index.
+    let reluAfterConv: [Int: Int]
+
+    public init(model: Model) throws {
+        self.model = model
+        let opset = model.opsetVersion
+        var graph = model.graph
+        var operators = [any Operator]()
+        for node in graph.nodes {
+            do {
+                operators.append(try OperatorRegistry.build(node, opset: opset))
+            } catch let error as CNNVizError {
+                throw error.located(at: model.source)
+            }
+        }
+        (graph, operators) = try Session.foldConstants(graph, operators: operators, source: model.source)
+        self.graph = graph
+        self.operators = operators
+        self.reluAfterConv = Session.convReluPairs(graph)
+    }
+
+    public convenience init(contentsOf url: URL) throws {
+        try self.init(model: try ONNXImporter.load(contentsOf: url))
+    }
+
+    /// Evaluates, at load time, every node whose inputs are all constants, and every Shape node
+    /// whose input shape is known statically; such nodes leave the graph.
+    static func foldConstants(_ graph: Graph, operators: [any Operator], source: String) throws -> (Graph, [any Operator]) {
+        var constants = graph.initializers
+        var shapes = [String: [Int]]()
+        for input in graph.inputs { if let shape = input.staticShape { shapes[input.name] = shape } }
+        for (name, tensor) in constants { shapes[name] = tensor.shape }
+        var keptNodes = [Node](), keptOperators = [any Operator]()
+        for (node, op) in zip(graph.nodes, operators) {
+            let inputs = node.inputs.filter { !$0.isEmpty }
+            var folded: [Tensor]? = nil
+            if node.opType == "Shape", let input = inputs.first, let shape = shapes[input] {
+                let start = try node.int("start", default: 0)
+                let end = node.attributes["end"] == nil ? nil : try node.int("end", default: 0)
+                folded = [Tensor.int64Vector(ShapeOf.slice(shape, start: start, end: end))]
+            } else if inputs.allSatisfy({ constants[$0] != nil }) {
+                do {
+                    folded = try op.forward(node.inputs.map { $0.isEmpty ? nil : constants[$0] })
+                } catch let error as CNNVizError {
+                    throw error.located(at: node.location).located(at: source)
+                }
+            }
+            if let folded {
+                for (name, tensor) in zip(node.outputs, folded) where !name.isEmpty {
+                    constants[name] = tensor
+                    shapes[name] = tensor.shape
+                }
+                continue
+            }
+            keptNodes.append(node)
+            keptOperators.append(op)
+            let inputShapes = node.inputs.map { $0.isEmpty ? nil : shapes[$0] }
+            if let shape = ShapeInference.outputShape(of: node, inputShapes: inputShapes), let output = node.outputs.first {
+                shapes[output] = shape
+            }
+        }
+        var folded = graph
+        folded.nodes = keptNodes
+        folded.initializers = constants
+        return (folded, keptOperators)
+    }
+
+    /// Conv nodes whose only consumer is a Relu: they can apply the ReLU in their own output
+    /// pass when nobody asked to see the Conv output itself.
+    static func convReluPairs(_ graph: Graph) -> [Int: Int] {
+        var consumers = [String: [Int]]()
+        for (index, node) in graph.nodes.enumerated() {
+            for input in node.inputs where !input.isEmpty { consumers[input, default: []].append(index) }
+        }
+        let outputs = Set(graph.outputs.map(\.name))
+        var pairs = [Int: Int]()
+        for (index, node) in graph.nodes.enumerated() where node.opType == "Conv" {
+            guard let output = node.outputs.first, !outputs.contains(output),
+                  let users = consumers[output], users.count == 1, graph.nodes[users[0]].opType == "Relu" else { continue }
+            pairs[index] = users[0]
+        }
+        return pairs
+    }
+
+    /// Names accepted as layers: tensor names, and node names (meaning the node's first output).
+    public func resolveTensorName(_ layer: String) throws -> String {
+        if let name = graph.tensorName(forLayer: layer) ?? model.graph.tensorName(forLayer: layer) { return name }
+        let candidates = graph.tensorNames + graph.inputs.map(\.name)
+        let nearest = candidates.sorted { Session.editDistance($0, layer) < Session.editDistance($1, layer) }.prefix(5)
+        throw CNNVizError(.unknownTensor,
+                          "no tensor or node named '\(layer)'; nearest names: \(nearest.joined(separator: ", ")) (cnn-viz summary lists them all)",
+                          location: model.source)
+    }
+
+    /// Runs the graph.
+    ///
+    /// - Parameters:
+    ///   - feeds: a tensor per graph input (see `graph.inputs`).
+    ///   - outputs: tensor or node names to return; nil means the graph outputs.
+    ///   - hooks: called with each named tensor as soon as it is computed; a returned tensor
+    ///     replaces it for every consumer downstream (and in the results).
+    /// - Returns: the requested tensors by name (node names map to their first output).
+    public func run(_ feeds: [String: Tensor], outputs requested: [String]? = nil,
+                    hooks: [String: ActivationHook] = [:]) throws -> [String: Tensor] {
+        var values = try validatedFeeds(feeds)
+        let wanted = try (requested ?? graph.outputs.map(\.name)).map { ($0, try resolveTensorName($0)) }
+        var resolvedHooks = [String: ActivationHook]()
+        for (name, hook) in hooks { resolvedHooks[try resolveTensorName(name)] = hook }
+        let targets = Set(wanted.map(\.1)).union(resolvedHooks.keys)
+
+        // Constants and inputs that are hooked get their hook applied up front.
+        for name in resolvedHooks.keys where graph.producers[name] == nil {
+            guard let tensor = values[name] ?? graph.initializers[name] else { continue }
+            if let replacement = try resolvedHooks[name]!(name, tensor) {
+                try checkReplacement(replacement, for: tensor, name: name)
+                values[name] = replacement
+            }
+        }
+
+        let needed = neededNodes(for: targets)
+        var lastUse = [String: Int]()
+        for index in needed {
+            for input in graph.nodes[index].inputs where !input.isEmpty { lastUse[input] = index }
+        }
+        var skip = Set<Int>()
+        for index in needed {
+            if skip.contains(index) { continue }
+            let node = graph.nodes[index]
+            let inputs = try node.inputs.map { name -> Tensor? in
+                if name.isEmpty { return nil }
+                guard let value = values[name] ?? graph.initializers[name] else {
+                    throw CNNVizError(.invalidModel, "input '\(name)' has not been computed", location: node.location)
+                }
+                return value
+            }
+            var results: [Tensor]
+            var outputNames = node.outputs
+            do {
+                if let reluIndex = reluAfterConv[index], let conv = operators[index] as? Conv,
+                   !targets.contains(node.outputs[0]), needed.contains(reluIndex) {
+                    results = [try conv.convolve(inputs, reluAfter: true)]
+                    outputNames = graph.nodes[reluIndex].outputs
+                    skip.insert(reluIndex)
+                } else {
+                    results = try operators[index].forward(inputs)
+                }
+            } catch let error as CNNVizError {
+                throw error.location == nil ? error.located(at: node.location) : error
+            }
+            for (name, var tensor) in zip(outputNames, results) where !name.isEmpty {
+                if let hook = resolvedHooks[name], let replacement = try hook(name, tensor) {
+                    try checkReplacement(replacement, for: tensor, name: name)
+                    tensor = replacement
+                }
+                values[name] = tensor
+            }
+            for name in node.inputs where !name.isEmpty && lastUse[name] == index && !targets.contains(name) {
+                values[name] = nil
+            }
+        }
+        var result = [String: Tensor]()
+        for (asked, name) in wanted {
+            guard let tensor = values[name] ?? graph.initializers[name] else {
+                throw CNNVizError(.unknownTensor, "tensor '\(name)' was not produced", location: model.source)
+            }
+            result[asked] = tensor
+        }
+        return result
+    }
+
+    func checkReplacement(_ replacement: Tensor, for original: Tensor, name: String) throws {
+        guard replacement.shape == original.shape else {
+            throw CNNVizError(.shapeMismatch,
+                              "a hook replaced tensor '\(name)' of shape \(original.shape) with one of shape \(replacement.shape)")
+        }
+    }
+
+    /// Indices of the nodes that the targets depend on, in topological order.
+    func neededNodes(for targets: Set<String>) -> [Int] {
+        let producers = graph.producers
+        var needed = Set<Int>()
+        var stack = targets.compactMap { producers[$0] }
+        while let index = stack.popLast() {
+            guard needed.insert(index).inserted else { continue }
+            for input in graph.nodes[index].inputs where !input.isEmpty {
+                if let producer = producers[input] { stack.append(producer) }
+            }
+        }
+        return needed.sorted()
+    }
+
+    /// Checks that every graph input is fed with a compatible element type and shape.
+    func validatedFeeds(_ feeds: [String: Tensor]) throws -> [String: Tensor] {
+        var values = [String: Tensor]()
+        for input in graph.inputs {
+            guard var tensor = feeds[input.name] else {
+                let expected = graph.inputs.map { "'\($0.name)' \($0.elementType)\($0.shapeDescription)" }.joined(separator: ", ")
+                throw CNNVizError(.invalidArgument, "no tensor given for model input '\(input.name)'; the model takes \(expected)",
+                                  location: model.source)
+            }
+            if let declared = input.shape {
+                let matches = declared.count == tensor.rank && zip(declared, tensor.shape).allSatisfy { $0 == nil || $0 == $1 }
+                guard matches else {
+                    throw CNNVizError(.shapeMismatch,
+                                      "input '\(input.name)' expects shape \(input.shapeDescription), found \(tensor.shape)",
+                                      location: model.source)
+                }
+            }
+            if input.elementType.isFloatingPoint != tensor.isFloatingPoint {
+                throw CNNVizError(.unsupportedDataType,
+                                  "input '\(input.name)' expects \(input.elementType), found \(tensor.elementType)", location: model.source)
+            }
+            if input.elementType == .float16 && tensor.elementType != .float16 {
+                tensor = Cast.convert(tensor, to: .float16)
+            }
+            values[input.name] = tensor
+        }
+        return values
+    }
+
+    static func editDistance(_ a: String, _ b: String) -> Int {
+        let a = Array(a), b = Array(b)
+        var previous = Array(0...b.count)
+        for i in 1...max(a.count, 1) where !a.isEmpty {
+            var current = [i] + [Int](repeating: 0, count: b.count)
+            for j in 1...max(b.count, 1) where !b.isEmpty {
+                current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1))
+            }
+            previous = current
+        }
+        return previous[b.count]
+    }
+}

@@ -1,0 +1,75 @@
+/// The data-movement kernel behind Transpose, Slice, Pad, Expand and Gather.
+///
+/// out[i₀,…,iₖ] = source[Σₐ tables[a][iₐ]], or `fill` when any table entry is negative.
+/// Each table holds, for every output index along its axis, the source offset it contributes
+/// (index × source stride); a negative entry marks a position outside the source (padding).
+enum AxisGather {
+    static func gather<T>(_ source: UnsafeBufferPointer<T>, tables: [[Int]], fill: T) -> [T] {
+        let shape = tables.map(\.count)
+        let count = shape.reduce(1, *)
+        return [T](unsafeUninitializedCapacity: count) { out, initialized in
+            defer { initialized = count }
+            guard count > 0 else { return }
+            let rank = shape.count
+            if rank == 0 {
+                out.baseAddress!.initialize(to: source[0])
+                return
+            }
+            let inner = shape[rank - 1], innerTable = tables[rank - 1]
+            let rows = count / inner
+            Parallel.forChunks(rows, minimumPerWorker: max(1, 65536 / max(inner, 1))) { range in
+                var index = [Int](repeating: 0, count: rank - 1)
+                var rest = range.lowerBound
+                for axis in stride(from: rank - 2, through: 0, by: -1) {
+                    index[axis] = rest % shape[axis]
+                    rest /= shape[axis]
+                }
+                for row in range {
+                    var base = 0, outside = false
+                    for axis in 0..<(rank - 1) {
+                        let entry = tables[axis][index[axis]]
+                        if entry < 0 { outside = true }
+                        base += entry
+                    }
+                    let o = out.baseAddress! + row * inner
+                    if outside {
+                        o.initialize(repeating: fill, count: inner)
+                    } else {
+                        for i in 0..<inner {
+                            let entry = innerTable[i]
+                            (o + i).initialize(to: entry < 0 ? fill : source[base + entry])
+                        }
+                    }
+                    var axis = rank - 2
+                    while axis >= 0 {
+                        index[axis] += 1
+                        if index[axis] < shape[axis] { break }
+                        index[axis] = 0
+                        axis -= 1
+                    }
+                }
+            }
+        }
+    }
+}
+
+extension Tensor {
+    /// This tensor's values rearranged by per-axis offset tables (see `AxisGather`); positions
+    /// outside the source take `fill`.
+    func gathered(tables: [[Int]], fill: Float = 0) -> Tensor {
+        let shape = tables.map(\.count)
+        switch storage {
+        case .float(let values):
+            let result = values.withUnsafeBufferPointer { AxisGather.gather($0, tables: tables, fill: fill) }
+            return Tensor(shape: shape, storage: .float(result), elementType: elementType)
+        case .integer(let values):
+            let result = values.withUnsafeBufferPointer { AxisGather.gather($0, tables: tables, fill: Int64(fill)) }
+            return Tensor(shape: shape, storage: .integer(result), elementType: elementType)
+        }
+    }
+
+    /// Offset tables that read this tensor unchanged along every axis.
+    var identityTables: [[Int]] {
+        zip(shape, Shape.strides(shape)).map { size, stride in (0..<size).map { $0 * stride } }
+    }
+}

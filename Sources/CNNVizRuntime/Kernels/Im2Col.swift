@@ -1,0 +1,49 @@
+/// Unfolds image patches into columns so that a convolution becomes one matrix product.
+enum Im2Col {
+    /// Writes, for output columns `columnRange` (flattened oy·ow + ox), the matrix
+    /// col[(c·kh + ky)·kw + kx][j] = x[c][oy·sh − ph + ky·dh][ox·sw − pw + kx·dw], or 0 in the padding.
+    ///
+    /// `x` points at `channels` planes of h×w; `col` has `channels·kh·kw` rows of `columnRange.count`.
+    static func unfold(_ x: UnsafePointer<Float>, channels: Int, geometry g: WindowGeometry,
+                       columnRange: Range<Int>, into col: UnsafeMutablePointer<Float>) {
+        let h = g.input[0], w = g.input[1]
+        let kh = g.kernel[0], kw = g.kernel[1]
+        let sh = g.strides[0], sw = g.strides[1]
+        let dh = g.dilations[0], dw = g.dilations[1]
+        let ph = g.padsBegin[0], pw = g.padsBegin[1]
+        let ow = g.output[1]
+        let width = columnRange.count
+        let rows = channels * kh * kw
+        Parallel.forChunks(rows, minimumPerWorker: max(1, 32768 / max(width, 1))) { rowRange in
+            for row in rowRange {
+                let kx = row % kw, ky = (row / kw) % kh, c = row / (kw * kh)
+                let plane = x + c * h * w
+                let destination = col + row * width
+                var j = 0
+                var oy = columnRange.lowerBound / ow, ox = columnRange.lowerBound % ow
+                while j < width {
+                    let run = min(ow - ox, width - j)
+                    let iy = oy * sh - ph + ky * dh
+                    if iy < 0 || iy >= h {
+                        for t in 0..<run { destination[j + t] = 0 }
+                    } else {
+                        let source = plane + iy * w
+                        let ixStart = ox * sw - pw + kx * dw
+                        if sw == 1 && ixStart >= 0 && ixStart + run <= w {
+                            (destination + j).update(from: source + ixStart, count: run)
+                        } else {
+                            var ix = ixStart
+                            for t in 0..<run {
+                                destination[j + t] = ix >= 0 && ix < w ? source[ix] : 0
+                                ix += sw
+                            }
+                        }
+                    }
+                    j += run
+                    ox = 0
+                    oy += 1
+                }
+            }
+        }
+    }
+}

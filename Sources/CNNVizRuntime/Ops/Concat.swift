@@ -1,0 +1,83 @@
+/// Concat: joins tensors along `axis`; all other dimensions must agree.
+struct Concat: Operator {
+    let axis: Int
+
+    init(node: Node) throws { axis = try node.int("axis", default: 1) }
+
+    func forward(_ inputs: [Tensor?]) throws -> [Tensor] {
+        let parts = inputs.compactMap { $0 }
+        guard let first = parts.first else { throw CNNVizError(.invalidModel, "Concat needs at least one input") }
+        let a = try Shape.normalizedAxis(axis, rank: first.rank)
+        for part in parts where part.rank != first.rank || zip(part.shape, first.shape).enumerated().contains(where: { $0.offset != a && $0.element.0 != $0.element.1 }) {
+            throw CNNVizError(.shapeMismatch,
+                              "Concat inputs must agree except on axis \(a): \(parts.map { "\($0.shape)" }.joined(separator: ", "))")
+        }
+        var shape = first.shape
+        shape[a] = parts.reduce(0) { $0 + $1.shape[a] }
+        let outer = first.shape[..<a].reduce(1, *)
+        let blocks = parts.map { $0.shape[a...].reduce(1, *) }
+        if first.isFloatingPoint && parts.allSatisfy(\.isFloatingPoint) {
+            let sources = parts.map { $0.floats }
+            return [Tensor(shape: shape, floats: Concat.join(sources, blocks: blocks, outer: outer), elementType: first.elementType)]
+        }
+        let sources = parts.map { $0.integers }
+        return [Tensor(shape: shape, integers: Concat.join(sources, blocks: blocks, outer: outer), elementType: first.elementType)]
+    }
+
+    /// Interleaves `outer` blocks of each source, in order.
+    static func join<T>(_ sources: [[T]], blocks: [Int], outer: Int) -> [T] {
+        let total = blocks.reduce(0, +)
+        return [T](unsafeUninitializedCapacity: total * outer) { out, initialized in
+            Parallel.forChunks(outer, minimumPerWorker: max(1, 65536 / max(total, 1))) { range in
+                for o in range {
+                    var destination = out.baseAddress! + o * total
+                    for (source, block) in zip(sources, blocks) {
+                        source.withUnsafeBufferPointer { s in
+                            destination.initialize(from: s.baseAddress! + o * block, count: block)
+                        }
+                        destination += block
+                    }
+                }
+            }
+            initialized = total * outer
+        }
+    }
+}
+
+/// Split: cuts a tensor along `axis` into parts given by `split` (attribute before opset 13,
+/// input 1 after), or into `num_outputs` (opset 18) / one part per output of equal size,
+/// the last part smaller when the size does not divide.
+struct Split: Operator {
+    let axis: Int
+    let attributeSplit: [Int]?
+    let outputCount: Int
+
+    init(node: Node, opset: Int) throws {
+        axis = try node.int("axis", default: 0)
+        attributeSplit = try node.ints("split")
+        outputCount = node.outputs.count
+    }
+
+    func forward(_ inputs: [Tensor?]) throws -> [Tensor] {
+        let x = try inputs.required(0, "input")
+        let a = try Shape.normalizedAxis(axis, rank: x.rank)
+        let size = x.shape[a]
+        let parts: [Int]
+        if let split = attributeSplit ?? inputs.optional(1)?.integers.map({ Int($0) }) {
+            parts = split
+        } else {
+            let chunk = (size + outputCount - 1) / max(outputCount, 1)
+            parts = (0..<outputCount).map { max(0, min(chunk, size - $0 * chunk)) }
+        }
+        guard parts.reduce(0, +) == size, parts.allSatisfy({ $0 >= 0 }) else {
+            throw CNNVizError(.shapeMismatch, "Split sizes \(parts) do not add up to dimension \(a) of \(x.shape)")
+        }
+        var start = 0
+        return parts.map { length in
+            var tables = x.identityTables
+            tables[a] = Array(tables[a][start..<start + length])
+            start += length
+            return x.gathered(tables: tables)
+        }
+    }
+}

@@ -1,0 +1,69 @@
+/// Which ONNX op types the runtime supports, and how each is built.
+public enum OperatorRegistry {
+    public static let builders: [String: OperatorBuilder] = {
+        var table = [String: OperatorBuilder]()
+        table["Conv"] = { node, _ in try Conv(node: node) }
+        table["ConvTranspose"] = { node, _ in try ConvTranspose(node: node) }
+        table["MaxPool"] = { node, opset in try Pool(node: node, kind: .max, opset: opset) }
+        table["AveragePool"] = { node, opset in try Pool(node: node, kind: .average, opset: opset) }
+        table["GlobalAveragePool"] = { _, _ in GlobalPool(kind: .average) }
+        table["GlobalMaxPool"] = { _, _ in GlobalPool(kind: .max) }
+        table["BatchNormalization"] = { node, opset in try BatchNormalization(node: node, opset: opset) }
+        table["InstanceNormalization"] = { node, _ in try InstanceNormalization(node: node) }
+        table["LRN"] = { node, _ in try LRN(node: node) }
+        table["Gemm"] = { node, _ in try Gemm(node: node) }
+        table["MatMul"] = { _, _ in MatMul() }
+        for (name, builder) in Activations.builders { table[name] = builder }
+        for (name, builder) in BinaryFunctions.builders { table[name] = builder }
+        for (name, builder) in BinaryFunctions.variadicBuilders { table[name] = builder }
+        table["Clip"] = { node, opset in try Clip(node: node, opset: opset) }
+        table["Softmax"] = { node, opset in try Softmax(node: node, opset: opset, logarithmic: false) }
+        table["LogSoftmax"] = { node, opset in try Softmax(node: node, opset: opset, logarithmic: true) }
+        table["ReduceMean"] = { node, opset in try Reduce(node: node, opset: opset, kind: .mean) }
+        table["ReduceMax"] = { node, opset in try Reduce(node: node, opset: opset, kind: .max) }
+        table["ReduceSum"] = { node, opset in try Reduce(node: node, opset: opset, kind: .sum) }
+        table["Concat"] = { node, _ in try Concat(node: node) }
+        table["Split"] = { node, opset in try Split(node: node, opset: opset) }
+        table["Slice"] = { node, opset in try Slice(node: node, opset: opset) }
+        table["Reshape"] = { node, _ in try Reshape(node: node) }
+        table["Flatten"] = { node, _ in try Flatten(node: node) }
+        table["Squeeze"] = { node, _ in try Squeeze(node: node) }
+        table["Unsqueeze"] = { node, _ in try Unsqueeze(node: node) }
+        table["Transpose"] = { node, _ in try Transpose(node: node) }
+        table["Pad"] = { node, opset in try Pad(node: node, opset: opset) }
+        table["Expand"] = { _, _ in Expand() }
+        table["Gather"] = { node, _ in try Gather(node: node) }
+        table["Shape"] = { node, _ in try ShapeOf(node: node) }
+        table["Constant"] = { node, _ in try Constant(node: node) }
+        table["ConstantOfShape"] = { node, _ in try ConstantOfShape(node: node) }
+        table["Cast"] = { node, _ in try Cast(node: node) }
+        table["Identity"] = { _, _ in Identity() }
+        table["Dropout"] = { node, opset in try Dropout(node: node, opset: opset) }
+        table["Resize"] = { node, opset in try Resize(node: node, opset: opset) }
+        table["Upsample"] = { node, opset in try Resize(upsampleNode: node, opset: opset) }
+        return table
+    }()
+
+    public static var supportedOps: [String] { builders.keys.sorted() }
+
+    /// The lowest and highest default-domain opset versions the runtime is tested with.
+    public static let opsetRange = 7...25
+
+    public static func build(_ node: Node, opset: Int) throws -> any Operator {
+        guard node.domain.isEmpty || node.domain == "ai.onnx" else {
+            throw CNNVizError(.unsupportedOperator,
+                              "op '\(node.opType)' of domain '\(node.domain)' (opset \(opset)) is not supported; only the default ai.onnx domain is",
+                              location: node.location)
+        }
+        guard let builder = builders[node.opType] else {
+            throw CNNVizError(.unsupportedOperator,
+                              "op '\(node.opType)' (opset \(opset)) is not supported; supported ops: \(supportedOps.joined(separator: ", "))",
+                              location: node.location)
+        }
+        do {
+            return try builder(node, opset)
+        } catch let error as CNNVizError {
+            throw error.location == nil ? error.located(at: node.location) : error
+        }
+    }
+}

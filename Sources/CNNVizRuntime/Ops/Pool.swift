@@ -1,0 +1,201 @@
+/// MaxPool and AveragePool over 1-D, 2-D and 3-D windows.
+///
+/// MaxPool: y = max over the window's in-image pixels; the optional Indices output holds the
+/// arg-max as a flat index into X (row-major, or column-major over H,W with storage_order 1).
+/// AveragePool: y = Σ window / count, where count is the number of in-image pixels, or with
+/// count_include_pad the pixels inside the padded extent [−pad_begin, in + pad_end).
+/// Pitfall: with ceil_mode a window can reach past the end padding; those positions count
+/// in neither case.
+struct Pool: Operator {
+    enum Kind { case max, average }
+    let kind: Kind
+    let window: WindowGeometry.Attributes
+    let countIncludePad: Bool
+    let columnMajorIndices: Bool
+
+    init(node: Node, kind: Kind, opset: Int) throws {
+        self.kind = kind
+        window = try WindowGeometry.Attributes(node: node)
+        guard window.kernel != nil else {
+            throw CNNVizError(.invalidAttribute, "kernel_shape is required", location: node.location)
+        }
+        countIncludePad = try node.int("count_include_pad", default: 0) != 0
+        columnMajorIndices = try node.int("storage_order", default: 0) == 1
+    }
+
+    /// For each output index along one axis: the in-image input indices of its window, and
+    /// how many window positions lie inside the padded extent.
+    struct AxisWindows {
+        var offsets: [Int] = [0]
+        var taps: [Int] = []
+        var paddedCounts: [Int] = []
+
+        init(axis: Int, geometry g: WindowGeometry) {
+            let size = g.input[axis]
+            for o in 0..<g.output[axis] {
+                let start = o * g.strides[axis] - g.padsBegin[axis]
+                var padded = 0
+                for k in 0..<g.kernel[axis] {
+                    let i = start + k * g.dilations[axis]
+                    if i >= 0 && i < size { taps.append(i) }
+                    if i < size + g.padsEnd[axis] { padded += 1 }
+                }
+                offsets.append(taps.count)
+                paddedCounts.append(padded)
+            }
+        }
+
+        subscript(o: Int) -> ArraySlice<Int> { taps[offsets[o]..<offsets[o + 1]] }
+    }
+
+    func forward(_ inputs: [Tensor?]) throws -> [Tensor] {
+        let x = try inputs.required(0, "X")
+        try x.expectRank(3...5, "pool input X")
+        let spatial = Array(x.shape[2...])
+        let geometry = try WindowGeometry(input: spatial, kernel: window.kernel!, attributes: window)
+        let axes = (0..<spatial.count).map { AxisWindows(axis: $0, geometry: geometry) }
+        let planes = x.shape[0] * x.shape[1]
+        let inPlane = spatial.reduce(1, *), outPlane = geometry.output.reduce(1, *)
+        let outShape = Array(x.shape[0..<2]) + geometry.output
+        let inStrides = Shape.strides(spatial)
+        var indices = [Int64](repeating: 0, count: kind == .max ? planes * outPlane : 0)
+        let values = x.floats
+        var result = [Float](repeating: 0, count: planes * outPlane)
+        values.withUnsafeBufferPointer { xp in
+            result.withUnsafeMutableBufferPointer { yp in
+                indices.withUnsafeMutableBufferPointer { ip in
+                    Parallel.forChunks(planes, minimumPerWorker: max(1, 8192 / max(outPlane, 1))) { range in
+                        var position = [Int](repeating: 0, count: spatial.count)
+                        for plane in range {
+                            let input = xp.baseAddress! + plane * inPlane
+                            if spatial.count == 2 {
+                                pool2D(input, axes: axes, width: spatial[1], plane: plane, inPlane: inPlane,
+                                       output: yp.baseAddress! + plane * outPlane,
+                                       indices: kind == .max ? ip.baseAddress! + plane * outPlane : nil)
+                                continue
+                            }
+                            for o in 0..<outPlane {
+                                var rest = o
+                                for axis in stride(from: spatial.count - 1, through: 0, by: -1) {
+                                    position[axis] = rest % geometry.output[axis]
+                                    rest /= geometry.output[axis]
+                                }
+                                let (value, argmax) = reduceWindow(input, position: position, axes: axes, strides: inStrides)
+                                yp[plane * outPlane + o] = value
+                                if kind == .max {
+                                    ip[plane * outPlane + o] = Int64(plane * inPlane + flatIndex(argmax, spatial: spatial))
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        var outputs = [x.isFloatingPoint
+            ? Tensor(shape: outShape, floats: result, elementType: x.elementType)
+            : Tensor(shape: outShape, integers: result.map { Int64($0) }, elementType: x.elementType)]
+        if kind == .max { outputs.append(Tensor(shape: outShape, integers: indices)) }
+        return outputs
+    }
+
+    /// The 2-D case with the window loops written out, as CNNs use it.
+    @inline(__always)
+    func pool2D(_ input: UnsafePointer<Float>, axes: [AxisWindows], width: Int, plane: Int, inPlane: Int,
+                output: UnsafeMutablePointer<Float>, indices: UnsafeMutablePointer<Int64>?) {
+        let rows = axes[0], columns = axes[1]
+        let outWidth = columns.paddedCounts.count
+        for oy in 0..<rows.paddedCounts.count {
+            let rowTaps = rows[oy]
+            for ox in 0..<outWidth {
+                let columnTaps = columns[ox]
+                let o = oy * outWidth + ox
+                if kind == .max {
+                    var best = -Float.infinity, bestOffset = -1
+                    for iy in rowTaps {
+                        let row = input + iy * width
+                        for ix in columnTaps where row[ix] > best || bestOffset < 0 {
+                            best = row[ix]
+                            bestOffset = iy * width + ix
+                        }
+                    }
+                    output[o] = best
+                    if let indices {
+                        let height = inPlane / width
+                        let flat = columnMajorIndices && bestOffset >= 0
+                            ? bestOffset / width + (bestOffset % width) * height : bestOffset
+                        indices[o] = Int64(plane * inPlane + flat)
+                    }
+                } else {
+                    var sum: Float = 0
+                    for iy in rowTaps {
+                        let row = input + iy * width
+                        for ix in columnTaps { sum += row[ix] }
+                    }
+                    let count = countIncludePad ? rows.paddedCounts[oy] * columns.paddedCounts[ox] : rowTaps.count * columnTaps.count
+                    output[o] = count > 0 ? sum / Float(count) : 0
+                }
+            }
+        }
+    }
+
+    /// The max or average of one window, and for max the arg-max's offset within the plane.
+    @inline(__always)
+    func reduceWindow(_ input: UnsafePointer<Float>, position: [Int], axes: [AxisWindows], strides: [Int]) -> (Float, Int) {
+        var best = -Float.infinity, bestOffset = -1, sum: Float = 0, count = 0
+        func visit(_ axis: Int, _ offset: Int) {
+            if axis == axes.count {
+                let v = input[offset]
+                if kind == .max {
+                    if v > best || bestOffset < 0 { best = v; bestOffset = offset }
+                } else {
+                    sum += v
+                    count += 1
+                }
+                return
+            }
+            for i in axes[axis][position[axis]] { visit(axis + 1, offset + i * strides[axis]) }
+        }
+        visit(0, 0)
+        if kind == .max { return (best, bestOffset) }
+        if countIncludePad {
+            count = (0..<axes.count).reduce(1) { $0 * axes[$1].paddedCounts[position[$1]] }
+        }
+        return (count > 0 ? sum / Float(count) : 0, 0)
+    }
+
+    /// A row-major plane offset re-expressed in the requested index order.
+    func flatIndex(_ offset: Int, spatial: [Int]) -> Int {
+        guard columnMajorIndices, spatial.count == 2, offset >= 0 else { return offset }
+        let h = offset / spatial[1], w = offset % spatial[1]
+        return h + w * spatial[0]
+    }
+}
+
+/// GlobalAveragePool / GlobalMaxPool: one value per (n, c), over all spatial positions.
+struct GlobalPool: Operator {
+    let kind: Pool.Kind
+
+    func forward(_ inputs: [Tensor?]) throws -> [Tensor] {
+        let x = try inputs.requiredFloat(0, "X")
+        try x.expectRank(3...8, "global pool input X")
+        let planes = x.shape[0] * x.shape[1]
+        let plane = x.count / max(planes, 1)
+        let outShape = Array(x.shape[0..<2]) + [Int](repeating: 1, count: x.rank - 2)
+        return [x.withFloats { xp in
+            Tensor.filled(shape: outShape, elementType: x.elementType) { yp in
+                Parallel.forChunks(planes, minimumPerWorker: max(1, 16384 / max(plane, 1))) { range in
+                    for p in range {
+                        let values = UnsafeBufferPointer(rebasing: xp[p * plane..<(p + 1) * plane])
+                        if kind == .max {
+                            yp[p] = values.max() ?? 0
+                        } else {
+                            var sum: Float = 0
+                            for v in values { sum += v }
+                            yp[p] = sum / Float(plane)
+                        }
+                    }
+                }
+            }
+        }]
+    }
+}

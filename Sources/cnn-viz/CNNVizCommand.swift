@@ -1,0 +1,22 @@
+import ArgumentParser
+import CNNVizRuntime
+import Foundation
+
+@main
+struct CNNVizCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "cnn-viz",
+        abstract: "Interpret and debug convolutional neural networks from ONNX, with no Python.",
+        subcommands: [RunCommand.self, ConformanceCommand.self, PredictCommand.self, SummaryCommand.self]
+    )
+
+    /// Runs a command body, turning cnn-viz errors into a one-line message and exit code 1.
+    static func reportingErrors(_ body: () throws -> Void) throws {
+        do {
+            try body()
+        } catch let error as CNNVizError {
+            FileHandle.standardError.write(Data("error: \(error)\n".utf8))
+            throw ExitCode(1)
+        }
+    }
+}

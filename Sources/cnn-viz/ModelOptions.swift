@@ -1,0 +1,29 @@
+import ArgumentParser
+import CNNVizRuntime
+import Foundation
+
+/// Options shared by every command that loads a model.
+struct ModelOptions: ParsableArguments {
+    @Option(name: .long, help: "The ONNX model to load.")
+    var model: String?
+
+    func loadSession() throws -> Session {
+        guard let model else {
+            throw CNNVizError(.invalidArgument, "no --model given, and this build has no embedded default model yet; pass --model PATH.onnx")
+        }
+        return try Session(contentsOf: URL(fileURLWithPath: model))
+    }
+}
+
+/// Writes `value` as pretty, key-sorted JSON on standard output.
+func printJSON<T: Encodable>(_ value: T) throws {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+    let data = try encoder.encode(value)
+    FileHandle.standardOutput.write(data + Data("\n".utf8))
+}
+
+/// A file-system-safe file stem for a tensor name (`fire9/concat_1` → `fire9_concat_1`).
+func fileStem(for tensorName: String) -> String {
+    String(tensorName.map { $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" || $0 == "." ? $0 : "_" })
+}

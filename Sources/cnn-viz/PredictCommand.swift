@@ -1,0 +1,82 @@
+import ArgumentParser
+import CNNVizImaging
+import CNNVizRuntime
+import Foundation
+
+struct PredictCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "predict",
+        abstract: "Classify images and print the top-K classes with their probabilities."
+    )
+
+    @OptionGroup var modelOptions: ModelOptions
+
+    @Argument(help: "PNG or JPEG images.")
+    var images: [String]
+
+    @Option(name: .long, help: "Class names: one per line (synset lines accepted) or a JSON list.")
+    var labels: String?
+
+    @Option(name: .long, help: "How many classes to show per image.")
+    var top: Int = 5
+
+    @Option(name: .long, help: "Preprocessing preset: imagenet, caffe, mnist or none.")
+    var preprocess: String?
+
+    @Flag(name: .long, help: "Print a JSON manifest on stdout.")
+    var json = false
+
+    func validate() throws {
+        guard top >= 1 else { throw ValidationError("--top must be at least 1, found \(top)") }
+        guard !images.isEmpty else { throw ValidationError("give at least one image") }
+    }
+
+    struct Entry: Encodable { var `class`: Int; var label: String; var score: Float }
+    struct Result: Encodable { var image: String; var top: [Entry] }
+    struct Manifest: Encodable { var results: [Result] }
+
+    func run() throws {
+        try CNNVizCommand.reportingErrors {
+            let session = try modelOptions.loadSession()
+            let names = try labels.map { try ClassLabels.load(contentsOf: URL(fileURLWithPath: $0)) }
+            guard let input = session.graph.inputs.first else {
+                throw CNNVizError(.invalidModel, "the model has no inputs", location: session.model.source)
+            }
+            let channels = input.shape.flatMap { $0.count > 1 ? $0[1] : nil } ?? 3
+            let preset = try Preprocessing.preset(named: preprocess ?? (channels == 1 ? "mnist" : "imagenet"))
+            let outputName = session.graph.outputs[0].name
+            let endsInSoftmax = session.graph.nodes.last { $0.outputs.contains(outputName) }?.opType == "Softmax"
+            var results = [Result]()
+            for path in images {
+                let image = try ImageDecoder.decode(contentsOf: URL(fileURLWithPath: path))
+                let tensor = preset.tensor(from: image)
+                let output = try session.run([input.name: tensor], outputs: [outputName])[outputName]!.floats
+                let probabilities = endsInSoftmax ? output : SoftmaxScores.probabilities(output)
+                let ranked = probabilities.indices.sorted { probabilities[$0] > probabilities[$1] }.prefix(top)
+                let entries = ranked.map { index in
+                    Entry(class: index, label: names.flatMap { $0.indices.contains(index) ? $0[index] : nil } ?? "class \(index)",
+                          score: probabilities[index])
+                }
+                results.append(Result(image: path, top: entries))
+            }
+            if json {
+                try printJSON(Manifest(results: results))
+            } else {
+                for result in results {
+                    print(result.image)
+                    for entry in result.top { print(String(format: "  %5d  %.4f  %@", entry.class, entry.score, entry.label)) }
+                }
+            }
+        }
+    }
+}
+
+enum SoftmaxScores {
+    /// pᵢ = e^(xᵢ − max) / Σ e^(xⱼ − max).
+    static func probabilities(_ logits: [Float]) -> [Float] {
+        let maximum = logits.max() ?? 0
+        let exps = logits.map { Foundation.exp(Double($0 - maximum)) }
+        let sum = exps.reduce(0, +)
+        return exps.map { Float($0 / sum) }
+    }
+}
