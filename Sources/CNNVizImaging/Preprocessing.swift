@@ -7,6 +7,9 @@ import Foundation
 /// `resize` (bilinear, half-pixel centres) and centre-cropping to `crop`.
 public struct Preprocessing: Sendable, Equatable {
     public var resizeShortSide: Int?
+    /// The long side after a short-side resize is ⌊side·long/short⌋ (torchvision) or, when set,
+    /// rounded to nearest (the Caffe reference pipeline that SqueezeNet's labels were checked with).
+    public var roundsLongSide = false
     /// Exact output size (width, height) when set; overrides the short-side resize.
     public var resizeTo: (Int, Int)?
     public var crop: Int?
@@ -17,7 +20,7 @@ public struct Preprocessing: Sendable, Equatable {
     public var std: [Float]
 
     public static func == (a: Preprocessing, b: Preprocessing) -> Bool {
-        a.resizeShortSide == b.resizeShortSide && a.resizeTo?.0 == b.resizeTo?.0 && a.resizeTo?.1 == b.resizeTo?.1
+        a.resizeShortSide == b.resizeShortSide && a.roundsLongSide == b.roundsLongSide && a.resizeTo?.0 == b.resizeTo?.0 && a.resizeTo?.1 == b.resizeTo?.1
             && a.crop == b.crop && a.grayscale == b.grayscale && a.bgr == b.bgr && a.scale == b.scale
             && a.mean == b.mean && a.std == b.std
     }
@@ -26,16 +29,17 @@ public struct Preprocessing: Sendable, Equatable {
     public static let imagenet = Preprocessing(resizeShortSide: 256, crop: 224, grayscale: false, bgr: false, scale: 1 / 255,
                                                mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225])
     /// Caffe's recipe: short side 256, centre crop 224, BGR in 0–255 minus (104, 117, 123).
-    public static let caffe = Preprocessing(resizeShortSide: 256, crop: 224, grayscale: false, bgr: true, scale: 1,
-                                            mean: [104, 117, 123], std: [1, 1, 1])
+    public static let caffe = Preprocessing(resizeShortSide: 256, roundsLongSide: true, crop: 224, grayscale: false, bgr: true,
+                                            scale: 1, mean: [104, 117, 123], std: [1, 1, 1])
     /// MNIST: gray 28×28, 0–255.
     public static let mnist = Preprocessing(resizeTo: (28, 28), grayscale: true, bgr: false, scale: 1, mean: [0], std: [1])
     /// No resizing: RGB in [0, 1].
     public static let none = Preprocessing(grayscale: false, bgr: false, scale: 1 / 255, mean: [0, 0, 0], std: [1, 1, 1])
 
-    public init(resizeShortSide: Int? = nil, resizeTo: (Int, Int)? = nil, crop: Int? = nil, grayscale: Bool, bgr: Bool,
+    public init(resizeShortSide: Int? = nil, roundsLongSide: Bool = false, resizeTo: (Int, Int)? = nil, crop: Int? = nil, grayscale: Bool, bgr: Bool,
                 scale: Float, mean: [Float], std: [Float]) {
         self.resizeShortSide = resizeShortSide
+        self.roundsLongSide = roundsLongSide
         self.resizeTo = resizeTo
         self.crop = crop
         self.grayscale = grayscale
@@ -62,10 +66,9 @@ public struct Preprocessing: Sendable, Equatable {
         if let (w, h) = resizeTo {
             resized = ImageResampling.bilinear(image, width: w, height: h)
         } else if let side = resizeShortSide {
-            // As torchvision: the long side becomes ⌊side·long/short⌋.
-            let (w, h) = image.width <= image.height
-                ? (side, side * image.height / image.width)
-                : (side * image.width / image.height, side)
+            let short = min(image.width, image.height), long = max(image.width, image.height)
+            let scaledLong = roundsLongSide ? Int((Double(side * long) / Double(short)).rounded()) : side * long / short
+            let (w, h) = image.width <= image.height ? (side, scaledLong) : (scaledLong, side)
             resized = ImageResampling.bilinear(image, width: w, height: h)
         }
         if let crop {
