@@ -25,16 +25,11 @@ struct RunCommand: ParsableCommand {
     @Flag(name: .long, help: "Print a JSON manifest of the files written on stdout.")
     var json = false
 
-    @Option(name: .long, help: "Run the forward pass N more times after the first and report the median time.")
-    var repeat_: Int = 0
-
-    enum CodingKeys: String, CodingKey {
-        case modelOptions, tensor, feed, output, out, json
-        case repeat_ = "repeat"
-    }
+    @Option(name: .customLong("repeat"), help: "Run the forward pass N more times after the first and report the median time.")
+    var repeatCount: Int = 0
 
     func validate() throws {
-        guard repeat_ >= 0 else { throw ValidationError("--repeat must be 0 or more, found \(repeat_)") }
+        guard repeatCount >= 0 else { throw ValidationError("--repeat must be 0 or more, found \(repeatCount)") }
         guard tensor != nil || !feed.isEmpty else { throw ValidationError("give the input with --tensor X.npy or --feed NAME=X.npy") }
     }
 
@@ -64,7 +59,7 @@ struct RunCommand: ParsableCommand {
             let start = DispatchTime.now()
             let results = try session.run(feeds, outputs: names)
             var times = [Double(DispatchTime.now().uptimeNanoseconds - start.uptimeNanoseconds) / 1e6]
-            for _ in 0..<repeat_ {
+            for _ in 0..<repeatCount {
                 let t0 = DispatchTime.now()
                 _ = try session.run(feeds, outputs: names)
                 times.append(Double(DispatchTime.now().uptimeNanoseconds - t0.uptimeNanoseconds) / 1e6)
@@ -79,13 +74,13 @@ struct RunCommand: ParsableCommand {
                 try NumpyFile.write(results[name]!, to: url)
                 written[name] = url.path
             }
-            let timed = repeat_ > 0 ? Array(times.dropFirst()).sorted() : []
+            let timed = repeatCount > 0 ? Array(times.dropFirst()).sorted() : []
             let manifest = Manifest(outputs: written, timing: timed.isEmpty ? nil : ["forward_ms": timed[timed.count / 2]])
             if json {
                 try printJSON(manifest)
             } else {
                 for name in names { print("\(name) \(results[name]!.shape) → \(written[name]!)") }
-                if let timing = manifest.timing { print(String(format: "forward: %.3f ms (median of %d)", timing["forward_ms"]!, repeat_)) }
+                if let timing = manifest.timing { print(String(format: "forward: %.3f ms (median of %d)", timing["forward_ms"]!, repeatCount)) }
             }
         }
     }

@@ -1,0 +1,57 @@
+# cnn-viz: `make demo` and `make test` work on a fresh Debian machine with Swift.
+# Both install what is missing (apt-get when run as root, else through sudo), then build in release mode.
+
+SHARED ?= ../shared
+APT_PACKAGES := pkg-config libpng-dev libjpeg62-turbo-dev libturbojpeg0-dev libcairo2-dev libopenblas-dev
+BIN := .build/release/cnn-viz
+REFERENCE_DIR := .build/reference
+
+.PHONY: all deps python-deps build demo test bench conformance clean
+
+all: build
+
+deps:
+	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing:$$missing"; \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
+	  else sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; fi; \
+	fi
+
+python-deps:
+	@python3 -c "import onnx, onnxruntime, numpy, PIL" 2>/dev/null || python3 -m pip install -q -r scripts/requirements.txt
+
+build: deps
+	swift build -c release
+
+# Predict on a real photo until the embedded model lands; the output goes to reports/demo/.
+demo: build
+	@mkdir -p reports/demo
+	@if [ -f "$(SHARED)/data/models/squeezenet1.1_fp32_from_winml_fp16.onnx" ]; then \
+	  echo "No embedded model yet: running SqueezeNet 1.1 from $(SHARED)/data on a real photo."; \
+	  $(BIN) predict "$(SHARED)/data/images/skimage_coffee.png" "$(SHARED)/data/images/winml_dog.jpg" \
+	    --model "$(SHARED)/data/models/squeezenet1.1_fp32_from_winml_fp16.onnx" \
+	    --labels "$(SHARED)/data/labels/imagenet_synset.txt" --preprocess caffe --top 3 | tee reports/demo/predictions.txt; \
+	  $(BIN) predict "$(SHARED)/data/images/skimage_coffee.png" "$(SHARED)/data/images/winml_dog.jpg" \
+	    --model "$(SHARED)/data/models/squeezenet1.1_fp32_from_winml_fp16.onnx" \
+	    --labels "$(SHARED)/data/labels/imagenet_synset.txt" --preprocess caffe --top 3 --json > reports/demo/predictions.json; \
+	  echo "wrote reports/demo/predictions.txt and reports/demo/predictions.json"; \
+	else \
+	  echo "No embedded model yet and no $(SHARED)/data to demo on: see README for cnn-viz predict --model."; \
+	fi
+
+# References from onnxruntime and the onnx package, then the XCTest suite on the release build.
+test: build python-deps
+	python3 scripts/reference/make_references.py $(REFERENCE_DIR)
+	swift test -c release
+
+conformance: build
+	$(BIN) conformance $(SHARED)/onnx-node-tests
+
+# Speed and memory against onnxruntime (2 threads), side by side in one run. Not a test.
+bench: build python-deps
+	@[ -f bench/models/vgg16.onnx ] || python3 bench/make_models.py bench/models
+	python3 bench/bench.py --cnn-viz $(BIN) --models bench/models
+
+clean:
+	rm -rf .build reports/demo
