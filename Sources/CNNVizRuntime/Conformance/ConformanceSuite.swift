@@ -89,7 +89,7 @@ public struct ConformanceSuite {
     }
 
     /// nil when equal within tolerance, else a description of the first mismatch.
-    func compare(_ actual: Tensor, _ expected: Tensor) -> String? {
+    public func compare(_ actual: Tensor, _ expected: Tensor) -> String? {
         guard actual.shape == expected.shape else { return "shape \(actual.shape), expected \(expected.shape)" }
         if !expected.isFloatingPoint {
             let a = actual.integers, e = expected.integers

@@ -1,0 +1,83 @@
+import CNNVizRuntime
+import Foundation
+import XCTest
+
+/// Conv against a direct six-loop evaluation of its definition in Double, on seeded random
+/// inputs, covering the paths the conformance files are too small to reach: column tiling of
+/// large im2col matrices, 1×1 GEMM without unfolding, depthwise, groups, dilation, asymmetric
+/// pads, batch > 1 and the fused Conv → Relu.
+final class ConvolutionTests: XCTestCase {
+    struct Generator {
+        var state: UInt64
+        mutating func next() -> Float {
+            state = state &* 6364136223846793005 &+ 1442695040888963407
+            return Float(Int64(bitPattern: state >> 11) % 2001 - 1000) / 1000
+        }
+        mutating func tensor(_ shape: [Int]) -> Tensor {
+            Tensor(shape: shape, floats: (0..<shape.reduce(1, *)).map { _ in next() })
+        }
+    }
+
+    /// y[n,m,oy,ox] = b[m] + Σ_{c,ky,kx} w[m,c,ky,kx]·x[n, g·C/G + c, oy·s − p + ky·d, ox·s − p + kx·d].
+    func reference(_ x: Tensor, _ w: Tensor, _ b: [Float], stride: [Int], pads: [Int], dilation: [Int], group: Int) -> ([Int], [Double]) {
+        let (n, c, h, wd) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])
+        let (m, cg, kh, kw) = (w.shape[0], w.shape[1], w.shape[2], w.shape[3])
+        let oh = (h + pads[0] + pads[2] - (kh - 1) * dilation[0] - 1) / stride[0] + 1
+        let ow = (wd + pads[1] + pads[3] - (kw - 1) * dilation[1] - 1) / stride[1] + 1
+        let xv = x.floats, wv = w.floats
+        var y = [Double](repeating: 0, count: n * m * oh * ow)
+        let mg = m / group
+        for image in 0..<n { for oc in 0..<m { for oy in 0..<oh { for ox in 0..<ow {
+            var sum = Double(b[oc])
+            let g = oc / mg
+            for ic in 0..<cg { for ky in 0..<kh { for kx in 0..<kw {
+                let iy = oy * stride[0] - pads[0] + ky * dilation[0], ix = ox * stride[1] - pads[1] + kx * dilation[1]
+                guard iy >= 0, iy < h, ix >= 0, ix < wd else { continue }
+                sum += Double(wv[((oc * cg + ic) * kh + ky) * kw + kx]) * Double(xv[((image * c + g * cg + ic) * h + iy) * wd + ix])
+            } } }
+            y[((image * m + oc) * oh + oy) * ow + ox] = sum
+        } } } }
+        return ([n, m, oh, ow], y)
+    }
+
+    func check(input: [Int], weight: [Int], stride: [Int], pads: [Int], dilation: [Int], group: Int, relu: Bool = false) throws {
+        var random = Generator(state: UInt64(input.reduce(7, *) &+ weight.reduce(3, *)))
+        let x = random.tensor(input), w = random.tensor(weight)
+        let b = (0..<weight[0]).map { _ in random.next() }
+        let node = Node(name: "conv", opType: "Conv", inputs: ["x", "w", "b"], outputs: ["y"], attributes: [
+            "strides": .ints(stride), "pads": .ints(pads), "dilations": .ints(dilation), "group": .int(group),
+        ])
+        var nodes = [node]
+        if relu { nodes.append(Node(name: "relu", opType: "Relu", inputs: ["y"], outputs: ["z"])) }
+        let graph = Graph(name: "conv", nodes: nodes, initializers: ["w": w, "b": Tensor(shape: [b.count], floats: b)],
+                          inputs: [ValueInfo(name: "x", elementType: .float32, shape: input)],
+                          outputs: [ValueInfo(name: relu ? "z" : "y", elementType: .float32, shape: nil)])
+        let session = try Session(model: Model(graph: graph, irVersion: 8, opsetVersion: 13))
+        let result = try session.run(["x": x])[relu ? "z" : "y"]!
+        var (shape, expected) = reference(x, w, b, stride: stride, pads: pads, dilation: dilation, group: group)
+        if relu { expected = expected.map { max($0, 0) } }
+        XCTAssertEqual(result.shape, shape)
+        let actual = result.floats
+        for i in expected.indices where abs(Double(actual[i]) - expected[i]) > 1e-4 * max(1, abs(expected[i])) {
+            return XCTFail("Conv \(input)*\(weight) stride \(stride) pads \(pads) dilation \(dilation) group \(group): index \(i) is \(actual[i]), expected \(expected[i])")
+        }
+    }
+
+    func testDenseConvolutions() throws {
+        try check(input: [2, 3, 17, 13], weight: [8, 3, 3, 3], stride: [1, 1], pads: [1, 1, 1, 1], dilation: [1, 1], group: 1)
+        try check(input: [1, 4, 15, 16], weight: [6, 4, 3, 5], stride: [2, 3], pads: [0, 2, 1, 1], dilation: [2, 1], group: 1)
+        try check(input: [1, 6, 9, 9], weight: [4, 3, 3, 3], stride: [1, 2], pads: [1, 0, 1, 0], dilation: [1, 1], group: 2)
+        try check(input: [2, 8, 7, 5], weight: [5, 8, 1, 1], stride: [1, 1], pads: [0, 0, 0, 0], dilation: [1, 1], group: 1, relu: true)
+    }
+
+    func testLargeConvolutionUsesSeveralColumnTiles() throws {
+        // K·oh·ow = 64·9·64·64 floats, above the 2²¹-float im2col budget.
+        try check(input: [1, 64, 64, 64], weight: [16, 64, 3, 3], stride: [1, 1], pads: [1, 1, 1, 1], dilation: [1, 1], group: 1, relu: true)
+    }
+
+    func testDepthwiseConvolutions() throws {
+        try check(input: [2, 5, 12, 11], weight: [5, 1, 3, 3], stride: [1, 1], pads: [1, 1, 1, 1], dilation: [1, 1], group: 5)
+        try check(input: [1, 4, 13, 14], weight: [4, 1, 3, 3], stride: [2, 2], pads: [1, 1, 1, 1], dilation: [1, 1], group: 4, relu: true)
+        try check(input: [1, 3, 10, 10], weight: [3, 1, 5, 3], stride: [1, 2], pads: [2, 0, 1, 2], dilation: [2, 1], group: 3)
+    }
+}
