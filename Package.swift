@@ -18,6 +18,8 @@ let package = Package(
         .systemLibrary(name: "CPNG", pkgConfig: "libpng16", providers: [.apt(["libpng-dev"])]),
         .systemLibrary(name: "CJPEG", pkgConfig: "libturbojpeg", providers: [.apt(["libturbojpeg0-dev", "libjpeg62-turbo-dev"])]),
         .systemLibrary(name: "CCairo", pkgConfig: "cairo", providers: [.apt(["libcairo2-dev"])]),
+        // glibc's mallopt, to keep activation buffers on the heap between layers.
+        .systemLibrary(name: "CMalloc"),
 
         // Code generated from onnx.proto by protoc-gen-swift (see scripts/regenerate-onnx-proto.sh).
         .target(
@@ -27,7 +29,7 @@ let package = Package(
         // Tensors, kernels, graph IR, ONNX import, executor with hooks.
         .target(
             name: "CNNVizRuntime",
-            dependencies: ["COpenBLAS", "ONNXProto", .product(name: "SwiftProtobuf", package: "swift-protobuf")]
+            dependencies: ["COpenBLAS", "CMalloc", "ONNXProto", .product(name: "SwiftProtobuf", package: "swift-protobuf")]
         ),
         // Image decoding and preprocessing.
         .target(name: "CNNVizImaging", dependencies: ["CNNVizRuntime", "CPNG", "CJPEG"]),

@@ -28,6 +28,9 @@ struct RunCommand: ParsableCommand {
     @Option(name: .customLong("repeat"), help: "Run the forward pass N more times after the first and report the median time.")
     var repeatCount: Int = 0
 
+    @Flag(name: .long, help: "Print the time per run spent in each op type and the slowest layers on stderr.")
+    var profile = false
+
     func validate() throws {
         guard repeatCount >= 0 else { throw ValidationError("--repeat must be 0 or more, found \(repeatCount)") }
         guard tensor != nil || !feed.isEmpty else { throw ValidationError("give the input with --tensor X.npy or --feed NAME=X.npy") }
@@ -56,6 +59,14 @@ struct RunCommand: ParsableCommand {
                 feeds[String(entry[..<equals])] = try NumpyFile.read(contentsOf: URL(fileURLWithPath: String(entry[entry.index(after: equals)...])))
             }
             let names = output.isEmpty ? session.graph.outputs.map(\.name) : output
+            var perOp = [String: Double]()
+            var perNode = [String: Double]()
+            if profile {
+                session.profiler = { node, ms in
+                    perOp[node.opType, default: 0] += ms
+                    perNode[node.outputs.first ?? node.name, default: 0] += ms
+                }
+            }
             let start = DispatchTime.now()
             let results = try session.run(feeds, outputs: names)
             var times = [Double(DispatchTime.now().uptimeNanoseconds - start.uptimeNanoseconds) / 1e6]
@@ -63,6 +74,17 @@ struct RunCommand: ParsableCommand {
                 let t0 = DispatchTime.now()
                 _ = try session.run(feeds, outputs: names)
                 times.append(Double(DispatchTime.now().uptimeNanoseconds - t0.uptimeNanoseconds) / 1e6)
+            }
+            if profile {
+                let total = perOp.values.reduce(0, +)
+                let runs = Double(repeatCount + 1)
+                for (op, ms) in perOp.sorted(by: { $0.value > $1.value }) {
+                    FileHandle.standardError.write(Data(String(format: "%-22@ %9.3f ms/run  %5.1f%%\n", op, ms / runs, 100 * ms / max(total, 1e-9)).utf8))
+                }
+                FileHandle.standardError.write(Data("slowest layers:\n".utf8))
+                for (name, ms) in perNode.sorted(by: { $0.value > $1.value }).prefix(10) {
+                    FileHandle.standardError.write(Data(String(format: "  %-40@ %9.3f ms/run\n", name, ms / runs).utf8))
+                }
             }
             let directory = URL(fileURLWithPath: out)
             do { try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true) } catch {

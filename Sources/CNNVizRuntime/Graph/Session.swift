@@ -15,10 +15,13 @@ public final class Session {
     /// The graph after constant folding.
     public private(set) var graph: Graph
     let operators: [any Operator]
-    /// Fused Conv → Relu pairs: conv node index → relu node index.
-    let reluAfterConv: [Int: Int]
+    /// Conv nodes followed by a ReLU or a constant Clip: conv index → (activation index, clamp).
+    let activationAfterConv: [Int: (Int, Conv.Clamp)]
+    /// Called after each node with its wall time in milliseconds (for `cnn-viz run --profile`).
+    public var profiler: ((_ node: Node, _ milliseconds: Double) -> Void)?
 
     public init(model: Model) throws {
+        _ = MemoryTuning.applied
         self.model = model
         let opset = model.opsetVersion
         var graph = model.graph
@@ -33,7 +36,7 @@ public final class Session {
         (graph, operators) = try Session.foldConstants(graph, operators: operators, source: model.source)
         self.graph = graph
         self.operators = operators
-        self.reluAfterConv = Session.convReluPairs(graph)
+        self.activationAfterConv = Session.convActivationPairs(graph, operators: operators)
     }
 
     public convenience init(contentsOf url: URL) throws {
@@ -82,19 +85,29 @@ public final class Session {
         return (folded, keptOperators)
     }
 
-    /// Conv nodes whose only consumer is a Relu: they can apply the ReLU in their own output
-    /// pass when nobody asked to see the Conv output itself.
-    static func convReluPairs(_ graph: Graph) -> [Int: Int] {
+    /// Conv nodes whose only consumer is a Relu or a Clip with constant bounds (ReLU6): the
+    /// conv can clamp its own output pass when nobody asked to see the conv output itself.
+    static func convActivationPairs(_ graph: Graph, operators: [any Operator]) -> [Int: (Int, Conv.Clamp)] {
         var consumers = [String: [Int]]()
         for (index, node) in graph.nodes.enumerated() {
             for input in node.inputs where !input.isEmpty { consumers[input, default: []].append(index) }
         }
         let outputs = Set(graph.outputs.map(\.name))
-        var pairs = [Int: Int]()
+        var pairs = [Int: (Int, Conv.Clamp)]()
         for (index, node) in graph.nodes.enumerated() where node.opType == "Conv" {
             guard let output = node.outputs.first, !outputs.contains(output),
-                  let users = consumers[output], users.count == 1, graph.nodes[users[0]].opType == "Relu" else { continue }
-            pairs[index] = users[0]
+                  let users = consumers[output], users.count == 1 else { continue }
+            let user = graph.nodes[users[0]]
+            if user.opType == "Relu" {
+                pairs[index] = (users[0], .relu)
+            } else if user.opType == "Clip", let clip = operators[users[0]] as? Clip {
+                func bound(_ i: Int, _ fallback: Float) -> Float? {
+                    guard i < user.inputs.count, !user.inputs[i].isEmpty else { return fallback }
+                    return graph.initializers[user.inputs[i]]?.floats.first
+                }
+                guard let low = clip.attributeLow ?? bound(1, -.infinity), let high = clip.attributeHigh ?? bound(2, .infinity) else { continue }
+                pairs[index] = (users[0], Conv.Clamp(low: low, high: high))
+            }
         }
         return pairs
     }
@@ -135,6 +148,7 @@ public final class Session {
         }
 
         let needed = neededNodes(for: targets)
+        let neededSet = Set(needed)
         var lastUse = [String: Int]()
         for index in needed {
             for input in graph.nodes[index].inputs where !input.isEmpty { lastUse[input] = index }
@@ -152,12 +166,16 @@ public final class Session {
             }
             var results: [Tensor]
             var outputNames = node.outputs
+            let started = profiler == nil ? 0 : DispatchTime.now().uptimeNanoseconds
+            defer {
+                if let profiler { profiler(node, Double(DispatchTime.now().uptimeNanoseconds - started) / 1e6) }
+            }
             do {
-                if let reluIndex = reluAfterConv[index], let conv = operators[index] as? Conv,
-                   !targets.contains(node.outputs[0]), needed.contains(reluIndex) {
-                    results = [try conv.convolve(inputs, reluAfter: true)]
-                    outputNames = graph.nodes[reluIndex].outputs
-                    skip.insert(reluIndex)
+                if let (activation, clamp) = activationAfterConv[index], let conv = operators[index] as? Conv,
+                   !targets.contains(node.outputs[0]), neededSet.contains(activation) {
+                    results = [try conv.convolve(inputs, clamp: clamp)]
+                    outputNames = graph.nodes[activation].outputs
+                    skip.insert(activation)
                 } else {
                     results = try operators[index].forward(inputs)
                 }

@@ -5,7 +5,7 @@ enum Im2Col {
     ///
     /// `x` points at `channels` planes of h×w; `col` has `channels·kh·kw` rows of `columnRange.count`.
     static func unfold(_ x: UnsafePointer<Float>, channels: Int, geometry g: WindowGeometry,
-                       columnRange: Range<Int>, into col: UnsafeMutablePointer<Float>) {
+                       columnRange: Range<Int>, into col: UnsafeMutablePointer<Float>, parallel: Bool = true) {
         let h = g.input[0], w = g.input[1]
         let kh = g.kernel[0], kw = g.kernel[1]
         let sh = g.strides[0], sw = g.strides[1]
@@ -14,7 +14,8 @@ enum Im2Col {
         let ow = g.output[1]
         let width = columnRange.count
         let rows = channels * kh * kw
-        Parallel.forChunks(rows, minimumPerWorker: max(1, 32768 / max(width, 1))) { rowRange in
+        let minimumPerWorker = parallel ? max(1, 32768 / max(width, 1)) : Int.max
+        Parallel.forChunks(rows, minimumPerWorker: minimumPerWorker) { rowRange in
             for row in rowRange {
                 let kx = row % kw, ky = (row / kw) % kh, c = row / (kw * kh)
                 let plane = x + c * h * w

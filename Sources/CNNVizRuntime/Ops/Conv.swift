@@ -1,14 +1,28 @@
+import Foundation
 /// Conv: y[n,m] = b[m] + Σ_c Σ_k w[m,c,k] · x[n, g·C/G + c, window(k)], for 1-D and 2-D inputs.
 ///
 /// Grouped and depthwise convolutions, strides, dilations, pads and `auto_pad`.
-/// Dense groups run as im2col + one SGEMM per column tile (OpenBLAS); 1×1 stride-1 convs skip
-/// the unfold; depthwise convs (one input and one output channel per group) use a direct kernel.
-/// Pitfall: the im2col matrix grows with K·oh·ow, so it is built in tiles of output rows to keep
-/// memory near `scratchBudget` floats.
+/// Dense groups run as im2col + SGEMM (OpenBLAS) over tiles of output columns, each worker
+/// unfolding and multiplying its own tiles so the unfolded tile is still in cache when the
+/// product reads it; 1×1 stride-1 convs skip the unfold. Depthwise convs (one input and one
+/// output channel per group) use a direct kernel. Bias and an optional clamp (ReLU, ReLU6) are
+/// applied to each tile right after its product.
+/// Pitfall: the full im2col matrix is K·oh·ow floats (115 MB for VGG's first layers); tiles keep
+/// it near `tileBudget` floats per worker.
 struct Conv: Operator {
     let window: WindowGeometry.Attributes
     let group: Int
-    static let scratchBudget = 1 << 21
+    /// Floats of unfolded input per tile: about 1 MiB, within a core's L2.
+    static let tileBudget = 1 << 18
+
+    /// An activation folded into the output pass: y = min(max(y, low), high).
+    struct Clamp {
+        var low: Float
+        var high: Float
+        static let none = Clamp(low: -.infinity, high: .infinity)
+        static let relu = Clamp(low: 0, high: .infinity)
+        var isNone: Bool { low == -.infinity && high == .infinity }
+    }
 
     init(node: Node) throws {
         window = try WindowGeometry.Attributes(node: node)
@@ -17,11 +31,11 @@ struct Conv: Operator {
     }
 
     func forward(_ inputs: [Tensor?]) throws -> [Tensor] {
-        [try convolve(inputs, reluAfter: false)]
+        [try convolve(inputs, clamp: .none)]
     }
 
-    /// The convolution, optionally followed by ReLU in the same pass over the output.
-    func convolve(_ inputs: [Tensor?], reluAfter: Bool) throws -> Tensor {
+    /// The convolution, with an activation clamp applied in the same pass over the output.
+    func convolve(_ inputs: [Tensor?], clamp: Clamp) throws -> Tensor {
         let x = try inputs.requiredFloat(0, "X"), w = try inputs.requiredFloat(1, "W")
         let bias = inputs.optional(2)
         try x.expectRank(3...4, "Conv input X")
@@ -58,50 +72,94 @@ struct Conv: Operator {
                     let cg = c / group, mg = m / group
                     if cg == 1 && mg == 1 {
                         Conv.depthwise(xp.baseAddress!, wp.baseAddress!, y, batch: n, channels: c, geometry: geometry)
+                        Conv.epilogue(y, bias: biasValues, clamp: clamp, batch: n, channels: m, plane: oh * ow)
                     } else {
-                        Conv.dense(xp.baseAddress!, wp.baseAddress!, y, batch: n, inChannels: c, outChannels: m,
-                                   group: group, geometry: geometry)
+                        Conv.dense(xp.baseAddress!, wp.baseAddress!, y, bias: biasValues, clamp: clamp, batch: n,
+                                   inChannels: c, outChannels: m, group: group, geometry: geometry)
                     }
-                    Conv.addBias(biasValues, relu: reluAfter, to: y, batch: n, channels: m, plane: oh * ow)
                 }
             }
         }
     }
 
+    /// im2col + SGEMM over column tiles, each worker taking every `workers`-th tile.
     static func dense(_ x: UnsafePointer<Float>, _ w: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>,
-                      batch: Int, inChannels c: Int, outChannels m: Int, group: Int, geometry: WindowGeometry) {
+                      bias: [Float]?, clamp: Clamp, batch: Int, inChannels c: Int, outChannels m: Int, group: Int,
+                      geometry: WindowGeometry) {
         let (h, wd) = (geometry.input[0], geometry.input[1])
         let columns = geometry.output[0] * geometry.output[1]
         let cg = c / group, mg = m / group
         let k = cg * geometry.kernel[0] * geometry.kernel[1]
-        if geometry.isPointwise {
-            for image in 0..<batch {
-                for g in 0..<group {
-                    GEMM.multiply(m: mg, n: columns, k: k, a: w + g * mg * k, lda: k,
-                                  b: x + (image * c + g * cg) * h * wd, ldb: columns,
-                                  c: y + (image * m + g * mg) * columns, ldc: columns)
-                }
-            }
+        let pointwise = geometry.isPointwise
+        // At least 256 columns per product, so that packing the weights once per call stays cheap.
+        let tile = min(columns, max(256, tileBudget / max(k, 1)))
+        let tilesPerPlane = (columns + tile - 1) / tile
+        let jobs = batch * group * tilesPerPlane
+        if jobs < 2 * Parallel.workers || ProcessInfo.processInfo.environment["CNNVIZ_PLANES"] != nil {
+            // Too few tiles to share out (late layers: few pixels, many channels): unfold whole
+            // planes and let GEMM split each product across the workers instead.
+            denseByPlanes(x, w, y, bias: bias, clamp: clamp, batch: batch, inChannels: c, outChannels: m, group: group,
+                          geometry: geometry)
             return
         }
-        let ow = geometry.output[1]
-        let rowsPerTile = max(1, scratchBudget / max(k * ow, 1))
-        let tile = min(columns, rowsPerTile * ow)
-        let scratch = UnsafeMutablePointer<Float>.allocate(capacity: k * tile)
-        defer { scratch.deallocate() }
+        let workers = min(Parallel.workers, jobs)
+        let scratch = pointwise ? nil : UnsafeMutablePointer<Float>.allocate(capacity: workers * k * tile)
+        defer { scratch?.deallocate() }
+        Parallel.forEach(workers) { worker in
+            var job = worker
+            while job < jobs {
+                let tileIndex = job % tilesPerPlane, g = (job / tilesPerPlane) % group, image = job / (tilesPerPlane * group)
+                let start = tileIndex * tile, width = min(tile, columns - start)
+                let input = x + (image * c + g * cg) * h * wd
+                let output = y + (image * m + g * mg) * columns + start
+                let b: UnsafePointer<Float>
+                let ldb: Int
+                if let scratch {
+                    let mine = scratch + worker * k * tile
+                    Im2Col.unfold(input, channels: cg, geometry: geometry, columnRange: start..<start + width, into: mine,
+                                  parallel: false)
+                    (b, ldb) = (UnsafePointer(mine), width)
+                } else {
+                    (b, ldb) = (input + start, columns)
+                }
+                GEMM.single(m: mg, n: width, k: k, a: w + g * mg * k, lda: k, transposeA: false, b: b, ldb: ldb,
+                            transposeB: false, c: output, ldc: columns, alpha: 1, beta: 0)
+                for row in 0..<mg {
+                    applyBias(output + row * columns, count: width, bias: bias?[g * mg + row] ?? 0, clamp: clamp)
+                }
+                job += workers
+            }
+        }
+    }
+
+    /// One unfold and one (internally parallel) product per image and group.
+    static func denseByPlanes(_ x: UnsafePointer<Float>, _ w: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>,
+                              bias: [Float]?, clamp: Clamp, batch: Int, inChannels c: Int, outChannels m: Int, group: Int,
+                              geometry: WindowGeometry) {
+        let (h, wd) = (geometry.input[0], geometry.input[1])
+        let columns = geometry.output[0] * geometry.output[1]
+        let cg = c / group, mg = m / group
+        let k = cg * geometry.kernel[0] * geometry.kernel[1]
+        let scratch = geometry.isPointwise ? nil : UnsafeMutablePointer<Float>.allocate(capacity: k * columns)
+        defer { scratch?.deallocate() }
         for image in 0..<batch {
             for g in 0..<group {
                 let input = x + (image * c + g * cg) * h * wd
-                let output = y + (image * m + g * mg) * columns
-                var start = 0
-                while start < columns {
-                    let width = min(tile, columns - start)
-                    Im2Col.unfold(input, channels: cg, geometry: geometry, columnRange: start..<start + width, into: scratch)
-                    GEMM.multiply(m: mg, n: width, k: k, a: w + g * mg * k, lda: k, b: scratch, ldb: width,
-                                  c: output + start, ldc: columns)
-                    start += width
-                }
+                if let scratch { Im2Col.unfold(input, channels: cg, geometry: geometry, columnRange: 0..<columns, into: scratch) }
+                GEMM.multiply(m: mg, n: columns, k: k, a: w + g * mg * k, lda: k, b: scratch.map { UnsafePointer($0) } ?? input,
+                              ldb: columns, c: y + (image * m + g * mg) * columns, ldc: columns)
             }
+        }
+        epilogue(y, bias: bias, clamp: clamp, batch: batch, channels: m, plane: columns)
+    }
+
+    @inline(__always)
+    static func applyBias(_ p: UnsafeMutablePointer<Float>, count: Int, bias: Float, clamp: Clamp) {
+        if clamp.isNone {
+            if bias != 0 { for i in 0..<count { p[i] += bias } }
+        } else {
+            let (low, high) = (clamp.low, clamp.high)
+            for i in 0..<count { p[i] = Swift.min(Swift.max(p[i] + bias, low), high) }
         }
     }
 
@@ -144,18 +202,12 @@ struct Conv: Operator {
         }
     }
 
-    /// y[n,m,:] += b[m], then ReLU when asked, one pass per plane.
-    static func addBias(_ bias: [Float]?, relu: Bool, to y: UnsafeMutablePointer<Float>, batch: Int, channels: Int, plane: Int) {
-        guard bias != nil || relu else { return }
+    /// y[n,m,:] = clamp(y[n,m,:] + b[m]), one pass per plane.
+    static func epilogue(_ y: UnsafeMutablePointer<Float>, bias: [Float]?, clamp: Clamp, batch: Int, channels: Int, plane: Int) {
+        guard bias != nil || !clamp.isNone else { return }
         Parallel.forChunks(batch * channels, minimumPerWorker: max(1, 16384 / max(plane, 1))) { planes in
             for index in planes {
-                let b = bias?[index % channels] ?? 0
-                let p = y + index * plane
-                if relu {
-                    for i in 0..<plane { let v = p[i] + b; p[i] = v > 0 ? v : 0 }
-                } else {
-                    for i in 0..<plane { p[i] += b }
-                }
+                applyBias(y + index * plane, count: plane, bias: bias?[index % channels] ?? 0, clamp: clamp)
             }
         }
     }

@@ -12,6 +12,7 @@ struct Pool: Operator {
     let window: WindowGeometry.Attributes
     let countIncludePad: Bool
     let columnMajorIndices: Bool
+    let wantsIndices: Bool
 
     init(node: Node, kind: Kind, opset: Int) throws {
         self.kind = kind
@@ -21,31 +22,39 @@ struct Pool: Operator {
         }
         countIncludePad = try node.int("count_include_pad", default: 0) != 0
         columnMajorIndices = try node.int("storage_order", default: 0) == 1
+        wantsIndices = kind == .max && node.outputs.count > 1 && !node.outputs[1].isEmpty
     }
 
-    /// For each output index along one axis: the in-image input indices of its window, and
-    /// how many window positions lie inside the padded extent.
+    /// For each output index along one axis: the first in-image input index of its window,
+    /// how many in-image taps follow (step = dilation), and how many window positions lie
+    /// inside the padded extent.
     struct AxisWindows {
-        var offsets: [Int] = [0]
-        var taps: [Int] = []
+        var first: [Int] = []
+        var counts: [Int] = []
         var paddedCounts: [Int] = []
+        var dilation: Int
 
         init(axis: Int, geometry g: WindowGeometry) {
             let size = g.input[axis]
+            dilation = g.dilations[axis]
             for o in 0..<g.output[axis] {
                 let start = o * g.strides[axis] - g.padsBegin[axis]
-                var padded = 0
+                var firstTap = -1, count = 0, padded = 0
                 for k in 0..<g.kernel[axis] {
-                    let i = start + k * g.dilations[axis]
-                    if i >= 0 && i < size { taps.append(i) }
+                    let i = start + k * dilation
+                    if i >= 0 && i < size {
+                        if firstTap < 0 { firstTap = i }
+                        count += 1
+                    }
                     if i < size + g.padsEnd[axis] { padded += 1 }
                 }
-                offsets.append(taps.count)
+                first.append(max(firstTap, 0))
+                counts.append(count)
                 paddedCounts.append(padded)
             }
         }
 
-        subscript(o: Int) -> ArraySlice<Int> { taps[offsets[o]..<offsets[o + 1]] }
+        func taps(_ o: Int) -> StrideTo<Int> { stride(from: first[o], to: first[o] + counts[o] * dilation, by: dilation) }
     }
 
     func forward(_ inputs: [Tensor?]) throws -> [Tensor] {
@@ -58,7 +67,7 @@ struct Pool: Operator {
         let inPlane = spatial.reduce(1, *), outPlane = geometry.output.reduce(1, *)
         let outShape = Array(x.shape[0..<2]) + geometry.output
         let inStrides = Shape.strides(spatial)
-        var indices = [Int64](repeating: 0, count: kind == .max ? planes * outPlane : 0)
+        var indices = [Int64](repeating: 0, count: wantsIndices ? planes * outPlane : 0)
         let values = x.floats
         var result = [Float](repeating: 0, count: planes * outPlane)
         values.withUnsafeBufferPointer { xp in
@@ -71,7 +80,7 @@ struct Pool: Operator {
                             if spatial.count == 2 {
                                 pool2D(input, axes: axes, width: spatial[1], plane: plane, inPlane: inPlane,
                                        output: yp.baseAddress! + plane * outPlane,
-                                       indices: kind == .max ? ip.baseAddress! + plane * outPlane : nil)
+                                       indices: wantsIndices ? ip.baseAddress! + plane * outPlane : nil)
                                 continue
                             }
                             for o in 0..<outPlane {
@@ -82,7 +91,7 @@ struct Pool: Operator {
                                 }
                                 let (value, argmax) = reduceWindow(input, position: position, axes: axes, strides: inStrides)
                                 yp[plane * outPlane + o] = value
-                                if kind == .max {
+                                if wantsIndices {
                                     ip[plane * outPlane + o] = Int64(plane * inPlane + flatIndex(argmax, spatial: spatial))
                                 }
                             }
@@ -94,47 +103,64 @@ struct Pool: Operator {
         var outputs = [x.isFloatingPoint
             ? Tensor(shape: outShape, floats: result, elementType: x.elementType)
             : Tensor(shape: outShape, integers: result.map { Int64($0) }, elementType: x.elementType)]
-        if kind == .max { outputs.append(Tensor(shape: outShape, integers: indices)) }
+        if wantsIndices { outputs.append(Tensor(shape: outShape, integers: indices)) }
         return outputs
     }
 
-    /// The 2-D case with the window loops written out, as CNNs use it.
+    /// The 2-D case with the window loops written out over raw pointers, as CNNs use it.
     @inline(__always)
     func pool2D(_ input: UnsafePointer<Float>, axes: [AxisWindows], width: Int, plane: Int, inPlane: Int,
                 output: UnsafeMutablePointer<Float>, indices: UnsafeMutablePointer<Int64>?) {
         let rows = axes[0], columns = axes[1]
-        let outWidth = columns.paddedCounts.count
-        for oy in 0..<rows.paddedCounts.count {
-            let rowTaps = rows[oy]
-            for ox in 0..<outWidth {
-                let columnTaps = columns[ox]
-                let o = oy * outWidth + ox
-                if kind == .max {
-                    var best = -Float.infinity, bestOffset = -1
-                    for iy in rowTaps {
-                        let row = input + iy * width
-                        for ix in columnTaps where row[ix] > best || bestOffset < 0 {
-                            best = row[ix]
-                            bestOffset = iy * width + ix
+        let outHeight = rows.counts.count, outWidth = columns.counts.count
+        let (dy, dx) = (rows.dilation, columns.dilation)
+        rows.first.withUnsafeBufferPointer { rowFirst in
+        rows.counts.withUnsafeBufferPointer { rowCount in
+        columns.first.withUnsafeBufferPointer { columnFirst in
+        columns.counts.withUnsafeBufferPointer { columnCount in
+            for oy in 0..<outHeight {
+                let y0 = rowFirst[oy], ny = rowCount[oy]
+                for ox in 0..<outWidth {
+                    let x0 = columnFirst[ox], nx = columnCount[ox]
+                    let o = oy * outWidth + ox
+                    if kind == .max && indices == nil {
+                        // Branch-free running max; the arg-max bookkeeping below is only paid when asked for.
+                        var best = -Float.infinity
+                        for ky in 0..<ny {
+                            let row = input + (y0 + ky * dy) * width + x0
+                            for kx in 0..<nx { best = Swift.max(best, row[kx * dx]) }
                         }
+                        output[o] = best
+                    } else if kind == .max {
+                        var best = -Float.infinity, bestOffset = -1
+                        for ky in 0..<ny {
+                            let row = input + (y0 + ky * dy) * width + x0
+                            for kx in 0..<nx where row[kx * dx] > best || bestOffset < 0 {
+                                best = row[kx * dx]
+                                bestOffset = (y0 + ky * dy) * width + x0 + kx * dx
+                            }
+                        }
+                        output[o] = best
+                        if let indices {
+                            let height = inPlane / width
+                            let flat = columnMajorIndices && bestOffset >= 0
+                                ? bestOffset / width + (bestOffset % width) * height : bestOffset
+                            indices[o] = Int64(plane * inPlane + flat)
+                        }
+                    } else {
+                        var sum: Float = 0
+                        for ky in 0..<ny {
+                            let row = input + (y0 + ky * dy) * width + x0
+                            for kx in 0..<nx { sum += row[kx * dx] }
+                        }
+                        let count = countIncludePad ? rows.paddedCounts[oy] * columns.paddedCounts[ox] : ny * nx
+                        output[o] = count > 0 ? sum / Float(count) : 0
                     }
-                    output[o] = best
-                    if let indices {
-                        let height = inPlane / width
-                        let flat = columnMajorIndices && bestOffset >= 0
-                            ? bestOffset / width + (bestOffset % width) * height : bestOffset
-                        indices[o] = Int64(plane * inPlane + flat)
-                    }
-                } else {
-                    var sum: Float = 0
-                    for iy in rowTaps {
-                        let row = input + iy * width
-                        for ix in columnTaps { sum += row[ix] }
-                    }
-                    let count = countIncludePad ? rows.paddedCounts[oy] * columns.paddedCounts[ox] : rowTaps.count * columnTaps.count
-                    output[o] = count > 0 ? sum / Float(count) : 0
                 }
             }
+        }
+        }
+        }
         }
     }
 
@@ -153,7 +179,7 @@ struct Pool: Operator {
                 }
                 return
             }
-            for i in axes[axis][position[axis]] { visit(axis + 1, offset + i * strides[axis]) }
+            for i in axes[axis].taps(position[axis]) { visit(axis + 1, offset + i * strides[axis]) }
         }
         visit(0, 0)
         if kind == .max { return (best, bestOffset) }
