@@ -15,8 +15,10 @@ public final class Session {
     /// The graph after constant folding.
     public private(set) var graph: Graph
     let operators: [any Operator]
-    /// Conv nodes followed by a ReLU or a constant Clip: conv index → (activation index, clamp).
-    let activationAfterConv: [Int: (Int, Conv.Clamp)]
+    /// Nodes followed by their only consumer, a ReLU or a constant Clip: node index →
+    /// (activation index, clamp). Conv applies the clamp in its own output pass; the other
+    /// producers clamp their fresh output in place.
+    let fusedActivations: [Int: (Int, Conv.Clamp)]
     /// Called after each node with its wall time in milliseconds (for `cnn-viz run --profile`).
     public var profiler: ((_ node: Node, _ milliseconds: Double) -> Void)?
 
@@ -36,7 +38,7 @@ public final class Session {
         (graph, operators) = try Session.foldConstants(graph, operators: operators, source: model.source)
         self.graph = graph
         self.operators = operators
-        self.activationAfterConv = Session.convActivationPairs(graph, operators: operators)
+        self.fusedActivations = Session.activationPairs(graph, operators: operators)
     }
 
     public convenience init(contentsOf url: URL) throws {
@@ -85,16 +87,19 @@ public final class Session {
         return (folded, keptOperators)
     }
 
-    /// Conv nodes whose only consumer is a Relu or a Clip with constant bounds (ReLU6): the
-    /// conv can clamp its own output pass when nobody asked to see the conv output itself.
-    static func convActivationPairs(_ graph: Graph, operators: [any Operator]) -> [Int: (Int, Conv.Clamp)] {
+    /// Op types whose output an activation can be folded into.
+    static let fusableProducers: Set<String> = ["Conv", "Add", "Sum", "BatchNormalization", "Gemm", "MatMul"]
+
+    /// Producers whose only consumer is a Relu or a Clip with constant bounds (ReLU6): they can
+    /// clamp their own output when nobody asked to see the unclamped tensor itself.
+    static func activationPairs(_ graph: Graph, operators: [any Operator]) -> [Int: (Int, Conv.Clamp)] {
         var consumers = [String: [Int]]()
         for (index, node) in graph.nodes.enumerated() {
             for input in node.inputs where !input.isEmpty { consumers[input, default: []].append(index) }
         }
         let outputs = Set(graph.outputs.map(\.name))
         var pairs = [Int: (Int, Conv.Clamp)]()
-        for (index, node) in graph.nodes.enumerated() where node.opType == "Conv" {
+        for (index, node) in graph.nodes.enumerated() where fusableProducers.contains(node.opType) && node.outputs.count == 1 {
             guard let output = node.outputs.first, !outputs.contains(output),
                   let users = consumers[output], users.count == 1 else { continue }
             let user = graph.nodes[users[0]]
@@ -171,9 +176,14 @@ public final class Session {
                 if let profiler { profiler(node, Double(DispatchTime.now().uptimeNanoseconds - started) / 1e6) }
             }
             do {
-                if let (activation, clamp) = activationAfterConv[index], let conv = operators[index] as? Conv,
-                   !targets.contains(node.outputs[0]), neededSet.contains(activation) {
-                    results = [try conv.convolve(inputs, clamp: clamp)]
+                if let (activation, clamp) = fusedActivations[index], !targets.contains(node.outputs[0]),
+                   neededSet.contains(activation) {
+                    if let conv = operators[index] as? Conv {
+                        results = [try conv.convolve(inputs, clamp: clamp)]
+                    } else {
+                        results = try operators[index].forward(inputs)
+                        results[0].clampInPlace(low: clamp.low, high: clamp.high)
+                    }
                     outputNames = graph.nodes[activation].outputs
                     skip.insert(activation)
                 } else {

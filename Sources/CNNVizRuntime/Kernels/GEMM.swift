@@ -32,7 +32,8 @@ public enum GEMM {
             return
         }
         let parts = m * n * k < parallelThreshold ? 1 : Parallel.workers
-        if parts > 1 && n >= 2 * parts {
+        // Split the longer side; a thin column block (few pixels in late layers) wastes the kernel.
+        if parts > 1 && n >= 64 * parts && n >= m {
             // Column blocks: C[:, j₀..<j₁] = op(A) · op(B)[:, j₀..<j₁].
             Parallel.forEach(parts) { part in
                 let j0 = n * part / parts, j1 = n * (part + 1) / parts

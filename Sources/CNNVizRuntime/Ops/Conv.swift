@@ -12,6 +12,9 @@ import Foundation
 struct Conv: Operator {
     let window: WindowGeometry.Attributes
     let group: Int
+    /// Set CNNVIZ_CONV=im2col to run every dense conv through im2col (for comparisons).
+    static let forceIm2Col = ProcessInfo.processInfo.environment["CNNVIZ_CONV"] == "im2col"
+
     /// Floats of unfolded input per tile: about 1 MiB, within a core's L2.
     static let tileBudget = 1 << 18
 
@@ -71,8 +74,11 @@ struct Conv: Operator {
                     let y = yp.baseAddress!
                     let cg = c / group, mg = m / group
                     if cg == 1 && mg == 1 {
-                        Conv.depthwise(xp.baseAddress!, wp.baseAddress!, y, batch: n, channels: c, geometry: geometry)
-                        Conv.epilogue(y, bias: biasValues, clamp: clamp, batch: n, channels: m, plane: oh * ow)
+                        Conv.depthwise(xp.baseAddress!, wp.baseAddress!, y, bias: biasValues, clamp: clamp, batch: n, channels: c,
+                                       geometry: geometry)
+                    } else if Winograd.applies(to: geometry, group: group) && !Conv.forceIm2Col {
+                        Winograd.convolve(xp.baseAddress!, wp.baseAddress!, y, bias: biasValues, clamp: clamp, batch: n,
+                                          inChannels: c, outChannels: m, geometry: geometry)
                     } else {
                         Conv.dense(xp.baseAddress!, wp.baseAddress!, y, bias: biasValues, clamp: clamp, batch: n,
                                    inChannels: c, outChannels: m, group: group, geometry: geometry)
@@ -91,11 +97,17 @@ struct Conv: Operator {
         let cg = c / group, mg = m / group
         let k = cg * geometry.kernel[0] * geometry.kernel[1]
         let pointwise = geometry.isPointwise
-        // At least 256 columns per product, so that packing the weights once per call stays cheap.
-        let tile = min(columns, max(256, tileBudget / max(k, 1)))
-        let tilesPerPlane = (columns + tile - 1) / tile
-        let jobs = batch * group * tilesPerPlane
-        if jobs < 2 * Parallel.workers || ProcessInfo.processInfo.environment["CNNVIZ_PLANES"] != nil {
+        // At least 256 columns per product, so that packing the weights once per call stays cheap;
+        // at most the L2 budget; and, where the plane allows, enough tiles for two per worker.
+        // Tiles are then evened out so that no worker waits on a short last tile.
+        let planes = batch * group
+        var tilesPerPlane = (columns + min(columns, max(256, tileBudget / max(k, 1))) - 1) / min(columns, max(256, tileBudget / max(k, 1)))
+        let wanted = (2 * Parallel.workers + planes - 1) / planes
+        if tilesPerPlane < wanted { tilesPerPlane = max(tilesPerPlane, min(wanted, columns / 256)) }
+        let tile = (columns + tilesPerPlane - 1) / tilesPerPlane
+        tilesPerPlane = (columns + tile - 1) / tile
+        let jobs = planes * tilesPerPlane
+        if jobs < 2 * Parallel.workers {
             // Too few tiles to share out (late layers: few pixels, many channels): unfold whole
             // planes and let GEMM split each product across the workers instead.
             denseByPlanes(x, w, y, bias: bias, clamp: clamp, batch: batch, inChannels: c, outChannels: m, group: group,
@@ -122,10 +134,13 @@ struct Conv: Operator {
                 } else {
                     (b, ldb) = (input + start, columns)
                 }
+                // C starts as the bias and the product accumulates onto it (beta = 1), which also
+                // spares OpenBLAS its own pass that zeroes C for beta = 0.
+                for row in 0..<mg { (output + row * columns).update(repeating: bias?[g * mg + row] ?? 0, count: width) }
                 GEMM.single(m: mg, n: width, k: k, a: w + g * mg * k, lda: k, transposeA: false, b: b, ldb: ldb,
-                            transposeB: false, c: output, ldc: columns, alpha: 1, beta: 0)
-                for row in 0..<mg {
-                    applyBias(output + row * columns, count: width, bias: bias?[g * mg + row] ?? 0, clamp: clamp)
+                            transposeB: false, c: output, ldc: columns, alpha: 1, beta: 1)
+                if !clamp.isNone {
+                    for row in 0..<mg { applyBias(output + row * columns, count: width, bias: 0, clamp: clamp) }
                 }
                 job += workers
             }
@@ -163,39 +178,84 @@ struct Conv: Operator {
         }
     }
 
-    /// One filter per channel: y[c] = Σ_k w[c,k] · x[c, window(k)], accumulated tap by tap
-    /// over contiguous output rows so that the inner loop vectorises.
+    /// One filter per channel: y[c] = b[c] + Σ_k w[c,k] · x[c, window(k)], then the clamp.
+    ///
+    /// Each plane is first copied into a zero-padded buffer whose rows are split into their
+    /// `sw` phases (phase p of a row holds x[sw·i + p]), so that every tap of every output
+    /// column reads contiguous, in-bounds memory: tap offset o lies in phase o mod sw at
+    /// i + ⌊o/sw⌋. The inner loops then run branch-free and vectorise; 3×3 kernels do all
+    /// nine taps of an output row in one pass. Bias and clamp are applied in that pass.
     static func depthwise(_ x: UnsafePointer<Float>, _ w: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>,
-                          batch: Int, channels: Int, geometry g: WindowGeometry) {
+                          bias: [Float]?, clamp: Clamp, batch: Int, channels: Int, geometry g: WindowGeometry) {
         let (h, wd) = (g.input[0], g.input[1])
         let (oh, ow) = (g.output[0], g.output[1])
         let (kh, kw) = (g.kernel[0], g.kernel[1])
         let (sh, sw) = (g.strides[0], g.strides[1])
         let (dh, dw) = (g.dilations[0], g.dilations[1])
         let (ph, pw) = (g.padsBegin[0], g.padsBegin[1])
-        Parallel.forEach(batch * channels) { plane in
-            let c = plane % channels
-            let input = x + plane * h * wd
-            let output = y + plane * oh * ow
-            output.initialize(repeating: 0, count: oh * ow)
-            for ky in 0..<kh {
-                for kx in 0..<kw {
-                    let weight = w[(c * kh + ky) * kw + kx]
-                    let offset = kx * dw - pw
-                    // Output columns whose input column ox·sw + offset lies inside the image.
-                    let first = max(0, (-offset + sw - 1) / sw)
-                    let last = min(ow, (wd - 1 - offset) / sw + 1)
-                    if first >= last || (wd - 1 - offset) < 0 { continue }
-                    for oy in 0..<oh {
-                        let iy = oy * sh - ph + ky * dh
-                        if iy < 0 || iy >= h { continue }
-                        let row = input + iy * wd + offset
-                        let out = output + oy * ow
-                        if sw == 1 {
-                            for ox in first..<last { out[ox] += weight * row[ox] }
-                        } else {
-                            for ox in first..<last { out[ox] += weight * row[ox * sw] }
+        let paddedHeight = max(h + ph, (oh - 1) * sh + (kh - 1) * dh + 1)
+        let paddedWidth = max(wd + pw, (ow - 1) * sw + (kw - 1) * dw + 1) + sw
+        let phaseLength = (paddedWidth + sw - 1) / sw
+        let rowStride = sw * phaseLength
+        // Per tap: (row offset in padded rows, column offset within the phased row).
+        var taps = [(Int, Int)]()
+        for ky in 0..<kh {
+            for kx in 0..<kw {
+                let o = kx * dw
+                taps.append((ky * dh, (o % sw) * phaseLength + o / sw))
+            }
+        }
+        let (low, high) = (clamp.low, clamp.high)
+        Parallel.forChunks(batch * channels, minimumPerWorker: 1) { planes in
+            let padded = UnsafeMutablePointer<Float>.allocate(capacity: paddedHeight * rowStride)
+            defer { padded.deallocate() }
+            padded.initialize(repeating: 0, count: paddedHeight * rowStride)
+            for plane in planes {
+                let c = plane % channels
+                let input = x + plane * h * wd
+                let output = y + plane * oh * ow
+                for row in 0..<h {
+                    let source = input + row * wd, destination = padded + (row + ph) * rowStride
+                    if sw == 1 {
+                        (destination + pw).update(from: source, count: wd)
+                        continue
+                    }
+                    // Padded column q = column + pw goes to phase q mod sw, index q / sw.
+                    for phase in 0..<sw {
+                        let firstColumn = ((phase - pw) % sw + sw) % sw
+                        var column = firstColumn, index = (firstColumn + pw) / sw
+                        let target = destination + phase * phaseLength
+                        while column < wd {
+                            target[index] = source[column]
+                            column &+= sw
+                            index &+= 1
                         }
+                    }
+                }
+                let weights = w + c * kh * kw
+                let b = bias?[c] ?? 0
+                for oy in 0..<oh {
+                    let out = output + oy * ow
+                    let base = padded + oy * sh * rowStride
+                    if kh == 3 && kw == 3 {
+                        let r0 = base + taps[0].0 * rowStride, r1 = base + taps[3].0 * rowStride, r2 = base + taps[6].0 * rowStride
+                        let (o0, o1, o2) = (taps[0].1, taps[1].1, taps[2].1)
+                        let (w0, w1, w2, w3, w4, w5, w6, w7, w8) =
+                            (weights[0], weights[1], weights[2], weights[3], weights[4], weights[5], weights[6], weights[7], weights[8])
+                        for ox in 0..<ow {
+                            var sum = b + w0 * r0[o0 &+ ox] + w1 * r0[o1 &+ ox] + w2 * r0[o2 &+ ox]
+                            sum += w3 * r1[o0 &+ ox] + w4 * r1[o1 &+ ox] + w5 * r1[o2 &+ ox]
+                            sum += w6 * r2[o0 &+ ox] + w7 * r2[o1 &+ ox] + w8 * r2[o2 &+ ox]
+                            out[ox] = Swift.min(Swift.max(sum, low), high)
+                        }
+                    } else {
+                        out.update(repeating: b, count: ow)
+                        for (t, (rowOffset, columnOffset)) in taps.enumerated() {
+                            let weight = weights[t]
+                            let source = base + rowOffset * rowStride + columnOffset
+                            for ox in 0..<ow { out[ox] += weight * source[ox] }
+                        }
+                        for ox in 0..<ow { out[ox] = Swift.min(Swift.max(out[ox], low), high) }
                     }
                 }
             }

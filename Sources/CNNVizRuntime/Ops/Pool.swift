@@ -114,21 +114,32 @@ struct Pool: Operator {
         let rows = axes[0], columns = axes[1]
         let outHeight = rows.counts.count, outWidth = columns.counts.count
         let (dy, dx) = (rows.dilation, columns.dilation)
+        let columnMax = UnsafeMutablePointer<Float>.allocate(capacity: width)
+        defer { columnMax.deallocate() }
         rows.first.withUnsafeBufferPointer { rowFirst in
         rows.counts.withUnsafeBufferPointer { rowCount in
         columns.first.withUnsafeBufferPointer { columnFirst in
         columns.counts.withUnsafeBufferPointer { columnCount in
             for oy in 0..<outHeight {
                 let y0 = rowFirst[oy], ny = rowCount[oy]
+                if kind == .max && indices == nil {
+                    // columnMax[x] = max over the window's rows of input[y][x]: a vectorisable pass.
+                    columnMax.update(repeating: -.infinity, count: width)
+                    for ky in 0..<ny {
+                        let row = input + (y0 &+ ky &* dy) &* width
+                        for x in 0..<width { columnMax[x] = Swift.max(columnMax[x], row[x]) }
+                    }
+                }
                 for ox in 0..<outWidth {
                     let x0 = columnFirst[ox], nx = columnCount[ox]
                     let o = oy * outWidth + ox
                     if kind == .max && indices == nil {
-                        // Branch-free running max; the arg-max bookkeeping below is only paid when asked for.
+                        // Max is separable: the column maxima of this output row were taken once (below).
                         var best = -Float.infinity
-                        for ky in 0..<ny {
-                            let row = input + (y0 + ky * dy) * width + x0
-                            for kx in 0..<nx { best = Swift.max(best, row[kx * dx]) }
+                        var source = columnMax + x0
+                        for _ in 0..<nx {
+                            best = Swift.max(best, source.pointee)
+                            source += dx
                         }
                         output[o] = best
                     } else if kind == .max {

@@ -116,3 +116,17 @@ extension Tensor {
         return Tensor(shape: shape, floats: values, elementType: elementType)
     }
 }
+
+extension Tensor {
+    /// y = min(max(y, low), high) in place; no copy when the storage is not shared.
+    mutating func clampInPlace(low: Float, high: Float) {
+        guard case .float(var values) = storage else { return }
+        storage = .float([])  // drop the second reference so that `values` is uniquely owned
+        values.withUnsafeMutableBufferPointer { buffer in
+            Parallel.forChunks(buffer.count, minimumPerWorker: 32768) { range in
+                for i in range { buffer[i] = Swift.min(Swift.max(buffer[i], low), high) }
+            }
+        }
+        storage = .float(values)
+    }
+}
