@@ -77,6 +77,10 @@ struct Pool: Operator {
                         var position = [Int](repeating: 0, count: spatial.count)
                         for plane in range {
                             let input = xp.baseAddress! + plane * inPlane
+                            if spatial.count == 2 && kind == .max && !wantsIndices {
+                                Pool.max2D(input, geometry: geometry, output: yp.baseAddress! + plane * outPlane)
+                                continue
+                            }
                             if spatial.count == 2 {
                                 pool2D(input, axes: axes, width: spatial[1], plane: plane, inPlane: inPlane,
                                        output: yp.baseAddress! + plane * outPlane,
@@ -107,42 +111,69 @@ struct Pool: Operator {
         return outputs
     }
 
-    /// The 2-D case with the window loops written out over raw pointers, as CNNs use it.
+    /// 2-D max pooling without indices, as CNNs use it. Max is separable: each output row
+    /// first takes the max over its window's input rows (one vectorised pass per row), into a
+    /// buffer padded with −∞ and split into `sw` phases; each horizontal tap is then one
+    /// contiguous, vectorised max over the output row.
+    static func max2D(_ input: UnsafePointer<Float>, geometry g: WindowGeometry, output: UnsafeMutablePointer<Float>) {
+        let (h, w) = (g.input[0], g.input[1])
+        let (oh, ow) = (g.output[0], g.output[1])
+        let (kh, kw) = (g.kernel[0], g.kernel[1])
+        let (sh, sw) = (g.strides[0], g.strides[1])
+        let (dh, dw) = (g.dilations[0], g.dilations[1])
+        let (ph, pw) = (g.padsBegin[0], g.padsBegin[1])
+        let phaseLength = (max(pw + w, (ow - 1) * sw + (kw - 1) * dw + 1) + sw - 1) / sw + 1
+        let padded = UnsafeMutablePointer<Float>.allocate(capacity: phaseLength * sw)
+        let phases = sw == 1 ? padded : UnsafeMutablePointer<Float>.allocate(capacity: phaseLength * sw)
+        defer {
+            if phases != padded { phases.deallocate() }
+            padded.deallocate()
+        }
+        padded.initialize(repeating: -.infinity, count: phaseLength * sw)
+        let row = padded + pw
+        for oy in 0..<oh {
+            row.update(repeating: -.infinity, count: w)
+            for ky in 0..<kh {
+                let iy = oy &* sh &- ph &+ ky &* dh
+                if iy < 0 || iy >= h { continue }
+                let source = input + iy &* w
+                for x in 0..<w { row[x] = Swift.max(row[x], source[x]) }
+            }
+            if sw > 1 {
+                for p in 0..<sw {
+                    let target = phases + p * phaseLength
+                    for i in 0..<(phaseLength - 1) { target[i] = padded[i &* sw &+ p] }
+                    target[phaseLength - 1] = -.infinity
+                }
+            }
+            let out = output + oy * ow
+            out.update(repeating: -.infinity, count: ow)
+            for kx in 0..<kw {
+                let offset = kx * dw
+                let source = phases + (offset % sw) * phaseLength + offset / sw
+                for ox in 0..<ow { out[ox] = Swift.max(out[ox], source[ox]) }
+            }
+        }
+    }
+
+    /// The 2-D case with the window loops written out over raw pointers (average pooling and
+    /// max pooling with indices).
     @inline(__always)
     func pool2D(_ input: UnsafePointer<Float>, axes: [AxisWindows], width: Int, plane: Int, inPlane: Int,
                 output: UnsafeMutablePointer<Float>, indices: UnsafeMutablePointer<Int64>?) {
         let rows = axes[0], columns = axes[1]
         let outHeight = rows.counts.count, outWidth = columns.counts.count
         let (dy, dx) = (rows.dilation, columns.dilation)
-        let columnMax = UnsafeMutablePointer<Float>.allocate(capacity: width)
-        defer { columnMax.deallocate() }
         rows.first.withUnsafeBufferPointer { rowFirst in
         rows.counts.withUnsafeBufferPointer { rowCount in
         columns.first.withUnsafeBufferPointer { columnFirst in
         columns.counts.withUnsafeBufferPointer { columnCount in
             for oy in 0..<outHeight {
                 let y0 = rowFirst[oy], ny = rowCount[oy]
-                if kind == .max && indices == nil {
-                    // columnMax[x] = max over the window's rows of input[y][x]: a vectorisable pass.
-                    columnMax.update(repeating: -.infinity, count: width)
-                    for ky in 0..<ny {
-                        let row = input + (y0 &+ ky &* dy) &* width
-                        for x in 0..<width { columnMax[x] = Swift.max(columnMax[x], row[x]) }
-                    }
-                }
                 for ox in 0..<outWidth {
                     let x0 = columnFirst[ox], nx = columnCount[ox]
                     let o = oy * outWidth + ox
-                    if kind == .max && indices == nil {
-                        // Max is separable: the column maxima of this output row were taken once (below).
-                        var best = -Float.infinity
-                        var source = columnMax + x0
-                        for _ in 0..<nx {
-                            best = Swift.max(best, source.pointee)
-                            source += dx
-                        }
-                        output[o] = best
-                    } else if kind == .max {
+                    if kind == .max {
                         var best = -Float.infinity, bestOffset = -1
                         for ky in 0..<ny {
                             let row = input + (y0 + ky * dy) * width + x0
