@@ -17,7 +17,7 @@ public enum Parallel {
             if count > 0 { body(0..<count) }
             return
         }
-        DispatchQueue.concurrentPerform(iterations: chunks) { chunk in
+        WorkerPool.shared.run(chunks) { chunk in
             let start = count * chunk / chunks
             let end = count * (chunk + 1) / chunks
             body(start..<end)
@@ -31,6 +31,6 @@ public enum Parallel {
             for i in 0..<count { body(i) }
             return
         }
-        DispatchQueue.concurrentPerform(iterations: count, execute: body)
+        WorkerPool.shared.run(count, body)
     }
 }
