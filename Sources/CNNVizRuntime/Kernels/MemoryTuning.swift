@@ -9,7 +9,8 @@ import CMalloc
 /// keeps its peak heap instead of returning it to the system between runs.
 enum MemoryTuning {
     static let applied: Void = {
-        _ = mallopt(M_MMAP_THRESHOLD, 1 << 30)
-        _ = mallopt(M_TRIM_THRESHOLD, 1 << 30)
+        // 32 MiB is the largest mmap threshold glibc accepts on 64-bit (a larger value is refused).
+        _ = mallopt(M_MMAP_THRESHOLD, 32 << 20)
+        _ = mallopt(M_TRIM_THRESHOLD, 256 << 20)
     }()
 }

@@ -3,6 +3,8 @@ import Foundation
 /// A binary function on Float32 and, where it makes sense, on Int64.
 protocol BinaryFunction {
     func callAsFunction(_ a: Float, _ b: Float) -> Float
+    /// The arithmetic kernel with a hand-written loop, for the common ops.
+    var arithmetic: Arithmetic? { get }
     /// nil when the function is not defined for integers.
     func integer(_ a: Int64, _ b: Int64) -> Int64?
 }
@@ -24,6 +26,9 @@ struct ElementwiseBinary<F: BinaryFunction>: Operator {
         let shape = try Shape.broadcast(a.shape, b.shape)
         switch (a.storage, b.storage) {
         case (.float(let x), .float(let y)):
+            if x.count == y.count && a.shape == b.shape {
+                return Tensor(shape: shape, floats: sameShape(x, y, function), elementType: a.elementType)
+            }
             return Tensor(shape: shape, floats: Broadcasting.combine(x, a.shape, y, b.shape, into: shape, function.callAsFunction),
                           elementType: a.elementType)
         case (.integer(let x), .integer(let y)):
@@ -44,21 +49,64 @@ struct ElementwiseBinary<F: BinaryFunction>: Operator {
     }
 }
 
+extension BinaryFunction {
+    var arithmetic: Arithmetic? { nil }
+}
+
+/// Add, Sub, Mul and Div on equal shapes with one concrete loop each: operators reach the
+/// generic ElementwiseBinary<F> through `any Operator`, where F is not specialised, so a
+/// per-element `function(a, b)` would be an indirect call that never vectorises.
+enum Arithmetic {
+    case add, subtract, multiply, divide
+
+    func apply(_ x: UnsafeBufferPointer<Float>, _ y: UnsafeBufferPointer<Float>, _ out: UnsafeMutableBufferPointer<Float>,
+               _ range: Range<Int>) {
+        switch self {
+        case .add: for i in range { out[i] = x[i] + y[i] }
+        case .subtract: for i in range { out[i] = x[i] - y[i] }
+        case .multiply: for i in range { out[i] = x[i] * y[i] }
+        case .divide: for i in range { out[i] = x[i] / y[i] }
+        }
+    }
+}
+
+/// f(x[i], y[i]) for equal shapes, on all cores.
+func sameShape<F: BinaryFunction>(_ x: [Float], _ y: [Float], _ function: F) -> [Float] {
+    [Float](unsafeUninitializedCapacity: x.count) { out, initialized in
+        x.withUnsafeBufferPointer { px in
+            y.withUnsafeBufferPointer { py in
+                Parallel.forChunks(x.count, minimumPerWorker: 65536) { range in
+                    if let arithmetic = function.arithmetic {
+                        arithmetic.apply(px, py, out, range)
+                    } else {
+                        for i in range { out[i] = function(px[i], py[i]) }
+                    }
+                }
+            }
+        }
+        initialized = x.count
+    }
+}
+
 /// The binary functions, each with its formula.
 enum BinaryFunctions {
     struct Add: BinaryFunction {
+        var arithmetic: Arithmetic? { .add }
         func callAsFunction(_ a: Float, _ b: Float) -> Float { a + b }
         func integer(_ a: Int64, _ b: Int64) -> Int64? { a &+ b }
     }
     struct Sub: BinaryFunction {
+        var arithmetic: Arithmetic? { .subtract }
         func callAsFunction(_ a: Float, _ b: Float) -> Float { a - b }
         func integer(_ a: Int64, _ b: Int64) -> Int64? { a &- b }
     }
     struct Mul: BinaryFunction {
+        var arithmetic: Arithmetic? { .multiply }
         func callAsFunction(_ a: Float, _ b: Float) -> Float { a * b }
         func integer(_ a: Int64, _ b: Int64) -> Int64? { a &* b }
     }
     struct Div: BinaryFunction {
+        var arithmetic: Arithmetic? { .divide }
         func callAsFunction(_ a: Float, _ b: Float) -> Float { a / b }
         func integer(_ a: Int64, _ b: Int64) -> Int64? { b == 0 ? 0 : a / b }
     }
