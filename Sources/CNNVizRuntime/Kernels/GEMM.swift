@@ -7,7 +7,10 @@ import COpenBLAS
 /// call, so with its threading on they compete with every other parallel kernel for the two
 /// cores and slow pooling and elementwise ops several-fold.
 public enum GEMM {
-    static let configured: Void = { openblas_set_num_threads(1) }()
+    static let configured: Void = {
+        openblas_set_num_threads(1)
+        _ = blas_thread_shutdown_()
+    }()
 
     /// Below this many multiply-adds a product runs on the caller's thread.
     static let parallelThreshold = 1 << 18
@@ -59,6 +62,7 @@ public enum GEMM {
     static func single(m: Int, n: Int, k: Int, a: UnsafePointer<Float>, lda: Int, transposeA: Bool,
                        b: UnsafePointer<Float>, ldb: Int, transposeB: Bool, c: UnsafeMutablePointer<Float>, ldc: Int,
                        alpha: Float, beta: Float) {
+        _ = configured
         cblas_sgemm(CblasRowMajor,
                     transposeA ? CblasTrans : CblasNoTrans,
                     transposeB ? CblasTrans : CblasNoTrans,

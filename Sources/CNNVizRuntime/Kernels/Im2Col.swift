@@ -33,11 +33,17 @@ enum Im2Col {
                         if sw == 1 && ixStart >= 0 && ixStart + run <= w {
                             (destination + j).update(from: source + ixStart, count: run)
                         } else {
-                            var ix = ixStart
-                            for t in 0..<run {
-                                destination[j + t] = ix >= 0 && ix < w ? source[ix] : 0
-                                ix += sw
+                            // In-image outputs t ∈ [first, last): zeros around a branch-free strided copy.
+                            let first = min(run, max(0, (-ixStart + sw - 1) / sw))
+                            let last = max(first, min(run, w - ixStart > 0 ? (w - ixStart + sw - 1) / sw : 0))
+                            let out = destination + j
+                            for t in 0..<first { out[t] = 0 }
+                            var from = source + (ixStart &+ first &* sw)
+                            for t in first..<last {
+                                out[t] = from.pointee
+                                from += sw
                             }
+                            for t in last..<run { out[t] = 0 }
                         }
                     }
                     j += run

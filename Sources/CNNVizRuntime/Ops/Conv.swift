@@ -104,6 +104,11 @@ struct Conv: Operator {
         var tilesPerPlane = (columns + min(columns, max(256, tileBudget / max(k, 1))) - 1) / min(columns, max(256, tileBudget / max(k, 1)))
         let wanted = (2 * Parallel.workers + planes - 1) / planes
         if tilesPerPlane < wanted { tilesPerPlane = max(tilesPerPlane, min(wanted, columns / 256)) }
+        // Workers take every `workers`-th job, so a job count that is a multiple of it keeps them even.
+        let total = planes * tilesPerPlane
+        if total % Parallel.workers != 0 && planes == 1 && columns / (tilesPerPlane + Parallel.workers) >= 128 {
+            tilesPerPlane += Parallel.workers - total % Parallel.workers
+        }
         let tile = (columns + tilesPerPlane - 1) / tilesPerPlane
         tilesPerPlane = (columns + tile - 1) / tile
         let jobs = planes * tilesPerPlane
@@ -208,7 +213,8 @@ struct Conv: Operator {
         let (low, high) = (clamp.low, clamp.high)
         Parallel.forChunks(batch * channels, minimumPerWorker: 1) { planes in
             let padded = UnsafeMutablePointer<Float>.allocate(capacity: paddedHeight * rowStride)
-            defer { padded.deallocate() }
+            let rowBuffer = UnsafeMutablePointer<Float>.allocate(capacity: 2 * phaseLength + 16)
+            defer { padded.deallocate(); rowBuffer.deallocate() }
             padded.initialize(repeating: 0, count: paddedHeight * rowStride)
             for plane in planes {
                 let c = plane % channels
@@ -218,6 +224,25 @@ struct Conv: Operator {
                     let source = input + row * wd, destination = padded + (row + ph) * rowStride
                     if sw == 1 {
                         (destination + pw).update(from: source, count: wd)
+                        continue
+                    }
+                    if sw == 2 {
+                        // Pad the row, then split it into even and odd columns 16 floats at a time.
+                        rowBuffer.update(repeating: 0, count: 2 * phaseLength + 16)
+                        (rowBuffer + pw).update(from: source, count: wd)
+                        let evens = destination, odds = destination + phaseLength
+                        var i = 0
+                        while i + 8 <= phaseLength {
+                            let pair = UnsafeRawPointer(rowBuffer + 2 * i).loadUnaligned(as: SIMD16<Float>.self)
+                            UnsafeMutableRawPointer(evens + i).storeBytes(of: pair.evenHalf, as: SIMD8<Float>.self)
+                            UnsafeMutableRawPointer(odds + i).storeBytes(of: pair.oddHalf, as: SIMD8<Float>.self)
+                            i += 8
+                        }
+                        while i < phaseLength {
+                            evens[i] = rowBuffer[2 * i]
+                            odds[i] = rowBuffer[2 * i + 1]
+                            i += 1
+                        }
                         continue
                     }
                     // Padded column q = column + pw goes to phase q mod sw, index q / sw.
