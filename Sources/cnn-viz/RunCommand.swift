@@ -82,7 +82,7 @@ struct RunCommand: ParsableCommand {
                     FileHandle.standardError.write(Data(String(format: "%-22@ %9.3f ms/run  %5.1f%%\n", op, ms / runs, 100 * ms / max(total, 1e-9)).utf8))
                 }
                 FileHandle.standardError.write(Data("slowest layers:\n".utf8))
-                for (name, ms) in perNode.sorted(by: { $0.value > $1.value }).prefix(10) {
+                for (name, ms) in perNode.sorted(by: { $0.value > $1.value }).prefix(ProcessInfo.processInfo.environment["CNNVIZ_PROFILE_LAYERS"].flatMap { Int($0) } ?? 10) {
                     FileHandle.standardError.write(Data(String(format: "  %-40@ %9.3f ms/run\n", name, ms / runs).utf8))
                 }
             }

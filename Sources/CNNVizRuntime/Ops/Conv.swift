@@ -212,10 +212,12 @@ struct Conv: Operator {
         }
         let (low, high) = (clamp.low, clamp.high)
         Parallel.forChunks(batch * channels, minimumPerWorker: 1) { planes in
-            let padded = UnsafeMutablePointer<Float>.allocate(capacity: paddedHeight * rowStride)
+            // Two spare rows: the flat stride-1 pass below reads past the last row's end.
+            let padded = UnsafeMutablePointer<Float>.allocate(capacity: (paddedHeight + 2) * rowStride)
+            let wide = UnsafeMutablePointer<Float>.allocate(capacity: sw == 1 && sh == 1 ? oh * rowStride : 0)
             let rowBuffer = UnsafeMutablePointer<Float>.allocate(capacity: 2 * phaseLength + 16)
-            defer { padded.deallocate(); rowBuffer.deallocate() }
-            padded.initialize(repeating: 0, count: paddedHeight * rowStride)
+            defer { padded.deallocate(); rowBuffer.deallocate(); wide.deallocate() }
+            padded.initialize(repeating: 0, count: (paddedHeight + 2) * rowStride)
             for plane in planes {
                 let c = plane % channels
                 let input = x + plane * h * wd
@@ -259,6 +261,39 @@ struct Conv: Operator {
                 }
                 let weights = w + c * kh * kw
                 let b = bias?[c] ?? 0
+                if sw == 1 && sh == 1 {
+                    // Stride 1: treat the padded plane as one long row, wide[i] = Σ_k w_k · padded[i + offset_k]
+                    // for i over oh rows of the padded width, so short rows (7×7, 14×14) still fill the
+                    // vector lanes; the columns past ow are computed and dropped.
+                    let count = oh * rowStride
+                    if kh == 3 && kw == 3 {
+                        let s0 = padded + taps[0].0 * rowStride + taps[0].1, s1 = padded + taps[1].0 * rowStride + taps[1].1
+                        let s2 = padded + taps[2].0 * rowStride + taps[2].1, s3 = padded + taps[3].0 * rowStride + taps[3].1
+                        let s4 = padded + taps[4].0 * rowStride + taps[4].1, s5 = padded + taps[5].0 * rowStride + taps[5].1
+                        let s6 = padded + taps[6].0 * rowStride + taps[6].1, s7 = padded + taps[7].0 * rowStride + taps[7].1
+                        let s8 = padded + taps[8].0 * rowStride + taps[8].1
+                        let (w0, w1, w2, w3, w4, w5, w6, w7, w8) =
+                            (weights[0], weights[1], weights[2], weights[3], weights[4], weights[5], weights[6], weights[7], weights[8])
+                        for i in 0..<count {
+                            var sum = b + w0 * s0[i] + w1 * s1[i] + w2 * s2[i]
+                            sum += w3 * s3[i] + w4 * s4[i] + w5 * s5[i]
+                            sum += w6 * s6[i] + w7 * s7[i] + w8 * s8[i]
+                            wide[i] = sum
+                        }
+                    } else {
+                        wide.update(repeating: b, count: count)
+                        for (t, (rowOffset, columnOffset)) in taps.enumerated() {
+                            let weight = weights[t]
+                            let source = padded + rowOffset * rowStride + columnOffset
+                            for i in 0..<count { wide[i] += weight * source[i] }
+                        }
+                    }
+                    for oy in 0..<oh {
+                        let out = output + oy * ow, row = wide + oy * rowStride
+                        for ox in 0..<ow { out[ox] = Swift.min(Swift.max(row[ox], low), high) }
+                    }
+                    continue
+                }
                 for oy in 0..<oh {
                     let out = output + oy * ow
                     let base = padded + oy * sh * rowStride
