@@ -86,5 +86,9 @@ final class ConvolutionTests: XCTestCase {
         try check(input: [2, 5, 12, 11], weight: [5, 1, 3, 3], stride: [1, 1], pads: [1, 1, 1, 1], dilation: [1, 1], group: 5)
         try check(input: [1, 4, 13, 14], weight: [4, 1, 3, 3], stride: [2, 2], pads: [1, 1, 1, 1], dilation: [1, 1], group: 4, relu: true)
         try check(input: [1, 3, 10, 10], weight: [3, 1, 5, 3], stride: [1, 2], pads: [2, 0, 1, 2], dilation: [2, 1], group: 3)
+        // Planes above 32×32 take the row kernel instead of the interleaved one.
+        try check(input: [1, 3, 40, 36], weight: [3, 1, 3, 3], stride: [2, 2], pads: [1, 1, 1, 1], dilation: [1, 1], group: 3, relu: true)
+        try check(input: [2, 4, 33, 35], weight: [4, 1, 3, 3], stride: [1, 1], pads: [1, 1, 1, 1], dilation: [1, 1], group: 4)
+        try check(input: [1, 2, 37, 41], weight: [2, 1, 5, 3], stride: [3, 2], pads: [2, 0, 1, 2], dilation: [1, 2], group: 2)
     }
 }

@@ -73,7 +73,10 @@ struct Conv: Operator {
                 Tensor.filled(shape: outShape, elementType: x.elementType) { yp in
                     let y = yp.baseAddress!
                     let cg = c / group, mg = m / group
-                    if cg == 1 && mg == 1 {
+                    if cg == 1 && mg == 1 && geometry.input[0] * geometry.input[1] <= DepthwiseInterleaved.maximumPlane {
+                        DepthwiseInterleaved.convolve(xp.baseAddress!, wp.baseAddress!, y, bias: biasValues, clamp: clamp,
+                                                      batch: n, channels: c, geometry: geometry)
+                    } else if cg == 1 && mg == 1 {
                         Conv.depthwise(xp.baseAddress!, wp.baseAddress!, y, bias: biasValues, clamp: clamp, batch: n, channels: c,
                                        geometry: geometry)
                     } else if Winograd.applies(to: geometry, group: group) && !Conv.forceIm2Col {
