@@ -39,18 +39,24 @@ enum DepthwiseInterleaved {
                     for lane in 0..<lanes { v[lane] = w[(first + lane) * taps + t] }
                     weights[t] = v
                 }
-                // Interleave the block's planes into the padded buffer (padding stays zero).
-                for lane in 0..<8 {
-                    let plane = lane < lanes ? x + ((image * channels) + first + lane) * h * wd : nil
-                    for row in 0..<h {
-                        let target = UnsafeMutableRawPointer(buffer + (row + ph) * paddedWidth + pw)
-                            .assumingMemoryBound(to: Float.self) + lane
-                        if let plane {
-                            let source = plane + row * wd
-                            for column in 0..<wd { target[column &* 8] = source[column] }
-                        } else {
-                            for column in 0..<wd { target[column &* 8] = 0 }
+                // Interleave the block's planes into the padded buffer (padding stays zero),
+                // eight columns at a time through an 8×8 transpose.
+                let planes = x + ((image * channels) + first) * h * wd, planeSize = h * wd
+                for row in 0..<h {
+                    let target = buffer + (row + ph) * paddedWidth + pw
+                    var column = 0
+                    if lanes == 8 {
+                        while column + 8 <= wd {
+                            let block = EightByEight(rows: planes + row * wd + column, stride: planeSize).transposed
+                            for k in 0..<8 { target[column + k] = block[k] }
+                            column += 8
                         }
+                    }
+                    while column < wd {
+                        var v = SIMD8<Float>()
+                        for lane in 0..<lanes { v[lane] = planes[lane * planeSize + row * wd + column] }
+                        target[column] = v
+                        column += 1
                     }
                 }
                 for oy in 0..<oh {
@@ -67,14 +73,67 @@ enum DepthwiseInterleaved {
                         result[oy * ow + ox] = sum.replacing(with: low, where: sum .< low).replacing(with: high, where: sum .> high)
                     }
                 }
-                // De-interleave into the NCHW output planes.
+                // De-interleave into the NCHW output planes, eight pixels at a time.
                 let count = oh * ow
-                let flat = UnsafeRawPointer(result).assumingMemoryBound(to: Float.self)
-                for lane in 0..<lanes {
-                    let out = y + ((image * channels) + first + lane) * count
-                    for i in 0..<count { out[i] = flat[i &* 8 &+ lane] }
+                let outputs = y + ((image * channels) + first) * count
+                var i = 0
+                if lanes == 8 {
+                    while i + 8 <= count {
+                        let block = EightByEight(vectors: result + i).transposed
+                        for lane in 0..<8 {
+                            UnsafeMutableRawPointer(outputs + lane * count + i).storeBytes(of: block[lane], as: SIMD8<Float>.self)
+                        }
+                        i += 8
+                    }
+                }
+                while i < count {
+                    for lane in 0..<lanes { outputs[lane * count + i] = result[i][lane] }
+                    i += 1
                 }
             }
+        }
+    }
+}
+
+/// An 8×8 block of floats as eight 8-vectors, transposed with three perfect unshuffles:
+/// splitting the 64 values into evens and odds rotates each index's 6 bits right by one, so
+/// three splits turn index r·8 + c into c·8 + r.
+struct EightByEight {
+    var quarters: (SIMD16<Float>, SIMD16<Float>, SIMD16<Float>, SIMD16<Float>)
+
+    /// Rows at `rows`, `rows + stride`, … `rows + 7·stride`.
+    init(rows: UnsafePointer<Float>, stride: Int) {
+        func load(_ k: Int) -> SIMD8<Float> { UnsafeRawPointer(rows + k * stride).loadUnaligned(as: SIMD8<Float>.self) }
+        quarters = (SIMD16(lowHalf: load(0), highHalf: load(1)), SIMD16(lowHalf: load(2), highHalf: load(3)),
+                    SIMD16(lowHalf: load(4), highHalf: load(5)), SIMD16(lowHalf: load(6), highHalf: load(7)))
+    }
+
+    init(vectors: UnsafePointer<SIMD8<Float>>) {
+        quarters = (SIMD16(lowHalf: vectors[0], highHalf: vectors[1]), SIMD16(lowHalf: vectors[2], highHalf: vectors[3]),
+                    SIMD16(lowHalf: vectors[4], highHalf: vectors[5]), SIMD16(lowHalf: vectors[6], highHalf: vectors[7]))
+    }
+
+    var transposed: EightByEight {
+        var q = quarters
+        for _ in 0..<3 {
+            q = (SIMD16(lowHalf: q.0.evenHalf, highHalf: q.1.evenHalf), SIMD16(lowHalf: q.2.evenHalf, highHalf: q.3.evenHalf),
+                 SIMD16(lowHalf: q.0.oddHalf, highHalf: q.1.oddHalf), SIMD16(lowHalf: q.2.oddHalf, highHalf: q.3.oddHalf))
+        }
+        var copy = self
+        copy.quarters = q
+        return copy
+    }
+
+    subscript(row: Int) -> SIMD8<Float> {
+        switch row {
+        case 0: return quarters.0.lowHalf
+        case 1: return quarters.0.highHalf
+        case 2: return quarters.1.lowHalf
+        case 3: return quarters.1.highHalf
+        case 4: return quarters.2.lowHalf
+        case 5: return quarters.2.highHalf
+        case 6: return quarters.3.lowHalf
+        default: return quarters.3.highHalf
         }
     }
 }

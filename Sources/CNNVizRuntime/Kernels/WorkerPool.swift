@@ -25,7 +25,7 @@ final class WorkerPool: @unchecked Sendable {
     private var body: ((Int) -> Void)?
     private var count = 0
     let helpers: Int
-    static let spinIterations = 40_000
+    static let spinIterations = 20_000
 
     init(helpers: Int) {
         self.helpers = helpers
@@ -52,8 +52,12 @@ final class WorkerPool: @unchecked Sendable {
             let sleepers = sleepingHelpers.load(ordering: .sequentiallyConsistent)
             for _ in 0..<sleepers { wake.signal() }
             work(participant: 0)
-            while finished.load(ordering: .sequentiallyConsistent) < helpers + 1 {}
-            while activeHelpers.load(ordering: .sequentiallyConsistent) > 0 {}
+            var spins = 0
+            while finished.load(ordering: .sequentiallyConsistent) < helpers + 1 || activeHelpers.load(ordering: .sequentiallyConsistent) > 0 {
+                // If a helper shares this core (an oversubscribed machine), spinning only delays it.
+                spins += 1
+                if spins > 2_000 { sched_yield() }
+            }
             self.body = nil
         }
     }
@@ -82,6 +86,7 @@ final class WorkerPool: @unchecked Sendable {
             }
             activeHelpers.subtract(1, ordering: .sequentiallyConsistent)
             spins += 1
+            if spins > 2_000 { sched_yield() }
             if spins > WorkerPool.spinIterations {
                 sleepingHelpers.add(1, ordering: .sequentiallyConsistent)
                 if generation.load(ordering: .sequentiallyConsistent) == seen { wake.wait() }
