@@ -59,6 +59,23 @@ enum DepthwiseInterleaved {
                         column += 1
                     }
                 }
+                if kh == 3 && kw == 3 && dh == 1 && dw == 1 {
+                    // The common 3×3 case with its nine weight vectors held in registers.
+                    let (w0, w1, w2, w3, w4, w5, w6, w7, w8) =
+                        (weights[0], weights[1], weights[2], weights[3], weights[4], weights[5], weights[6], weights[7], weights[8])
+                    for oy in 0..<oh {
+                        let r0 = buffer + oy * sh * paddedWidth, r1 = r0 + paddedWidth, r2 = r1 + paddedWidth
+                        let out = result + oy * ow
+                        for ox in 0..<ow {
+                            let c = ox &* sw
+                            var sum = b
+                            sum.addProduct(w0, r0[c]); sum.addProduct(w1, r0[c &+ 1]); sum.addProduct(w2, r0[c &+ 2])
+                            sum.addProduct(w3, r1[c]); sum.addProduct(w4, r1[c &+ 1]); sum.addProduct(w5, r1[c &+ 2])
+                            sum.addProduct(w6, r2[c]); sum.addProduct(w7, r2[c &+ 1]); sum.addProduct(w8, r2[c &+ 2])
+                            out[ox] = sum.replacing(with: low, where: sum .< low).replacing(with: high, where: sum .> high)
+                        }
+                    }
+                } else {
                 for oy in 0..<oh {
                     for ox in 0..<ow {
                         var sum = b
@@ -72,6 +89,7 @@ enum DepthwiseInterleaved {
                         }
                         result[oy * ow + ox] = sum.replacing(with: low, where: sum .< low).replacing(with: high, where: sum .> high)
                     }
+                }
                 }
                 // De-interleave into the NCHW output planes, eight pixels at a time.
                 let count = oh * ow
