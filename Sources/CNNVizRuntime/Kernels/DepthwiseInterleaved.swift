@@ -12,12 +12,7 @@ enum DepthwiseInterleaved {
 
     static func convolve(_ x: UnsafePointer<Float>, _ w: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>,
                          bias: [Float]?, clamp: Conv.Clamp, batch: Int, channels: Int, geometry g: WindowGeometry) {
-        let (h, wd) = (g.input[0], g.input[1])
-        let (oh, ow) = (g.output[0], g.output[1])
-        let (kh, kw) = (g.kernel[0], g.kernel[1])
-        let (sh, sw) = (g.strides[0], g.strides[1])
-        let (dh, dw) = (g.dilations[0], g.dilations[1])
-        let (ph, pw) = (g.padsBegin[0], g.padsBegin[1])
+        let (h, wd, oh, ow, kh, kw, sh, sw, dh, dw, ph, pw) = g.planar
         let paddedHeight = max(h + ph, (oh - 1) * sh + (kh - 1) * dh + 1)
         let paddedWidth = max(wd + pw, (ow - 1) * sw + (kw - 1) * dw + 1)
         let blocksPerImage = (channels + 7) / 8

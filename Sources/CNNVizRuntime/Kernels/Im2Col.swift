@@ -6,12 +6,7 @@ enum Im2Col {
     /// `x` points at `channels` planes of h×w; `col` has `channels·kh·kw` rows of `columnRange.count`.
     static func unfold(_ x: UnsafePointer<Float>, channels: Int, geometry g: WindowGeometry,
                        columnRange: Range<Int>, into col: UnsafeMutablePointer<Float>, parallel: Bool = true) {
-        let h = g.input[0], w = g.input[1]
-        let kh = g.kernel[0], kw = g.kernel[1]
-        let sh = g.strides[0], sw = g.strides[1]
-        let dh = g.dilations[0], dw = g.dilations[1]
-        let ph = g.padsBegin[0], pw = g.padsBegin[1]
-        let ow = g.output[1]
+        let (h, w, _, ow, kh, kw, sh, sw, dh, dw, ph, pw) = g.planar
         let width = columnRange.count
         let rows = channels * kh * kw
         let minimumPerWorker = parallel ? max(1, 32768 / max(width, 1)) : Int.max

@@ -50,9 +50,7 @@ enum Winograd {
     static func convolve(_ x: UnsafePointer<Float>, _ w: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>,
                          bias: [Float]?, clamp: Conv.Clamp, batch: Int, inChannels c: Int, outChannels m: Int,
                          geometry g: WindowGeometry) {
-        let (h, wd) = (g.input[0], g.input[1])
-        let (oh, ow) = (g.output[0], g.output[1])
-        let (ph, pw) = (g.padsBegin[0], g.padsBegin[1])
+        let (h, wd, oh, ow, _, _, _, _, _, _, ph, pw) = g.planar
         let tilesHigh = (oh + 1) / 2, tilesWide = (ow + 1) / 2
         let rowsPerChunk = max(1, min(tilesHigh, max(64, tileBudget / (16 * max(c, m))) / tilesWide))
         let chunksPerImage = (tilesHigh + rowsPerChunk - 1) / rowsPerChunk

@@ -91,20 +91,21 @@ struct Conv: Operator {
         }
     }
 
-    /// im2col + SGEMM over column tiles, each worker taking every `workers`-th tile.
+    /// im2col + SGEMM over column tiles, each worker taking every `workers`-th tile; or, when
+    /// there are too few tiles, whole planes with each product split across the workers.
     static func dense(_ x: UnsafePointer<Float>, _ w: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>,
                       bias: [Float]?, clamp: Clamp, batch: Int, inChannels c: Int, outChannels m: Int, group: Int,
                       geometry: WindowGeometry) {
-        let (h, wd) = (geometry.input[0], geometry.input[1])
-        let columns = geometry.output[0] * geometry.output[1]
-        let cg = c / group, mg = m / group
+        let (plane, columns) = (geometry.input[0] * geometry.input[1], geometry.output[0] * geometry.output[1])
+        let (cg, mg) = (c / group, m / group)
         let k = cg * geometry.kernel[0] * geometry.kernel[1]
         let pointwise = geometry.isPointwise
         // At least 256 columns per product, so that packing the weights once per call stays cheap;
         // at most the L2 budget; and, where the plane allows, enough tiles for two per worker.
         // Tiles are then evened out so that no worker waits on a short last tile.
         let planes = batch * group
-        var tilesPerPlane = (columns + min(columns, max(256, tileBudget / max(k, 1))) - 1) / min(columns, max(256, tileBudget / max(k, 1)))
+        let largestTile = min(columns, max(256, tileBudget / max(k, 1)))
+        var tilesPerPlane = (columns + largestTile - 1) / largestTile
         let wanted = (2 * Parallel.workers + planes - 1) / planes
         if tilesPerPlane < wanted { tilesPerPlane = max(tilesPerPlane, min(wanted, columns / 256)) }
         // Workers take every `workers`-th job, so a job count that is a multiple of it keeps them even.
@@ -118,8 +119,17 @@ struct Conv: Operator {
         if jobs < 2 * Parallel.workers {
             // Too few tiles to share out (late layers: few pixels, many channels): unfold whole
             // planes and let GEMM split each product across the workers instead.
-            denseByPlanes(x, w, y, bias: bias, clamp: clamp, batch: batch, inChannels: c, outChannels: m, group: group,
-                          geometry: geometry)
+            let scratch = pointwise ? nil : UnsafeMutablePointer<Float>.allocate(capacity: k * columns)
+            defer { scratch?.deallocate() }
+            for image in 0..<batch {
+                for g in 0..<group {
+                    let input = x + (image * c + g * cg) * plane
+                    if let scratch { Im2Col.unfold(input, channels: cg, geometry: geometry, columnRange: 0..<columns, into: scratch) }
+                    GEMM.multiply(m: mg, n: columns, k: k, a: w + g * mg * k, lda: k, b: scratch.map { UnsafePointer($0) } ?? input,
+                                  ldb: columns, c: y + (image * m + g * mg) * columns, ldc: columns)
+                }
+            }
+            epilogue(y, bias: bias, clamp: clamp, batch: batch, channels: m, plane: columns)
             return
         }
         let workers = min(Parallel.workers, jobs)
@@ -130,7 +140,7 @@ struct Conv: Operator {
             while job < jobs {
                 let tileIndex = job % tilesPerPlane, g = (job / tilesPerPlane) % group, image = job / (tilesPerPlane * group)
                 let start = tileIndex * tile, width = min(tile, columns - start)
-                let input = x + (image * c + g * cg) * h * wd
+                let input = x + (image * c + g * cg) * plane
                 let output = y + (image * m + g * mg) * columns + start
                 let b: UnsafePointer<Float>
                 let ldb: Int
@@ -155,27 +165,6 @@ struct Conv: Operator {
         }
     }
 
-    /// One unfold and one (internally parallel) product per image and group.
-    static func denseByPlanes(_ x: UnsafePointer<Float>, _ w: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>,
-                              bias: [Float]?, clamp: Clamp, batch: Int, inChannels c: Int, outChannels m: Int, group: Int,
-                              geometry: WindowGeometry) {
-        let (h, wd) = (geometry.input[0], geometry.input[1])
-        let columns = geometry.output[0] * geometry.output[1]
-        let cg = c / group, mg = m / group
-        let k = cg * geometry.kernel[0] * geometry.kernel[1]
-        let scratch = geometry.isPointwise ? nil : UnsafeMutablePointer<Float>.allocate(capacity: k * columns)
-        defer { scratch?.deallocate() }
-        for image in 0..<batch {
-            for g in 0..<group {
-                let input = x + (image * c + g * cg) * h * wd
-                if let scratch { Im2Col.unfold(input, channels: cg, geometry: geometry, columnRange: 0..<columns, into: scratch) }
-                GEMM.multiply(m: mg, n: columns, k: k, a: w + g * mg * k, lda: k, b: scratch.map { UnsafePointer($0) } ?? input,
-                              ldb: columns, c: y + (image * m + g * mg) * columns, ldc: columns)
-            }
-        }
-        epilogue(y, bias: bias, clamp: clamp, batch: batch, channels: m, plane: columns)
-    }
-
     @inline(__always)
     static func applyBias(_ p: UnsafeMutablePointer<Float>, count: Int, bias: Float, clamp: Clamp) {
         if clamp.isNone {
@@ -195,12 +184,7 @@ struct Conv: Operator {
     /// nine taps of an output row in one pass. Bias and clamp are applied in that pass.
     static func depthwise(_ x: UnsafePointer<Float>, _ w: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>,
                           bias: [Float]?, clamp: Clamp, batch: Int, channels: Int, geometry g: WindowGeometry) {
-        let (h, wd) = (g.input[0], g.input[1])
-        let (oh, ow) = (g.output[0], g.output[1])
-        let (kh, kw) = (g.kernel[0], g.kernel[1])
-        let (sh, sw) = (g.strides[0], g.strides[1])
-        let (dh, dw) = (g.dilations[0], g.dilations[1])
-        let (ph, pw) = (g.padsBegin[0], g.padsBegin[1])
+        let (h, wd, oh, ow, kh, kw, sh, sw, dh, dw, ph, pw) = g.planar
         let paddedHeight = max(h + ph, (oh - 1) * sh + (kh - 1) * dh + 1)
         let paddedWidth = max(wd + pw, (ow - 1) * sw + (kw - 1) * dw + 1) + sw
         let phaseLength = (paddedWidth + sw - 1) / sw

@@ -116,12 +116,7 @@ struct Pool: Operator {
     /// buffer padded with −∞ and split into `sw` phases; each horizontal tap is then one
     /// contiguous, vectorised max over the output row.
     static func max2D(_ input: UnsafePointer<Float>, geometry g: WindowGeometry, output: UnsafeMutablePointer<Float>) {
-        let (h, w) = (g.input[0], g.input[1])
-        let (oh, ow) = (g.output[0], g.output[1])
-        let (kh, kw) = (g.kernel[0], g.kernel[1])
-        let (sh, sw) = (g.strides[0], g.strides[1])
-        let (dh, dw) = (g.dilations[0], g.dilations[1])
-        let (ph, pw) = (g.padsBegin[0], g.padsBegin[1])
+        let (h, w, oh, ow, kh, kw, sh, sw, dh, dw, ph, pw) = g.planar
         let phaseLength = (max(pw + w, (ow - 1) * sw + (kw - 1) * dw + 1) + sw - 1) / sw + 1
         let padded = UnsafeMutablePointer<Float>.allocate(capacity: phaseLength * sw)
         let phases = sw == 1 ? padded : UnsafeMutablePointer<Float>.allocate(capacity: phaseLength * sw)

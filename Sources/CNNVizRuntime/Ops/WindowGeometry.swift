@@ -89,6 +89,14 @@ struct WindowGeometry: Equatable {
         self.output = output
     }
 
+    /// A 2-D window as named scalars for the kernels, in the order
+    /// (input height, width, output height, width, kernel height, width, strides, dilations, leading pads).
+    var planar: (h: Int, w: Int, oh: Int, ow: Int, kh: Int, kw: Int, sh: Int, sw: Int, dh: Int, dw: Int, ph: Int, pw: Int) {
+        precondition(input.count == 2, "planar geometry of a \(input.count)-D window")
+        return (input[0], input[1], output[0], output[1], kernel[0], kernel[1], strides[0], strides[1],
+                dilations[0], dilations[1], padsBegin[0], padsBegin[1])
+    }
+
     /// True when the window maps input pixels one to one (1×1, stride 1, no padding).
     var isPointwise: Bool {
         kernel.allSatisfy { $0 == 1 } && strides.allSatisfy { $0 == 1 } && padsBegin.allSatisfy { $0 == 0 }
