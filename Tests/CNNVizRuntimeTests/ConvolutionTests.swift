@@ -6,7 +6,7 @@ import XCTest
 /// inputs, covering the paths the conformance files are too small to reach: column tiling of
 /// large im2col matrices, 1×1 GEMM without unfolding, depthwise, groups, dilation, asymmetric
 /// pads, batch > 1, the fused Conv → Relu, and Winograd F(2×2, 3×3) for 3×3 stride-1 convs
-/// with at least 128 output tiles.
+/// with at least 64 input channels and 128 output tiles.
 final class ConvolutionTests: XCTestCase {
     struct Generator {
         var state: UInt64
@@ -78,8 +78,8 @@ final class ConvolutionTests: XCTestCase {
 
     func testWinogradConvolutions() throws {
         // Odd output sizes (a half-empty last tile row and column), asymmetric pads, batch 2, ReLU.
-        try check(input: [2, 5, 31, 27], weight: [7, 5, 3, 3], stride: [1, 1], pads: [1, 0, 2, 1], dilation: [1, 1], group: 1, relu: true)
-        try check(input: [1, 3, 30, 30], weight: [4, 3, 3, 3], stride: [1, 1], pads: [0, 0, 0, 0], dilation: [1, 1], group: 1)
+        try check(input: [2, 64, 31, 27], weight: [7, 64, 3, 3], stride: [1, 1], pads: [1, 0, 2, 1], dilation: [1, 1], group: 1, relu: true)
+        try check(input: [1, 70, 30, 30], weight: [4, 70, 3, 3], stride: [1, 1], pads: [0, 0, 0, 0], dilation: [1, 1], group: 1)
     }
 
     func testDepthwiseConvolutions() throws {

@@ -13,8 +13,11 @@ enum Winograd {
     /// Floats of transformed input (16·C·tiles) per chunk of tile rows.
     static let tileBudget = 1 << 20
 
-    static func applies(to geometry: WindowGeometry, group: Int) -> Bool {
-        group == 1 && geometry.kernel == [3, 3] && geometry.strides == [1, 1] && geometry.dilations == [1, 1]
+    /// Dense 3×3 stride-1 convs with at least 64 input channels and 128 tiles: below that the
+    /// 16 products are too thin for SGEMM to beat one im2col product (measured on SqueezeNet's
+    /// 16- and 32-channel fire modules).
+    static func applies(to geometry: WindowGeometry, group: Int, inChannels: Int) -> Bool {
+        group == 1 && inChannels >= 64 && geometry.kernel == [3, 3] && geometry.strides == [1, 1] && geometry.dilations == [1, 1]
             && (geometry.output[0] + 1) / 2 * ((geometry.output[1] + 1) / 2) >= 128
     }
 

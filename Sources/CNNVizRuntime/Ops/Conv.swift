@@ -79,7 +79,7 @@ struct Conv: Operator {
                     } else if cg == 1 && mg == 1 {
                         Conv.depthwise(xp.baseAddress!, wp.baseAddress!, y, bias: biasValues, clamp: clamp, batch: n, channels: c,
                                        geometry: geometry)
-                    } else if Winograd.applies(to: geometry, group: group) && !Conv.forceIm2Col {
+                    } else if Winograd.applies(to: geometry, group: group, inChannels: c) && !Conv.forceIm2Col {
                         Winograd.convolve(xp.baseAddress!, wp.baseAddress!, y, bias: biasValues, clamp: clamp, batch: n,
                                           inChannels: c, outChannels: m, geometry: geometry)
                     } else {

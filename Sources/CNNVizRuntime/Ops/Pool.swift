@@ -118,13 +118,14 @@ struct Pool: Operator {
     static func max2D(_ input: UnsafePointer<Float>, geometry g: WindowGeometry, output: UnsafeMutablePointer<Float>) {
         let (h, w, oh, ow, kh, kw, sh, sw, dh, dw, ph, pw) = g.planar
         let phaseLength = (max(pw + w, (ow - 1) * sw + (kw - 1) * dw + 1) + sw - 1) / sw + 1
-        let padded = UnsafeMutablePointer<Float>.allocate(capacity: phaseLength * sw)
-        let phases = sw == 1 ? padded : UnsafeMutablePointer<Float>.allocate(capacity: phaseLength * sw)
+        // Sixteen spare floats: the stride-2 split reads whole 16-float vectors.
+        let padded = UnsafeMutablePointer<Float>.allocate(capacity: phaseLength * sw + 16)
+        let phases = sw == 1 ? padded : UnsafeMutablePointer<Float>.allocate(capacity: phaseLength * sw + 16)
         defer {
             if phases != padded { phases.deallocate() }
             padded.deallocate()
         }
-        padded.initialize(repeating: -.infinity, count: phaseLength * sw)
+        padded.initialize(repeating: -.infinity, count: phaseLength * sw + 16)
         let row = padded + pw
         for oy in 0..<oh {
             row.update(repeating: -.infinity, count: w)
@@ -134,7 +135,23 @@ struct Pool: Operator {
                 let source = input + iy &* w
                 for x in 0..<w { row[x] = Swift.max(row[x], source[x]) }
             }
-            if sw > 1 {
+            if sw == 2 {
+                let evens = phases, odds = phases + phaseLength
+                var i = 0
+                while i + 8 <= phaseLength {
+                    let pair = UnsafeRawPointer(padded + 2 * i).loadUnaligned(as: SIMD16<Float>.self)
+                    UnsafeMutableRawPointer(evens + i).storeBytes(of: pair.evenHalf, as: SIMD8<Float>.self)
+                    UnsafeMutableRawPointer(odds + i).storeBytes(of: pair.oddHalf, as: SIMD8<Float>.self)
+                    i += 8
+                }
+                while i < phaseLength {
+                    evens[i] = padded[2 * i]
+                    odds[i] = padded[2 * i + 1]
+                    i += 1
+                }
+                evens[phaseLength - 1] = -.infinity
+                odds[phaseLength - 1] = -.infinity
+            } else if sw > 1 {
                 for p in 0..<sw {
                     let target = phases + p * phaseLength
                     for i in 0..<(phaseLength - 1) { target[i] = padded[i &* sw &+ p] }
