@@ -28,6 +28,9 @@ struct RunCommand: ParsableCommand {
     @Option(name: .customLong("repeat"), help: "Run the forward pass N more times after the first and report the median time.")
     var repeatCount: Int = 0
 
+    @Flag(name: .long, help: "Write FLOAT16/DOUBLE tensors in their declared type instead of the Float32 values cnn-viz computed.")
+    var keepDtype = false
+
     @Flag(name: .long, help: "Print the time per run spent in each op type and the slowest layers on stderr.")
     var profile = false
 
@@ -93,7 +96,8 @@ struct RunCommand: ParsableCommand {
             var written = [String: String]()
             for name in names {
                 let url = directory.appendingPathComponent(fileStem(for: name) + ".npy")
-                try NumpyFile.write(results[name]!, to: url)
+                let tensor = results[name]!
+                try NumpyFile.write(keepDtype || !tensor.isFloatingPoint ? tensor : tensor.relabelled(as: .float32), to: url)
                 written[name] = url.path
             }
             let timed = repeatCount > 0 ? Array(times.dropFirst()).sorted() : []
