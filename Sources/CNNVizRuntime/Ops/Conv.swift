@@ -202,8 +202,7 @@ struct Conv: Operator {
             // Two spare rows: the flat stride-1 pass below reads past the last row's end.
             let padded = UnsafeMutablePointer<Float>.allocate(capacity: (paddedHeight + 2) * rowStride)
             let wide = UnsafeMutablePointer<Float>.allocate(capacity: sw == 1 && sh == 1 ? oh * rowStride : 0)
-            let rowBuffer = UnsafeMutablePointer<Float>.allocate(capacity: 2 * phaseLength + 16)
-            defer { padded.deallocate(); rowBuffer.deallocate(); wide.deallocate() }
+            defer { padded.deallocate(); wide.deallocate() }
             padded.initialize(repeating: 0, count: (paddedHeight + 2) * rowStride)
             for plane in planes {
                 let c = plane % channels
@@ -216,20 +215,22 @@ struct Conv: Operator {
                         continue
                     }
                     if sw == 2 {
-                        // Pad the row, then split it into even and odd columns 16 floats at a time.
-                        rowBuffer.update(repeating: 0, count: 2 * phaseLength + 16)
-                        (rowBuffer + pw).update(from: source, count: wd)
-                        let evens = destination, odds = destination + phaseLength
+                        // Split the row straight into its phases 16 floats at a time: column j lands at
+                        // padded column j + pw, so the row's even columns go to phase pw mod 2 and its odd
+                        // columns to the other, from index ⌊pw/2⌋ (resp. ⌈pw/2⌉) on. Positions never
+                        // written stay zero: they are the padding.
+                        let evenTarget = destination + (pw % 2) * phaseLength + pw / 2
+                        let oddTarget = destination + ((pw + 1) % 2) * phaseLength + (pw + 1) / 2
                         var i = 0
-                        while i + 8 <= phaseLength {
-                            let pair = UnsafeRawPointer(rowBuffer + 2 * i).loadUnaligned(as: SIMD16<Float>.self)
-                            UnsafeMutableRawPointer(evens + i).storeBytes(of: pair.evenHalf, as: SIMD8<Float>.self)
-                            UnsafeMutableRawPointer(odds + i).storeBytes(of: pair.oddHalf, as: SIMD8<Float>.self)
+                        while 2 * i + 16 <= wd {
+                            let pair = UnsafeRawPointer(source + 2 * i).loadUnaligned(as: SIMD16<Float>.self)
+                            UnsafeMutableRawPointer(evenTarget + i).storeBytes(of: pair.evenHalf, as: SIMD8<Float>.self)
+                            UnsafeMutableRawPointer(oddTarget + i).storeBytes(of: pair.oddHalf, as: SIMD8<Float>.self)
                             i += 8
                         }
-                        while i < phaseLength {
-                            evens[i] = rowBuffer[2 * i]
-                            odds[i] = rowBuffer[2 * i + 1]
+                        while 2 * i < wd {
+                            evenTarget[i] = source[2 * i]
+                            if 2 * i + 1 < wd { oddTarget[i] = source[2 * i + 1] }
                             i += 1
                         }
                         continue
