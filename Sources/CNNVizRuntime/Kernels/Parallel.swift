@@ -1,36 +1,37 @@
-import Dispatch
 import Foundation
 
-/// Splits work across the machine's cores.
+/// Splits work across the machine's cores (see `WorkerPool`).
 public enum Parallel {
     /// Worker count: the active processor count, at least 1.
     public static let workers = max(1, ProcessInfo.processInfo.activeProcessorCount)
 
-    /// Runs `body` over `0..<count` in contiguous chunks, one per worker, when `count`
-    /// is at least `minimumPerWorker` per worker; otherwise inline on the caller's thread.
+    /// Runs `body` over `0..<count` in contiguous chunks of at least `minimumPerWorker`
+    /// items, up to four chunks per worker so that a slowed core sheds work to the others;
+    /// inline on the caller's thread when there is too little work to split.
     ///
     /// Pitfall: each chunk must write disjoint memory; nothing here synchronises writes.
     @inline(__always)
     public static func forChunks(_ count: Int, minimumPerWorker: Int = 4096, _ body: (Range<Int>) -> Void) {
-        let chunks = min(workers, count / max(minimumPerWorker, 1))
-        if chunks <= 1 {
+        let chunks = min(4 * workers, count / max(minimumPerWorker, 1))
+        if chunks <= 1 || workers == 1 {
             if count > 0 { body(0..<count) }
             return
         }
-        WorkerPool.shared.run(chunks) { chunk in
-            let start = count * chunk / chunks
-            let end = count * (chunk + 1) / chunks
-            body(start..<end)
+        WorkerPool.shared.run(chunks) { chunk, _ in
+            body(count * chunk / chunks..<count * (chunk + 1) / chunks)
         }
     }
 
     /// Runs `body(i)` for every `i` in `0..<count`, spread over the workers.
     @inline(__always)
     public static func forEach(_ count: Int, _ body: (Int) -> Void) {
-        if count <= 1 || workers == 1 {
-            for i in 0..<count { body(i) }
-            return
-        }
+        WorkerPool.shared.run(count) { index, _ in body(index) }
+    }
+
+    /// Runs `body(i, worker)` for every `i` in `0..<count`; `worker` (in 0..<workers) names the
+    /// thread, for per-thread scratch memory.
+    @inline(__always)
+    public static func forEach(_ count: Int, _ body: (_ index: Int, _ worker: Int) -> Void) {
         WorkerPool.shared.run(count, body)
     }
 }

@@ -58,7 +58,6 @@ enum Winograd {
         let rowsPerChunk = max(1, min(tilesHigh, max(64, tileBudget / (16 * max(c, m))) / tilesWide))
         let chunksPerImage = (tilesHigh + rowsPerChunk - 1) / rowsPerChunk
         let jobs = batch * chunksPerImage
-        let workers = Parallel.workers
         let u = transformedWeights(w, outChannels: m, inChannels: c)
         let (low, high) = (clamp.low, clamp.high)
         let span = tilesWide + 1
@@ -66,104 +65,100 @@ enum Winograd {
         let v = UnsafeMutablePointer<Float>.allocate(capacity: 16 * c * capacity)
         let products = UnsafeMutablePointer<Float>.allocate(capacity: 16 * m * capacity)
         // Per worker: even/odd columns of 4 input rows, then their row transforms: 16 rows of `span`.
-        let allLanes = UnsafeMutablePointer<Float>.allocate(capacity: workers * 16 * span)
+        let allLanes = UnsafeMutablePointer<Float>.allocate(capacity: Parallel.workers * 16 * span)
         defer { u.deallocate(); v.deallocate(); products.deallocate(); allLanes.deallocate() }
         for job in 0..<jobs {
-                let image = job / chunksPerImage
-                let firstRow = (job % chunksPerImage) * rowsPerChunk
-                let rows = min(rowsPerChunk, tilesHigh - firstRow)
-                let count = rows * tilesWide
-                let input = x + image * c * h * wd
-                let vStride = c * count
-                Parallel.forEach(workers) { worker in
+            let image = job / chunksPerImage
+            let firstRow = (job % chunksPerImage) * rowsPerChunk
+            let rows = min(rowsPerChunk, tilesHigh - firstRow)
+            let count = rows * tilesWide
+            let input = x + image * c * h * wd
+            let vStride = c * count
+            Parallel.forEach(c) { channel, worker in
                 let lanes = allLanes + worker * 16 * span
-                for channel in stride(from: worker, to: c, by: workers) {
-                    let plane = input + channel * h * wd
-                    for localRow in 0..<rows {
-                        let top = (firstRow + localRow) * 2 - ph
-                        // lanes[r] = even columns of input row r, lanes[4 + r] = odd columns (zero outside).
-                        for r in 0..<4 {
-                            let even = lanes + r * span, odd = lanes + (4 + r) * span
-                            let iy = top + r
-                            guard iy >= 0 && iy < h else {
-                                even.update(repeating: 0, count: span)
-                                odd.update(repeating: 0, count: span)
-                                continue
-                            }
-                            let source = plane + iy * wd
-                            for k in 0..<span {
-                                let e = 2 &* k &- pw, o = e &+ 1
-                                even[k] = e >= 0 && e < wd ? source[e] : 0
-                                odd[k] = o >= 0 && o < wd ? source[o] : 0
-                            }
+                let plane = input + channel * h * wd
+                for localRow in 0..<rows {
+                    let top = (firstRow + localRow) * 2 - ph
+                    // lanes[r] = even columns of input row r, lanes[4 + r] = odd columns (zero outside).
+                    for r in 0..<4 {
+                        let even = lanes + r * span, odd = lanes + (4 + r) * span
+                        let iy = top + r
+                        guard iy >= 0 && iy < h else {
+                            even.update(repeating: 0, count: span)
+                            odd.update(repeating: 0, count: span)
+                            continue
                         }
-                        // Row transform Bᵀ d on the even and the odd halves: lanes[8 + …].
-                        for half in 0..<2 {
-                            let d0 = lanes + (half * 4) * span, d1 = d0 + span, d2 = d1 + span, d3 = d2 + span
-                            let t0 = lanes + (8 + half * 4) * span, t1 = t0 + span, t2 = t1 + span, t3 = t2 + span
-                            for k in 0..<span {
-                                t0[k] = d0[k] - d2[k]
-                                t1[k] = d1[k] + d2[k]
-                                t2[k] = d2[k] - d1[k]
-                                t3[k] = d1[k] - d3[k]
-                            }
+                        let source = plane + iy * wd
+                        for k in 0..<span {
+                            let e = 2 &* k &- pw, o = e &+ 1
+                            even[k] = e >= 0 && e < wd ? source[e] : 0
+                            odd[k] = o >= 0 && o < wd ? source[o] : 0
                         }
-                        // Column transform · B: V[4i + j][tile].
-                        let base = v + channel * count + localRow * tilesWide
-                        for i in 0..<4 {
-                            let e = lanes + (8 + i) * span, o = lanes + (12 + i) * span
-                            let v0 = base + (4 * i) * vStride, v1 = v0 + vStride, v2 = v1 + vStride, v3 = v2 + vStride
-                            for t in 0..<tilesWide {
-                                v0[t] = e[t] - e[t &+ 1]
-                                v1[t] = o[t] + e[t &+ 1]
-                                v2[t] = e[t &+ 1] - o[t]
-                                v3[t] = o[t] - o[t &+ 1]
-                            }
+                    }
+                    // Row transform Bᵀ d on the even and the odd halves: lanes[8 + …].
+                    for half in 0..<2 {
+                        let d0 = lanes + (half * 4) * span, d1 = d0 + span, d2 = d1 + span, d3 = d2 + span
+                        let t0 = lanes + (8 + half * 4) * span, t1 = t0 + span, t2 = t1 + span, t3 = t2 + span
+                        for k in 0..<span {
+                            t0[k] = d0[k] - d2[k]
+                            t1[k] = d1[k] + d2[k]
+                            t2[k] = d2[k] - d1[k]
+                            t3[k] = d1[k] - d3[k]
+                        }
+                    }
+                    // Column transform · B: V[4i + j][tile].
+                    let base = v + channel * count + localRow * tilesWide
+                    for i in 0..<4 {
+                        let e = lanes + (8 + i) * span, o = lanes + (12 + i) * span
+                        let v0 = base + (4 * i) * vStride, v1 = v0 + vStride, v2 = v1 + vStride, v3 = v2 + vStride
+                        for t in 0..<tilesWide {
+                            v0[t] = e[t] - e[t &+ 1]
+                            v1[t] = o[t] + e[t &+ 1]
+                            v2[t] = e[t &+ 1] - o[t]
+                            v3[t] = o[t] - o[t &+ 1]
                         }
                     }
                 }
-                }
-                Parallel.forEach(16) { xi in
-                    GEMM.single(m: m, n: count, k: c, a: u + xi * m * c, lda: c, transposeA: false,
-                                b: v + xi * vStride, ldb: count, transposeB: false,
-                                c: products + xi * m * count, ldc: count, alpha: 1, beta: 0)
-                }
-                // Y = Aᵀ P A, a tile row at a time, interleaved back into the output rows.
-                let output = y + image * m * oh * ow
-                let pStride = m * count
-                Parallel.forEach(workers) { worker in
+            }
+            Parallel.forEach(16) { xi in
+                GEMM.single(m: m, n: count, k: c, a: u + xi * m * c, lda: c, transposeA: false,
+                            b: v + xi * vStride, ldb: count, transposeB: false,
+                            c: products + xi * m * count, ldc: count, alpha: 1, beta: 0)
+            }
+            // Y = Aᵀ P A, a tile row at a time, interleaved back into the output rows.
+            let output = y + image * m * oh * ow
+            let pStride = m * count
+            Parallel.forEach(m) { channel, worker in
                 let lanes = allLanes + worker * 16 * span
                 let y00 = lanes, y01 = lanes + span, y10 = lanes + 2 * span, y11 = lanes + 3 * span
-                for channel in stride(from: worker, to: m, by: workers) {
-                    let b = bias?[channel] ?? 0
-                    let plane = output + channel * oh * ow
-                    for localRow in 0..<rows {
-                        let base = products + channel * count + localRow * tilesWide
-                        @inline(__always) func p(_ index: Int) -> UnsafeMutablePointer<Float> { base + index * pStride }
-                        let (p0, p1, p2, p3) = (p(0), p(1), p(2), p(3))
-                        let (p4, p5, p6, p7) = (p(4), p(5), p(6), p(7))
-                        let (p8, p9, p10, p11) = (p(8), p(9), p(10), p(11))
-                        let (p12, p13, p14, p15) = (p(12), p(13), p(14), p(15))
-                        for t in 0..<tilesWide {
-                            let a0 = p0[t] + p4[t] + p8[t], a1 = p1[t] + p5[t] + p9[t]
-                            let a2 = p2[t] + p6[t] + p10[t], a3 = p3[t] + p7[t] + p11[t]
-                            let b0 = p4[t] - p8[t] - p12[t], b1 = p5[t] - p9[t] - p13[t]
-                            let b2 = p6[t] - p10[t] - p14[t], b3 = p7[t] - p11[t] - p15[t]
-                            y00[t] = Swift.min(Swift.max(a0 + a1 + a2 + b, low), high)
-                            y01[t] = Swift.min(Swift.max(a1 - a2 - a3 + b, low), high)
-                            y10[t] = Swift.min(Swift.max(b0 + b1 + b2 + b, low), high)
-                            y11[t] = Swift.min(Swift.max(b1 - b2 - b3 + b, low), high)
-                        }
-                        let oy = (firstRow + localRow) * 2
-                        let topRow = plane + oy * ow
-                        for ox in 0..<ow { topRow[ox] = (ox & 1 == 0 ? y00 : y01)[ox >> 1] }
-                        if oy + 1 < oh {
-                            let bottomRow = topRow + ow
-                            for ox in 0..<ow { bottomRow[ox] = (ox & 1 == 0 ? y10 : y11)[ox >> 1] }
-                        }
+                let b = bias?[channel] ?? 0
+                let plane = output + channel * oh * ow
+                for localRow in 0..<rows {
+                    let base = products + channel * count + localRow * tilesWide
+                    @inline(__always) func p(_ index: Int) -> UnsafeMutablePointer<Float> { base + index * pStride }
+                    let (p0, p1, p2, p3) = (p(0), p(1), p(2), p(3))
+                    let (p4, p5, p6, p7) = (p(4), p(5), p(6), p(7))
+                    let (p8, p9, p10, p11) = (p(8), p(9), p(10), p(11))
+                    let (p12, p13, p14, p15) = (p(12), p(13), p(14), p(15))
+                    for t in 0..<tilesWide {
+                        let a0 = p0[t] + p4[t] + p8[t], a1 = p1[t] + p5[t] + p9[t]
+                        let a2 = p2[t] + p6[t] + p10[t], a3 = p3[t] + p7[t] + p11[t]
+                        let b0 = p4[t] - p8[t] - p12[t], b1 = p5[t] - p9[t] - p13[t]
+                        let b2 = p6[t] - p10[t] - p14[t], b3 = p7[t] - p11[t] - p15[t]
+                        y00[t] = Swift.min(Swift.max(a0 + a1 + a2 + b, low), high)
+                        y01[t] = Swift.min(Swift.max(a1 - a2 - a3 + b, low), high)
+                        y10[t] = Swift.min(Swift.max(b0 + b1 + b2 + b, low), high)
+                        y11[t] = Swift.min(Swift.max(b1 - b2 - b3 + b, low), high)
+                    }
+                    let oy = (firstRow + localRow) * 2
+                    let topRow = plane + oy * ow
+                    for ox in 0..<ow { topRow[ox] = (ox & 1 == 0 ? y00 : y01)[ox >> 1] }
+                    if oy + 1 < oh {
+                        let bottomRow = topRow + ow
+                        for ox in 0..<ow { bottomRow[ox] = (ox & 1 == 0 ? y10 : y11)[ox >> 1] }
                     }
                 }
-                }
+            }
         }
     }
 }

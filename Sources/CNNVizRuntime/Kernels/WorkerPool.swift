@@ -1,29 +1,34 @@
 import Foundation
 import Synchronization
 
-/// A fixed set of helper threads that spin briefly between jobs before sleeping.
+/// A fixed set of helper threads that spin briefly between jobs before sleeping, and share
+/// out each job's items dynamically.
 ///
 /// A forward pass issues hundreds of short parallel loops. Waking a sleeping thread for each
 /// (as Dispatch's concurrentPerform does) costs several microseconds per loop, which adds up
-/// to milliseconds on a small network. Helpers here spin for about 50 µs after each job, so
-/// the next loop starts at once; then they sleep on a semaphore and cost nothing.
+/// to milliseconds on a small network. Helpers here spin for a while after each job, so the
+/// next loop starts at once; then they sleep on a semaphore and cost nothing. Items are
+/// claimed one at a time from a shared counter, so that when another process slows one core
+/// down (a shared machine), the other threads take over its share instead of waiting for it.
 ///
-/// Protocol: the caller publishes a job (body, count) and bumps `generation`. Participant p
-/// (the caller is 0, helpers 1…H) runs indices p, p + H + 1, …, so every thread gets its
-/// share even when a helper is slow to wake. The caller waits until every participant has
-/// finished and no helper is inside the job before publishing the next. A loop started from
-/// inside a job (nested parallelism) runs inline on its thread.
+/// Protocol: the caller publishes a job (body, count), resets `nextIndex` to 0 and bumps
+/// `generation`; every participant claims indices from `nextIndex`; the caller returns once
+/// `finishedItems == count`, after parking `nextIndex` far beyond any count, so that a helper
+/// that wakes late can never claim an item of a job that is over. The body is read only by
+/// a thread that has claimed an item, which happens only while the caller waits.
+/// A loop started from inside a job (nested parallelism) runs inline on its thread.
 final class WorkerPool: @unchecked Sendable {
     static let shared = WorkerPool(helpers: Parallel.workers - 1)
+    static let parked = Int.max / 2
 
     private let generation = Atomic<Int>(0)
-    private let finished = Atomic<Int>(0)
-    private let activeHelpers = Atomic<Int>(0)
+    private let nextIndex = Atomic<Int>(WorkerPool.parked)
+    private let itemCount = Atomic<Int>(0)
+    private let finishedItems = Atomic<Int>(0)
     private let sleepingHelpers = Atomic<Int>(0)
     private let wake = DispatchSemaphore(value: 0)
     private let submission = NSLock()
-    private var body: ((Int) -> Void)?
-    private var count = 0
+    private var body: ((Int, Int) -> Void)?
     let helpers: Int
     static let spinIterations = 20_000
 
@@ -37,54 +42,62 @@ final class WorkerPool: @unchecked Sendable {
         }
     }
 
-    /// Runs body(0..<count) across the caller and the helpers; returns when all are done.
-    func run(_ count: Int, _ body: (Int) -> Void) {
+    /// Runs body(index, participant) for index in 0..<count across the caller (participant 0)
+    /// and the helpers (1…H); returns when all items are done. `participant` lets a body use
+    /// per-thread scratch memory.
+    func run(_ count: Int, _ body: (_ index: Int, _ participant: Int) -> Void) {
         guard helpers > 0, count > 1, submission.try() else {
-            for i in 0..<count { body(i) }
+            for i in 0..<count { body(i, 0) }
             return
         }
         defer { submission.unlock() }
         withoutActuallyEscaping(body) { escapable in
             self.body = escapable
-            self.count = count
-            finished.store(0, ordering: .sequentiallyConsistent)
+            itemCount.store(count, ordering: .sequentiallyConsistent)
+            finishedItems.store(0, ordering: .sequentiallyConsistent)
+            nextIndex.store(0, ordering: .sequentiallyConsistent)
             generation.add(1, ordering: .sequentiallyConsistent)
             let sleepers = sleepingHelpers.load(ordering: .sequentiallyConsistent)
             for _ in 0..<sleepers { wake.signal() }
             work(participant: 0)
             var spins = 0
-            while finished.load(ordering: .sequentiallyConsistent) < helpers + 1 || activeHelpers.load(ordering: .sequentiallyConsistent) > 0 {
+            while finishedItems.load(ordering: .sequentiallyConsistent) < count {
                 // If a helper shares this core (an oversubscribed machine), spinning only delays it.
                 spins += 1
                 if spins > 2_000 { sched_yield() }
             }
+            nextIndex.store(WorkerPool.parked, ordering: .sequentiallyConsistent)
             self.body = nil
         }
     }
 
     private func work(participant: Int) {
-        if let body {
-            var index = participant
-            while index < count {
-                body(index)
-                index += helpers + 1
-            }
+        while true {
+            let index = nextIndex.add(1, ordering: .sequentiallyConsistent).oldValue
+            guard index < itemCount.load(ordering: .sequentiallyConsistent) else { return }
+            runItem(index, participant: participant)
+            finishedItems.add(1, ordering: .sequentiallyConsistent)
         }
-        finished.add(1, ordering: .sequentiallyConsistent)
+    }
+
+    /// Calls the body for one item. Kept out of line so that this thread's reference to the
+    /// closure is released before the item counts as finished: the caller's
+    /// `withoutActuallyEscaping` checks that nobody holds the closure once the job is over.
+    @inline(never)
+    private func runItem(_ index: Int, participant: Int) {
+        body?(index, participant)
     }
 
     private func helperLoop(participant: Int) {
         var seen = 0
         var spins = 0
         while true {
-            activeHelpers.add(1, ordering: .sequentiallyConsistent)
             let current = generation.load(ordering: .sequentiallyConsistent)
             if current != seen {
                 seen = current
                 work(participant: participant)
                 spins = 0
             }
-            activeHelpers.subtract(1, ordering: .sequentiallyConsistent)
             spins += 1
             if spins > 2_000 { sched_yield() }
             if spins > WorkerPool.spinIterations {

@@ -91,7 +91,7 @@ struct Conv: Operator {
         }
     }
 
-    /// im2col + SGEMM over column tiles, each worker taking every `workers`-th tile; or, when
+    /// im2col + SGEMM over column tiles, shared out one tile at a time; or, when
     /// there are too few tiles, whole planes with each product split across the workers.
     static func dense(_ x: UnsafePointer<Float>, _ w: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>,
                       bias: [Float]?, clamp: Clamp, batch: Int, inChannels c: Int, outChannels m: Int, group: Int,
@@ -108,7 +108,7 @@ struct Conv: Operator {
         var tilesPerPlane = (columns + largestTile - 1) / largestTile
         let wanted = (2 * Parallel.workers + planes - 1) / planes
         if tilesPerPlane < wanted { tilesPerPlane = max(tilesPerPlane, min(wanted, columns / 256)) }
-        // Workers take every `workers`-th job, so a job count that is a multiple of it keeps them even.
+        // A job count that is a multiple of the workers keeps them even on an idle machine.
         let total = planes * tilesPerPlane
         if total % Parallel.workers != 0 && planes == 1 && columns / (tilesPerPlane + Parallel.workers) >= 128 {
             tilesPerPlane += Parallel.workers - total % Parallel.workers
@@ -132,12 +132,9 @@ struct Conv: Operator {
             epilogue(y, bias: bias, clamp: clamp, batch: batch, channels: m, plane: columns)
             return
         }
-        let workers = min(Parallel.workers, jobs)
-        let scratch = pointwise ? nil : UnsafeMutablePointer<Float>.allocate(capacity: workers * k * tile)
+        let scratch = pointwise ? nil : UnsafeMutablePointer<Float>.allocate(capacity: Parallel.workers * k * tile)
         defer { scratch?.deallocate() }
-        Parallel.forEach(workers) { worker in
-            var job = worker
-            while job < jobs {
+        Parallel.forEach(jobs) { job, worker in
                 let tileIndex = job % tilesPerPlane, g = (job / tilesPerPlane) % group, image = job / (tilesPerPlane * group)
                 let start = tileIndex * tile, width = min(tile, columns - start)
                 let input = x + (image * c + g * cg) * plane
@@ -152,16 +149,9 @@ struct Conv: Operator {
                 } else {
                     (b, ldb) = (input + start, columns)
                 }
-                // C starts as the bias and the product accumulates onto it (beta = 1), which also
-                // spares OpenBLAS its own pass that zeroes C for beta = 0.
-                for row in 0..<mg { (output + row * columns).update(repeating: bias?[g * mg + row] ?? 0, count: width) }
                 GEMM.single(m: mg, n: width, k: k, a: w + g * mg * k, lda: k, transposeA: false, b: b, ldb: ldb,
-                            transposeB: false, c: output, ldc: columns, alpha: 1, beta: 1)
-                if !clamp.isNone {
-                    for row in 0..<mg { applyBias(output + row * columns, count: width, bias: 0, clamp: clamp) }
-                }
-                job += workers
-            }
+                            transposeB: false, c: output, ldc: columns, alpha: 1, beta: 0)
+                for row in 0..<mg { applyBias(output + row * columns, count: width, bias: bias?[g * mg + row] ?? 0, clamp: clamp) }
         }
     }
 
