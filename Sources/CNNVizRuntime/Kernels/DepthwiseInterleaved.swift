@@ -115,17 +115,20 @@ struct EightByEight {
     var quarters: (SIMD16<Float>, SIMD16<Float>, SIMD16<Float>, SIMD16<Float>)
 
     /// Rows at `rows`, `rows + stride`, … `rows + 7·stride`.
+    @inline(__always)
     init(rows: UnsafePointer<Float>, stride: Int) {
         func load(_ k: Int) -> SIMD8<Float> { UnsafeRawPointer(rows + k * stride).loadUnaligned(as: SIMD8<Float>.self) }
         quarters = (SIMD16(lowHalf: load(0), highHalf: load(1)), SIMD16(lowHalf: load(2), highHalf: load(3)),
                     SIMD16(lowHalf: load(4), highHalf: load(5)), SIMD16(lowHalf: load(6), highHalf: load(7)))
     }
 
+    @inline(__always)
     init(vectors: UnsafePointer<SIMD8<Float>>) {
         quarters = (SIMD16(lowHalf: vectors[0], highHalf: vectors[1]), SIMD16(lowHalf: vectors[2], highHalf: vectors[3]),
                     SIMD16(lowHalf: vectors[4], highHalf: vectors[5]), SIMD16(lowHalf: vectors[6], highHalf: vectors[7]))
     }
 
+    @inline(__always)
     var transposed: EightByEight {
         var q = quarters
         for _ in 0..<3 {
@@ -137,6 +140,7 @@ struct EightByEight {
         return copy
     }
 
+    @inline(__always)
     subscript(row: Int) -> SIMD8<Float> {
         switch row {
         case 0: return quarters.0.lowHalf

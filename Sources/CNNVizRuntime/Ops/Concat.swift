@@ -24,20 +24,35 @@ struct Concat: Operator {
         return [Tensor(shape: shape, integers: Concat.join(sources, blocks: blocks, outer: outer), elementType: first.elementType)]
     }
 
-    /// Interleaves `outer` blocks of each source, in order.
+    /// Interleaves `outer` blocks of each source, in order. Each (outer, source) block is a
+    /// copy job, and large blocks are cut into 64K-element pieces, so that a channel concat of
+    /// a batch-1 activation (outer = 1) still uses every core.
     static func join<T>(_ sources: [[T]], blocks: [Int], outer: Int) -> [T] {
         let total = blocks.reduce(0, +)
-        return [T](unsafeUninitializedCapacity: total * outer) { out, initialized in
-            Parallel.forChunks(outer, minimumPerWorker: max(1, 65536 / max(total, 1))) { range in
-                for o in range {
-                    var destination = out.baseAddress! + o * total
-                    for (source, block) in zip(sources, blocks) {
-                        source.withUnsafeBufferPointer { s in
-                            destination.initialize(from: s.baseAddress! + o * block, count: block)
-                        }
-                        destination += block
-                    }
+        let piece = 1 << 16
+        var jobs = [(source: Int, o: Int, start: Int, count: Int)]()
+        for o in 0..<outer {
+            for (index, block) in blocks.enumerated() {
+                var start = 0
+                while start < block {
+                    jobs.append((index, o, start, min(piece, block - start)))
+                    start += piece
                 }
+            }
+        }
+        let offsets = blocks.reduce(into: [0]) { $0.append($0.last! + $1) }
+        return [T](unsafeUninitializedCapacity: total * outer) { buffer, initialized in
+            let out = buffer.baseAddress!
+            let copy = { (job: (source: Int, o: Int, start: Int, count: Int)) in
+                sources[job.source].withUnsafeBufferPointer { s in
+                    (out + job.o * total + offsets[job.source] + job.start)
+                        .initialize(from: s.baseAddress! + job.o * blocks[job.source] + job.start, count: job.count)
+                }
+            }
+            if total * outer < piece || jobs.count == 1 {
+                jobs.forEach(copy)
+            } else {
+                Parallel.forEach(jobs.count) { copy(jobs[$0]) }
             }
             initialized = total * outer
         }
