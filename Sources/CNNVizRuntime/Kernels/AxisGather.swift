@@ -18,12 +18,7 @@ enum AxisGather {
             let inner = shape[rank - 1], innerTable = tables[rank - 1]
             let rows = count / inner
             Parallel.forChunks(rows, minimumPerWorker: max(1, 65536 / max(inner, 1))) { range in
-                var index = [Int](repeating: 0, count: rank - 1)
-                var rest = range.lowerBound
-                for axis in stride(from: rank - 2, through: 0, by: -1) {
-                    index[axis] = rest % shape[axis]
-                    rest /= shape[axis]
-                }
+                var index = RowIndex(shape: shape, row: range.lowerBound)
                 for row in range {
                     var base = 0, outside = false
                     for axis in 0..<(rank - 1) {
@@ -40,13 +35,7 @@ enum AxisGather {
                             (o + i).initialize(to: entry < 0 ? fill : source[base + entry])
                         }
                     }
-                    var axis = rank - 2
-                    while axis >= 0 {
-                        index[axis] += 1
-                        if index[axis] < shape[axis] { break }
-                        index[axis] = 0
-                        axis -= 1
-                    }
+                    index.advance()
                 }
             }
         }

@@ -51,12 +51,7 @@ enum Broadcasting {
         let rows = count / inner
         let sa = aStrides[rank - 1], sb = bStrides[rank - 1]
         Parallel.forChunks(rows, minimumPerWorker: max(1, 65536 / max(inner, 1))) { range in
-            var index = [Int](repeating: 0, count: rank - 1)
-            var rest = range.lowerBound
-            for axis in stride(from: rank - 2, through: 0, by: -1) {
-                index[axis] = rest % shape[axis]
-                rest /= shape[axis]
-            }
+            var index = RowIndex(shape: shape, row: range.lowerBound)
             for row in range {
                 var ao = 0, bo = 0
                 for axis in 0..<(rank - 1) {
@@ -73,13 +68,7 @@ enum Broadcasting {
                 } else {
                     for i in 0..<inner { (o + i).initialize(to: f(a[ao + i * sa], b[bo + i * sb])) }
                 }
-                var axis = rank - 2
-                while axis >= 0 {
-                    index[axis] += 1
-                    if index[axis] < shape[axis] { break }
-                    index[axis] = 0
-                    axis -= 1
-                }
+                index.advance()
             }
         }
     }

@@ -6,23 +6,15 @@
 /// `auto_pad` says (SAME_UPPER: the odd pixel at the end).
 /// Pitfall: the weight layout is [C_in, C_out/group, k…], the transpose of Conv's.
 struct ConvTranspose: Operator {
-    let kernelShape: [Int]?
-    let strides: [Int]?
-    let dilations: [Int]?
-    let pads: [Int]?
+    let window: WindowGeometry.Attributes
     let outputPadding: [Int]?
     let outputShape: [Int]?
-    let autoPad: String
     let group: Int
 
     init(node: Node) throws {
-        kernelShape = try node.ints("kernel_shape")
-        strides = try node.ints("strides")
-        dilations = try node.ints("dilations")
-        pads = try node.ints("pads")
+        window = try WindowGeometry.Attributes(node: node)
         outputPadding = try node.ints("output_padding")
         outputShape = try node.ints("output_shape")
-        autoPad = try node.string("auto_pad", default: "NOTSET")
         group = try node.int("group", default: 1)
     }
 
@@ -41,9 +33,10 @@ struct ConvTranspose: Operator {
             throw CNNVizError(.shapeMismatch, "ConvTranspose bias must have \(m) values, found \(bias.count)")
         }
         let input = Array(x.shape[2...])
-        let kernel = kernelShape ?? Array(w.shape[2...])
-        let s = strides ?? [Int](repeating: 1, count: spatial)
-        let d = dilations ?? [Int](repeating: 1, count: spatial)
+        let (pads, autoPad) = (window.pads, window.autoPad)
+        let kernel = window.kernel ?? Array(w.shape[2...])
+        let s = window.strides ?? [Int](repeating: 1, count: spatial)
+        let d = window.dilations ?? [Int](repeating: 1, count: spatial)
         let op = outputPadding ?? [Int](repeating: 0, count: spatial)
         var begin = pads.map { Array($0[0..<spatial]) } ?? [Int](repeating: 0, count: spatial)
         var output = [Int](repeating: 0, count: spatial)
