@@ -61,7 +61,14 @@ public struct Preprocessing: Sendable, Equatable {
     }
 
     /// The image as a [1, C, H, W] Float32 tensor.
-    public func tensor(from image: RGBImage) -> Tensor {
+    ///
+    /// Throws for an aspect ratio beyond 64:1, which a short-side resize would blow up into a
+    /// huge intermediate image (a 1×20000 strip would become 5,120,000×256).
+    public func tensor(from image: RGBImage) throws -> Tensor {
+        if resizeShortSide != nil && max(image.width, image.height) > 64 * min(image.width, image.height) {
+            throw CNNVizError(.invalidArgument,
+                              "image of \(image.width)×\(image.height) has an aspect ratio beyond 64:1; crop it before preprocessing")
+        }
         var resized = image
         if let (w, h) = resizeTo {
             resized = ImageResampling.bilinear(image, width: w, height: h)

@@ -49,7 +49,7 @@ struct PredictCommand: ParsableCommand {
             var results = [Result]()
             for path in images {
                 let image = try ImageDecoder.decode(contentsOf: URL(fileURLWithPath: path))
-                let tensor = preset.tensor(from: image)
+                let tensor = try preset.tensor(from: image)
                 let output = try session.run([input.name: tensor], outputs: [outputName])[outputName]!.floats
                 let probabilities = endsInSoftmax ? output : SoftmaxScores.probabilities(output)
                 let ranked = probabilities.indices.sorted { probabilities[$0] > probabilities[$1] }.prefix(top)

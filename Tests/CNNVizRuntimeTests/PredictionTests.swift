@@ -7,7 +7,7 @@ import XCTest
 final class PredictionTests: XCTestCase {
     func topClass(_ session: Session, _ image: URL, _ preprocessing: Preprocessing) throws -> Int {
         let input = session.graph.inputs[0].name
-        let tensor = preprocessing.tensor(from: try ImageDecoder.decode(contentsOf: image))
+        let tensor = try preprocessing.tensor(from: try ImageDecoder.decode(contentsOf: image))
         let output = try session.run([input: tensor])[session.graph.outputs[0].name]!.floats
         return output.indices.max { output[$0] < output[$1] }!
     }

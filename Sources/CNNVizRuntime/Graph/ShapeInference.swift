@@ -25,11 +25,13 @@ enum ShapeInference {
         case "Conv", "MaxPool", "AveragePool":
             guard first.count == 4, let attributes = try? WindowGeometry.Attributes(node: node) else { return nil }
             let weightShape = inputShapes.count > 1 ? inputShapes[1] : nil
+            if node.opType == "Conv" && weightShape?.count != 4 { return nil }
             guard let kernel = attributes.kernel ?? weightShape.map({ Array($0[2...]) }),
                   let geometry = try? WindowGeometry(input: Array(first[2...]), kernel: kernel, attributes: attributes) else { return nil }
             let channels = node.opType == "Conv" ? (weightShape?[0] ?? -1) : first[1]
             return channels < 0 ? nil : [first[0], channels] + geometry.output
         case "GlobalAveragePool", "GlobalMaxPool":
+            guard first.count >= 3 else { return nil }
             return Array(first[0..<2]) + [Int](repeating: 1, count: first.count - 2)
         case "Flatten":
             let axis = (try? node.int("axis", default: 1)) ?? 1
@@ -37,7 +39,7 @@ enum ShapeInference {
             guard a >= 0 && a <= first.count else { return nil }
             return [first[..<a].reduce(1, *), first[a...].reduce(1, *)]
         case "Concat":
-            guard let axis = try? node.int("axis", default: 1), inputShapes.allSatisfy({ $0 != nil }),
+            guard let axis = try? node.int("axis", default: 1), inputShapes.allSatisfy({ $0?.count == first.count }),
                   let a = try? Shape.normalizedAxis(axis, rank: first.count) else { return nil }
             var shape = first
             shape[a] = inputShapes.reduce(0) { $0 + $1![a] }

@@ -50,6 +50,7 @@ public enum ONNXImporter {
         }
         let inputs = try proto.input.filter { initializers[$0.name] == nil }.map(valueInfo)
         let outputs = try proto.output.map(valueInfo)
+        guard !outputs.isEmpty else { throw CNNVizError(.invalidModel, "the graph declares no outputs") }
         let nodes = try proto.node.enumerated().map { index, node in try importNode(node, index: index, directory: directory) }
         let available = Set(initializers.keys).union(inputs.map(\.name))
         let sorted = try topologicallySorted(nodes, available: available)
@@ -65,7 +66,11 @@ public enum ONNXImporter {
             let kind = proto.type.value.map { "\($0)".split(separator: "(").first.map(String.init) ?? "?" } ?? "no type"
             throw CNNVizError(.unsupportedDataType, "graph value '\(proto.name)' is \(kind); cnn-viz handles tensors only")
         }
-        let type = ElementType(rawValue: Int(tensorType.elemType)) ?? .float32
+        guard let type = ElementType(rawValue: Int(tensorType.elemType)), type.isSupported else {
+            let name = ElementType(rawValue: Int(tensorType.elemType))?.description ?? "type \(tensorType.elemType)"
+            throw CNNVizError(.unsupportedDataType,
+                              "graph value '\(proto.name)' is \(name); cnn-viz supports FLOAT, FLOAT16, DOUBLE, integer and BOOL tensors")
+        }
         let shape: [Int?]? = tensorType.hasShape
             ? tensorType.shape.dim.map { dim in
                 if case .dimValue(let v)? = dim.value, v > 0 { return Int(v) }

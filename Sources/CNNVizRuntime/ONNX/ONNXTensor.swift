@@ -16,10 +16,10 @@ public enum ONNXTensor {
                               location: location)
         }
         let shape = proto.dims.map { Int($0) }
-        guard shape.allSatisfy({ $0 >= 0 }) else {
-            throw CNNVizError(.corruptFile, "negative dimension in shape \(shape)", location: location)
+        let count: Int
+        do { count = try Shape.checkedCount(shape) } catch let error as CNNVizError {
+            throw CNNVizError(.corruptFile, error.message, location: location)
         }
-        let count = shape.reduce(1, *)
         let raw: Data?
         if proto.dataLocation == .external {
             raw = try externalBytes(proto, directory: directory, location: location)
@@ -70,9 +70,10 @@ public enum ONNXTensor {
         do { data = try Data(contentsOf: url, options: .mappedIfSafe) } catch {
             throw CNNVizError(.fileNotReadable, "cannot read external data file \(url.path)", location: location, cause: error)
         }
-        let offset = Int(entries["offset"] ?? "0") ?? 0
-        let length = entries["length"].flatMap { Int($0) } ?? (data.count - offset)
-        guard offset >= 0, length >= 0, offset + length <= data.count else {
+        guard let offset = Int(entries["offset"] ?? "0"), let length = Int(entries["length"] ?? "\(data.count - max(0, Int(entries["offset"] ?? "0") ?? 0))") else {
+            throw CNNVizError(.corruptFile, "external data offset or length is not an integer: \(entries)", location: location)
+        }
+        guard offset >= 0, length >= 0, offset <= data.count, length <= data.count - offset else {
             throw CNNVizError(.corruptFile,
                               "external data range \(offset)..<\(offset + length) is outside \(url.lastPathComponent) (\(data.count) bytes)",
                               location: location)

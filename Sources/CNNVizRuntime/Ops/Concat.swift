@@ -12,6 +12,10 @@ struct Concat: Operator {
             throw CNNVizError(.shapeMismatch,
                               "Concat inputs must agree except on axis \(a): \(parts.map { "\($0.shape)" }.joined(separator: ", "))")
         }
+        guard parts.allSatisfy({ $0.isFloatingPoint == first.isFloatingPoint }) else {
+            throw CNNVizError(.unsupportedDataType,
+                              "Concat inputs must share one element type, found \(parts.map { $0.elementType.description }.joined(separator: " and "))")
+        }
         var shape = first.shape
         shape[a] = parts.reduce(0) { $0 + $1.shape[a] }
         let outer = first.shape[..<a].reduce(1, *)
@@ -84,7 +88,7 @@ struct Split: Operator {
             let chunk = (size + outputCount - 1) / max(outputCount, 1)
             parts = (0..<outputCount).map { max(0, min(chunk, size - $0 * chunk)) }
         }
-        guard parts.reduce(0, +) == size, parts.allSatisfy({ $0 >= 0 }) else {
+        guard parts.allSatisfy({ $0 >= 0 && $0 <= size }), parts.reduce(0, +) == size else {
             throw CNNVizError(.shapeMismatch, "Split sizes \(parts) do not add up to dimension \(a) of \(x.shape)")
         }
         var start = 0

@@ -54,10 +54,7 @@ struct ConstantOfShape: Operator {
 
     func forward(_ inputs: [Tensor?]) throws -> [Tensor] {
         let shape = try inputs.required(0, "input").integers.map { Int($0) }
-        guard shape.allSatisfy({ $0 >= 0 }) else {
-            throw CNNVizError(.shapeMismatch, "ConstantOfShape got a negative dimension in \(shape)")
-        }
-        let count = shape.reduce(1, *)
+        let count = try Shape.checkedCount(shape)
         switch value.storage {
         case .float(let v):
             return [Tensor(shape: shape, floats: [Float](repeating: v.first ?? 0, count: count), elementType: value.elementType)]
@@ -97,8 +94,7 @@ struct Cast: Operator {
         case (.float(let v), false):
             let values = v.map { f -> Int64 in
                 if target == .bool { return f != 0 ? 1 : 0 }
-                guard f.isFinite, abs(f) < 9.2e18 else { return f.isNaN ? 0 : (f > 0 ? .max : .min) }
-                return target.wrapped(Int64(f))
+                return target.wrapped(Shape.saturatingInteger(f))
             }
             return Tensor(shape: x.shape, integers: values, elementType: target)
         case (.integer(let v), false):

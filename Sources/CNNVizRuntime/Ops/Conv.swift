@@ -51,6 +51,12 @@ struct Conv: Operator {
         let wShape = lift ? [w.shape[0], w.shape[1], 1, w.shape[2]] : w.shape
         var attributes = window
         if lift {
+            for (name, values, expected) in [("pads", attributes.pads, 2), ("kernel_shape", attributes.kernel, 1),
+                                             ("strides", attributes.strides, 1), ("dilations", attributes.dilations, 1)] {
+                if let values, values.count != expected {
+                    throw CNNVizError(.shapeMismatch, "1-D Conv \(name) must have \(expected) value(s), found \(values)")
+                }
+            }
             attributes.kernel = attributes.kernel.map { [1] + $0 }
             attributes.strides = attributes.strides.map { [1] + $0 }
             attributes.dilations = attributes.dilations.map { [1] + $0 }
@@ -68,6 +74,13 @@ struct Conv: Operator {
         let (oh, ow) = (geometry.output[0], geometry.output[1])
         let outShape = lift ? [n, m, ow] : [n, m, oh, ow]
         let biasValues = bias?.floats
+        if n == 0 || m == 0 || c == 0 {
+            // Nothing to convolve (an empty batch, or no channels): the bias alone, or nothing.
+            let plane = oh * ow
+            return Tensor(shape: outShape, floats: (0..<(n * m * plane)).map {
+                Swift.min(Swift.max(biasValues?[($0 / plane) % m] ?? 0, clamp.low), clamp.high)
+            }, elementType: x.elementType)
+        }
         return x.withFloats { xp in
             w.withFloats { wp in
                 Tensor.filled(shape: outShape, elementType: x.elementType) { yp in

@@ -16,6 +16,7 @@ struct ConvTranspose: Operator {
         outputPadding = try node.ints("output_padding")
         outputShape = try node.ints("output_shape")
         group = try node.int("group", default: 1)
+        guard group >= 1 else { throw CNNVizError(.invalidAttribute, "group must be ≥ 1, found \(group)", location: node.location) }
     }
 
     func forward(_ inputs: [Tensor?]) throws -> [Tensor] {
@@ -38,6 +39,13 @@ struct ConvTranspose: Operator {
         let s = window.strides ?? [Int](repeating: 1, count: spatial)
         let d = window.dilations ?? [Int](repeating: 1, count: spatial)
         let op = outputPadding ?? [Int](repeating: 0, count: spatial)
+        guard kernel == Array(w.shape[2...]), s.count == spatial, d.count == spatial, op.count == spatial,
+              s.allSatisfy({ $0 > 0 }), d.allSatisfy({ $0 > 0 }), op.allSatisfy({ $0 >= 0 }),
+              pads.map({ $0.count == 2 * spatial && $0.allSatisfy { $0 >= 0 } }) ?? true,
+              outputShape.map({ $0.count >= spatial }) ?? true else {
+            throw CNNVizError(.invalidAttribute,
+                              "ConvTranspose attributes do not fit \(spatial) spatial dims and weight \(w.shape): kernel_shape \(kernel), strides \(s), dilations \(d), output_padding \(op), pads \(pads ?? []), output_shape \(outputShape ?? [])")
+        }
         var begin = pads.map { Array($0[0..<spatial]) } ?? [Int](repeating: 0, count: spatial)
         var output = [Int](repeating: 0, count: spatial)
         for axis in 0..<spatial {

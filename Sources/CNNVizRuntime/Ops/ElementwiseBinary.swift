@@ -44,7 +44,7 @@ struct ElementwiseBinary<F: BinaryFunction>: Operator {
                           elementType: a.elementType)
         case (.integer(let x), .float(let y)):
             let values = Broadcasting.combine(x.map { Float($0) }, a.shape, y, b.shape, into: shape, function.callAsFunction)
-            return Tensor(shape: shape, integers: values.map { a.elementType.wrapped(Int64($0)) }, elementType: a.elementType)
+            return Tensor(shape: shape, integers: values.map { a.elementType.wrapped(Shape.saturatingInteger($0)) }, elementType: a.elementType)
         }
     }
 }

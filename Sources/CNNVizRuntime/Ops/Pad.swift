@@ -29,6 +29,12 @@ struct Pad: Operator {
         }
         var tables = x.identityTables
         let strides = Shape.strides(x.shape)
+        guard pads.allSatisfy({ $0 >= -Shape.maximumCount && $0 <= Shape.maximumCount }) else {
+            throw CNNVizError(.shapeMismatch, "Pad pads \(pads) are out of range")
+        }
+        var outShape = x.shape
+        for (i, axis) in axes.enumerated() { outShape[axis] += pads[i] + pads[i + axes.count] }
+        _ = try Shape.checkedCount(outShape.map { max($0, 0) })
         for (i, axis) in axes.enumerated() {
             let size = x.shape[axis], begin = pads[i], end = pads[i + axes.count]
             let outSize = size + begin + end

@@ -106,7 +106,7 @@ struct Pool: Operator {
         }
         var outputs = [x.isFloatingPoint
             ? Tensor(shape: outShape, floats: result, elementType: x.elementType)
-            : Tensor(shape: outShape, integers: result.map { Int64($0) }, elementType: x.elementType)]
+            : Tensor(shape: outShape, integers: result.map(Shape.saturatingInteger), elementType: x.elementType)]
         if wantsIndices { outputs.append(Tensor(shape: outShape, integers: indices)) }
         return outputs
     }

@@ -49,6 +49,7 @@ struct Reduce: Operator {
         let n = Double(x.count / Swift.max(outCount, 1))
         let result = sums.map { Float(kind == .mean ? $0 / n : $0) }
         if x.isFloatingPoint { return [Tensor(shape: outShape, floats: result, elementType: x.elementType)] }
-        return [Tensor(shape: outShape, integers: sums.map { $0.isFinite ? Int64($0) : 0 }, elementType: x.elementType)]
+        let integers = sums.map { Shape.saturatingInteger(kind == .mean ? $0 / n : $0) }
+        return [Tensor(shape: outShape, integers: integers, elementType: x.elementType)]
     }
 }

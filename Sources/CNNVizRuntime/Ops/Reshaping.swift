@@ -15,7 +15,10 @@ struct Reshape: Operator {
         var shape = requested.enumerated().map { index, dim in
             dim == 0 && !allowZero && index < x.rank ? x.shape[index] : dim
         }
-        let known = shape.filter { $0 != -1 }.reduce(1, *)
+        guard shape.filter({ $0 == -1 }).count <= 1, shape.allSatisfy({ $0 >= -1 }) else {
+            throw CNNVizError(.shapeMismatch, "Reshape shape \(requested) may hold at most one -1 and no other negative value")
+        }
+        let known = try Shape.checkedCount(shape.filter { $0 != -1 })
         if let unknown = shape.firstIndex(of: -1) {
             guard known > 0, x.count % known == 0 else {
                 throw CNNVizError(.shapeMismatch, "cannot reshape \(x.shape) (\(x.count) values) to \(requested)")
@@ -105,7 +108,11 @@ struct Expand: Operator {
     func forward(_ inputs: [Tensor?]) throws -> [Tensor] {
         let x = try inputs.required(0, "input")
         let requested = try inputs.required(1, "shape").integers.map { Int($0) }
+        guard requested.allSatisfy({ $0 >= 0 }) else {
+            throw CNNVizError(.shapeMismatch, "Expand shape \(requested) has a negative dimension")
+        }
         let shape = try Shape.broadcast(x.shape, requested)
+        _ = try Shape.checkedCount(shape)
         let strides = Shape.broadcastStrides(x.shape, to: shape)
         return [x.gathered(tables: zip(shape, strides).map { size, stride in (0..<size).map { $0 * stride } })]
     }

@@ -77,12 +77,14 @@ struct Resize: Operator {
         var roi: [Double]? = nil
         if scalesInput == 2, let r = inputs.optional(1), r.count == 2 * axes.count {
             roi = r.floats.map(Double.init)
+            guard roi!.allSatisfy(\.isFinite) else { throw CNNVizError(.invalidArgument, "Resize roi \(roi!) must be finite") }
         }
         let sizesTensor = scalesInput == 2 ? inputs.optional(3).flatMap { $0.count > 0 ? $0 : nil } : nil
         if let sizesTensor {
             let requested = sizesTensor.integers.map { Int($0) }
-            guard requested.count == axes.count else {
-                throw CNNVizError(.shapeMismatch, "Resize sizes \(requested) must have one entry per axis \(axes)")
+            guard requested.count == axes.count, requested.allSatisfy({ $0 >= 0 }),
+                  zip(axes, requested).allSatisfy({ x.shape[$0.0] > 0 || $0.1 == 0 }) else {
+                throw CNNVizError(.shapeMismatch, "Resize sizes \(requested) must be one non-negative size per axis \(axes) of \(x.shape)")
             }
             for (i, axis) in axes.enumerated() { scales[axis] = Double(requested[i]) / Double(x.shape[axis]) }
             if aspectPolicy != "stretch" {
@@ -103,11 +105,14 @@ struct Resize: Operator {
                 throw CNNVizError(.shapeMismatch, "Resize scales \(given) must have one entry per axis \(axes)")
             }
             for (i, axis) in axes.enumerated() {
-                guard given[i] > 0 else { throw CNNVizError(.invalidArgument, "Resize scale \(given[i]) must be positive") }
+                guard given[i] > 0, given[i].isFinite, Double(given[i]) * Double(x.shape[axis]) <= Double(Shape.maximumCount) else {
+                    throw CNNVizError(.invalidArgument, "Resize scale \(given[i]) must be positive, finite and of sane size for axis \(axis) of \(x.shape)")
+                }
                 scales[axis] = Double(given[i])
                 sizes[axis] = Int(Double(given[i]) * Double(x.shape[axis]))
             }
         }
+        _ = try Shape.checkedCount(sizes)
         var result = x.isFloatingPoint ? x : Tensor(shape: x.shape, floats: x.floats)
         for (i, axis) in axes.enumerated() {
             let axisRoi = roi.map { [$0[i], $0[i + axes.count]] }
@@ -117,7 +122,7 @@ struct Resize: Operator {
             result = resample(result, axis: axis, scale: scales[axis], outSize: sizes[axis], roi: axisRoi)
         }
         if !x.isFloatingPoint {
-            return [Tensor(shape: result.shape, integers: result.floats.map { x.elementType.wrapped(Int64($0.rounded())) },
+            return [Tensor(shape: result.shape, integers: result.floats.map { x.elementType.wrapped(Shape.saturatingInteger($0.rounded())) },
                            elementType: x.elementType)]
         }
         return [result]

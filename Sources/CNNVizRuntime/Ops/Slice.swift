@@ -47,13 +47,12 @@ struct Slice: Operator {
                 return step > 0 ? Swift.min(Swift.max(v, 0), dim) : Swift.min(Swift.max(v, -1), dim - 1)
             }
             let start = clamp(starts[i]), end = clamp(ends[i])
-            var indices = [Int]()
-            var v = start
-            while step > 0 ? v < end : v > end {
-                indices.append(Int(v) * strides[axis])
-                v += step
-            }
-            tables[axis] = indices
+            // Element count ⌈(end − start)/step⌉, computed rather than stepped so that a huge step
+            // (INT64_MAX) cannot overflow.
+            let span = step > 0 ? end - start : start - end
+            let magnitude = step == .min ? Int64.max : abs(step)
+            let count = span <= 0 ? 0 : Int((span - 1) / magnitude + 1)
+            tables[axis] = (0..<count).map { Int(start + Int64($0) * step) * strides[axis] }
         }
         return [x.gathered(tables: tables)]
     }

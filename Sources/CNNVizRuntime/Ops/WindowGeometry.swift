@@ -46,8 +46,12 @@ struct WindowGeometry: Equatable {
             throw CNNVizError(.shapeMismatch,
                               "window attributes do not match \(rank) spatial dims: kernel \(kernel), strides \(strides), dilations \(dilations), pads \(pads)")
         }
-        guard strides.allSatisfy({ $0 > 0 }), dilations.allSatisfy({ $0 > 0 }), kernel.allSatisfy({ $0 > 0 }) else {
+        guard strides.allSatisfy({ $0 > 0 && $0 <= 1 << 20 }), dilations.allSatisfy({ $0 > 0 && $0 <= 1 << 20 }),
+              kernel.allSatisfy({ $0 > 0 && $0 <= 1 << 20 }) else {
             throw CNNVizError(.invalidAttribute, "kernel, strides and dilations must be positive: \(kernel), \(strides), \(dilations)")
+        }
+        guard pads.allSatisfy({ $0 >= 0 && $0 <= 1 << 20 }) else {
+            throw CNNVizError(.invalidAttribute, "pads must be ≥ 0, found \(pads)")
         }
         self.input = input
         self.kernel = kernel

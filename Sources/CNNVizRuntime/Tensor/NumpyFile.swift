@@ -55,9 +55,19 @@ public enum NumpyFile {
             throw CNNVizError(.unsupportedDataType, "Fortran-ordered .npy arrays are not supported; save with C order")
         }
         let shapeText = try field("shape", in: header)
-        let shape = shapeText.trimmingCharacters(in: CharacterSet(charactersIn: "()"))
-            .split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
-        let count = shape.reduce(1, *)
+        var shape = [Int]()
+        for part in shapeText.trimmingCharacters(in: CharacterSet(charactersIn: "()")).split(separator: ",") {
+            let text = part.trimmingCharacters(in: .whitespaces)
+            if text.isEmpty { continue }
+            guard let dim = Int(text), dim >= 0 else {
+                throw CNNVizError(.corruptFile, "bad .npy shape \(shapeText): expected non-negative integers")
+            }
+            shape.append(dim)
+        }
+        let count: Int
+        do { count = try Shape.checkedCount(shape) } catch let error as CNNVizError {
+            throw CNNVizError(.corruptFile, "bad .npy shape: \(error.message)")
+        }
         let payloadStart = headerStart + headerLength
         let needed = count * type.byteWidth
         guard bytes.count - payloadStart >= needed else {

@@ -40,10 +40,48 @@ public enum Shape {
         }
     }
 
+    /// The largest element count cnn-viz allocates for one tensor (2³¹ values, 8 GiB of Float32).
+    public static let maximumCount = 1 << 31
+
+    /// The product of `shape`, checked: every dimension ≥ 0 and the product within `maximumCount`,
+    /// so that a corrupt or hostile shape is an error instead of an overflow or a huge allocation.
+    public static func checkedCount(_ shape: [Int], location: String? = nil) throws -> Int {
+        var count = 1
+        for dim in shape {
+            guard dim >= 0 else {
+                throw CNNVizError(.shapeMismatch, "shape \(shape) has a negative dimension", location: location)
+            }
+            let (product, overflow) = count.multipliedReportingOverflow(by: dim)
+            guard !overflow, product <= maximumCount else {
+                throw CNNVizError(.shapeMismatch, "shape \(shape) has more than \(maximumCount) elements", location: location)
+            }
+            count = product
+        }
+        return count
+    }
+
+    /// A float converted to Int64 the way a C cast saturates: NaN → 0, out of range → the nearest limit.
+    @inline(__always)
+    public static func saturatingInteger(_ value: Float) -> Int64 {
+        if value.isNaN { return 0 }
+        if value >= 9.223372e18 { return .max }
+        if value <= -9.223372e18 { return .min }
+        return Int64(value)
+    }
+
+    /// The same for a Double.
+    @inline(__always)
+    public static func saturatingInteger(_ value: Double) -> Int64 {
+        if value.isNaN { return 0 }
+        if value >= 9.223372036854775e18 { return .max }
+        if value <= -9.223372036854775e18 { return .min }
+        return Int64(value)
+    }
+
     /// Maps a possibly negative axis into 0..<rank.
     public static func normalizedAxis(_ axis: Int, rank: Int, location: String? = nil) throws -> Int {
         let normalized = axis < 0 ? axis + rank : axis
-        guard normalized >= 0 && normalized < max(rank, 1) else {
+        guard normalized >= 0 && normalized < rank else {
             throw CNNVizError(.invalidAttribute, "axis \(axis) is out of range for a tensor of rank \(rank)",
                               location: location)
         }

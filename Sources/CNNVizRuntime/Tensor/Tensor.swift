@@ -70,11 +70,11 @@ public struct Tensor: Sendable, CustomStringConvertible {
         }
     }
 
-    /// The values as Int64; floating-point tensors are truncated toward zero.
+    /// The values as Int64; floating-point tensors are truncated toward zero (saturating, NaN → 0).
     public var integers: [Int64] {
         switch storage {
         case .integer(let values): return values
-        case .float(let values): return values.map { $0.isFinite ? Int64($0) : 0 }
+        case .float(let values): return values.map(Shape.saturatingInteger)
         }
     }
 
