@@ -66,6 +66,16 @@ struct Pool: Operator {
         let planes = x.shape[0] * x.shape[1]
         let inPlane = spatial.reduce(1, *), outPlane = geometry.output.reduce(1, *)
         let outShape = Array(x.shape[0..<2]) + geometry.output
+        if spatial.count == 2 && kind == .max && !wantsIndices && x.isFloatingPoint {
+            // The common CNN case: separable max pooling straight into uninitialised output.
+            return [x.withFloats { xp in
+                Tensor.filled(shape: outShape, elementType: x.elementType) { yp in
+                    Parallel.forChunks(planes, minimumPerWorker: max(1, 4096 / max(outPlane, 1))) { range in
+                        Pool.max2D(xp.baseAddress!, planes: range, geometry: geometry, output: yp.baseAddress!)
+                    }
+                }
+            }]
+        }
         let inStrides = Shape.strides(spatial)
         var indices = [Int64](repeating: 0, count: wantsIndices ? planes * outPlane : 0)
         let values = x.floats
@@ -77,10 +87,6 @@ struct Pool: Operator {
                         var position = [Int](repeating: 0, count: spatial.count)
                         for plane in range {
                             let input = xp.baseAddress! + plane * inPlane
-                            if spatial.count == 2 && kind == .max && !wantsIndices {
-                                Pool.max2D(input, geometry: geometry, output: yp.baseAddress! + plane * outPlane)
-                                continue
-                            }
                             if spatial.count == 2 {
                                 pool2D(input, axes: axes, width: spatial[1], plane: plane, inPlane: inPlane,
                                        output: yp.baseAddress! + plane * outPlane,
@@ -115,55 +121,43 @@ struct Pool: Operator {
     /// first takes the max over its window's input rows (one vectorised pass per row), into a
     /// buffer padded with −∞ and split into `sw` phases; each horizontal tap is then one
     /// contiguous, vectorised max over the output row.
-    static func max2D(_ input: UnsafePointer<Float>, geometry g: WindowGeometry, output: UnsafeMutablePointer<Float>) {
+    static func max2D(_ x: UnsafePointer<Float>, planes: Range<Int>, geometry g: WindowGeometry,
+                      output y: UnsafeMutablePointer<Float>) {
         let (h, w, oh, ow, kh, kw, sh, sw, dh, dw, ph, pw) = g.planar
         let phaseLength = (max(pw + w, (ow - 1) * sw + (kw - 1) * dw + 1) + sw - 1) / sw + 1
-        // Sixteen spare floats: the stride-2 split reads whole 16-float vectors.
-        let padded = UnsafeMutablePointer<Float>.allocate(capacity: phaseLength * sw + 16)
+        let padded = UnsafeMutablePointer<Float>.allocate(capacity: phaseLength * sw + 32)
         let phases = sw == 1 ? padded : UnsafeMutablePointer<Float>.allocate(capacity: phaseLength * sw + 16)
         defer {
             if phases != padded { phases.deallocate() }
             padded.deallocate()
         }
-        padded.initialize(repeating: -.infinity, count: phaseLength * sw + 16)
+        padded.initialize(repeating: -.infinity, count: phaseLength * sw + 32)
         let row = padded + pw
-        for oy in 0..<oh {
-            row.update(repeating: -.infinity, count: w)
-            for ky in 0..<kh {
-                let iy = oy &* sh &- ph &+ ky &* dh
-                if iy < 0 || iy >= h { continue }
-                let source = input + iy &* w
-                for x in 0..<w { row[x] = Swift.max(row[x], source[x]) }
-            }
-            if sw == 2 {
-                let evens = phases, odds = phases + phaseLength
-                var i = 0
-                while i + 8 <= phaseLength {
-                    let pair = UnsafeRawPointer(padded + 2 * i).loadUnaligned(as: SIMD16<Float>.self)
-                    UnsafeMutableRawPointer(evens + i).storeBytes(of: pair.evenHalf, as: SIMD8<Float>.self)
-                    UnsafeMutableRawPointer(odds + i).storeBytes(of: pair.oddHalf, as: SIMD8<Float>.self)
-                    i += 8
+        for plane in planes {
+            let input = x + plane * h * w
+            let output = y + plane * oh * ow
+            for oy in 0..<oh {
+                row.update(repeating: -.infinity, count: w)
+                for ky in 0..<kh {
+                    let iy = oy &* sh &- ph &+ ky &* dh
+                    if iy < 0 || iy >= h { continue }
+                    let source = input + iy &* w
+                    for x in 0..<w { row[x] = Swift.max(row[x], source[x]) }
                 }
-                while i < phaseLength {
-                    evens[i] = padded[2 * i]
-                    odds[i] = padded[2 * i + 1]
-                    i += 1
+                let out = output + oy * ow
+                if sw > 1 {
+                    for p in 0..<sw {
+                        let target = phases + p * phaseLength
+                        for i in 0..<(phaseLength - 1) { target[i] = padded[i &* sw &+ p] }
+                        target[phaseLength - 1] = -.infinity
+                    }
                 }
-                evens[phaseLength - 1] = -.infinity
-                odds[phaseLength - 1] = -.infinity
-            } else if sw > 1 {
-                for p in 0..<sw {
-                    let target = phases + p * phaseLength
-                    for i in 0..<(phaseLength - 1) { target[i] = padded[i &* sw &+ p] }
-                    target[phaseLength - 1] = -.infinity
+                out.update(repeating: -.infinity, count: ow)
+                for kx in 0..<kw {
+                    let offset = kx * dw
+                    let source = phases + (offset % sw) * phaseLength + offset / sw
+                    for ox in 0..<ow { out[ox] = Swift.max(out[ox], source[ox]) }
                 }
-            }
-            let out = output + oy * ow
-            out.update(repeating: -.infinity, count: ow)
-            for kx in 0..<kw {
-                let offset = kx * dw
-                let source = phases + (offset % sw) * phaseLength + offset / sw
-                for ox in 0..<ow { out[ox] = Swift.max(out[ox], source[ox]) }
             }
         }
     }
