@@ -22,7 +22,8 @@ enum DepthwiseInterleaved {
             let buffer = UnsafeMutablePointer<SIMD8<Float>>.allocate(capacity: paddedHeight * paddedWidth)
             let weights = UnsafeMutablePointer<SIMD8<Float>>.allocate(capacity: taps)
             let result = UnsafeMutablePointer<SIMD8<Float>>.allocate(capacity: oh * ow)
-            defer { buffer.deallocate(); weights.deallocate(); result.deallocate() }
+            let tile = UnsafeMutablePointer<Float>.allocate(capacity: 64)
+            defer { buffer.deallocate(); weights.deallocate(); result.deallocate(); tile.deallocate() }
             buffer.initialize(repeating: SIMD8(), count: paddedHeight * paddedWidth)
             for block in blocks {
                 let image = block / blocksPerImage, first = (block % blocksPerImage) * 8
@@ -48,10 +49,15 @@ enum DepthwiseInterleaved {
                         }
                     }
                     while column < wd {
-                        var v = SIMD8<Float>()
-                        for lane in 0..<lanes { v[lane] = planes[lane * planeSize + row * wd + column] }
-                        target[column] = v
-                        column += 1
+                        // The last (wd mod 8) columns, and partial blocks, through a zero-filled 8×8 tile.
+                        let remaining = min(8, wd - column)
+                        tile.update(repeating: 0, count: 64)
+                        for lane in 0..<lanes {
+                            (tile + lane * 8).update(from: planes + lane * planeSize + row * wd + column, count: remaining)
+                        }
+                        let block = EightByEight(rows: UnsafePointer(tile), stride: 8).transposed
+                        for k in 0..<remaining { target[column + k] = block[k] }
+                        column += remaining
                     }
                 }
                 if kh == 3 && kw == 3 && dh == 1 && dw == 1 {
@@ -100,8 +106,17 @@ enum DepthwiseInterleaved {
                     }
                 }
                 while i < count {
-                    for lane in 0..<lanes { outputs[lane * count + i] = result[i][lane] }
-                    i += 1
+                    // The last (count mod 8) pixels, and partial blocks, through the same tile.
+                    let remaining = min(8, count - i)
+                    let vectors = UnsafeMutableRawPointer(tile).assumingMemoryBound(to: SIMD8<Float>.self)
+                    for p in 0..<8 { vectors[p] = p < remaining ? result[i + p] : SIMD8() }
+                    let block = EightByEight(vectors: UnsafePointer(vectors)).transposed
+                    for lane in 0..<lanes {
+                        withUnsafeBytes(of: block[lane]) { bytes in
+                            (outputs + lane * count + i).update(from: bytes.baseAddress!.assumingMemoryBound(to: Float.self), count: remaining)
+                        }
+                    }
+                    i += remaining
                 }
             }
         }
