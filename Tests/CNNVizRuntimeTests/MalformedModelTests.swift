@@ -89,6 +89,15 @@ final class MalformedModelTests: XCTestCase {
         XCTAssertEqual(mean.integers, [3])
     }
 
+    func testFloatToIntegerConversionsSaturate() throws {
+        // ONNX leaves out-of-range casts undefined; cnn-viz saturates, and NaN becomes 0, instead of trapping.
+        let cast = try runNode("Cast", inputs: [("x", Tensor(shape: [5], floats: [.nan, 1e30, -1e30, 2.7, -2.7]))],
+                               attributes: ["to": .int(7)])[0]
+        XCTAssertEqual(cast.integers, [0, .max, .min, 2, -2])
+        let divided = try runNode("Div", inputs: [("a", Tensor(shape: [2], integers: [6, -6])), ("b", Tensor(shape: [2], floats: [0, 0]))])[0]
+        XCTAssertEqual(divided.integers, [.max, .min])
+    }
+
     func testCorruptNpyShapes() {
         for header in ["(3, -2)", "(2L, 3L)", "(4611686018427387904, 4)"] {
             var text = "{'descr': '<f4', 'fortran_order': False, 'shape': \(header), }"

@@ -61,20 +61,12 @@ public enum Shape {
     }
 
     /// A float converted to Int64 the way a C cast saturates: NaN → 0, out of range → the nearest limit.
+    /// Pitfall: 2⁶³ itself is out of range, and Float rounds Int64.max up to exactly that.
     @inline(__always)
-    public static func saturatingInteger(_ value: Float) -> Int64 {
+    public static func saturatingInteger<F: BinaryFloatingPoint>(_ value: F) -> Int64 {
         if value.isNaN { return 0 }
-        if value >= 9.223372e18 { return .max }
-        if value <= -9.223372e18 { return .min }
-        return Int64(value)
-    }
-
-    /// The same for a Double.
-    @inline(__always)
-    public static func saturatingInteger(_ value: Double) -> Int64 {
-        if value.isNaN { return 0 }
-        if value >= 9.223372036854775e18 { return .max }
-        if value <= -9.223372036854775e18 { return .min }
+        if value >= F(9.223372036854775807e18) { return .max }
+        if value < F(-9.223372036854775807e18) { return .min }
         return Int64(value)
     }
 
