@@ -186,15 +186,15 @@ struct Conv: Operator {
         let paddedWidth = max(wd + pw, (ow - 1) * sw + (kw - 1) * dw + 1) + sw
         let phaseLength = (paddedWidth + sw - 1) / sw
         let rowStride = sw * phaseLength
-        // Per tap: (row offset in padded rows, column offset within the phased row).
-        var taps = [(Int, Int)]()
+        // Per tap: its offset in the padded, phased plane (row ky·dh, phase (kx·dw) mod sw).
+        var taps = [Int]()
         for ky in 0..<kh {
             for kx in 0..<kw {
                 let o = kx * dw
-                taps.append((ky * dh, (o % sw) * phaseLength + o / sw))
+                taps.append(ky * dh * rowStride + (o % sw) * phaseLength + o / sw)
             }
         }
-        let (low, high) = (clamp.low, clamp.high)
+        taps.withUnsafeBufferPointer { taps in
         Parallel.forChunks(batch * channels, minimumPerWorker: 1) { planes in
             // Two spare rows: the flat stride-1 pass below reads past the last row's end.
             let padded = UnsafeMutablePointer<Float>.allocate(capacity: (paddedHeight + 2) * rowStride)
@@ -247,64 +247,47 @@ struct Conv: Operator {
                 let weights = w + c * kh * kw
                 let b = bias?[c] ?? 0
                 if sw == 1 && sh == 1 {
-                    // Stride 1: treat the padded plane as one long row, wide[i] = Σ_k w_k · padded[i + offset_k]
-                    // for i over oh rows of the padded width, so short rows (7×7, 14×14) still fill the
-                    // vector lanes; the columns past ow are computed and dropped.
-                    let count = oh * rowStride
-                    if kh == 3 && kw == 3 {
-                        let s0 = padded + taps[0].0 * rowStride + taps[0].1, s1 = padded + taps[1].0 * rowStride + taps[1].1
-                        let s2 = padded + taps[2].0 * rowStride + taps[2].1, s3 = padded + taps[3].0 * rowStride + taps[3].1
-                        let s4 = padded + taps[4].0 * rowStride + taps[4].1, s5 = padded + taps[5].0 * rowStride + taps[5].1
-                        let s6 = padded + taps[6].0 * rowStride + taps[6].1, s7 = padded + taps[7].0 * rowStride + taps[7].1
-                        let s8 = padded + taps[8].0 * rowStride + taps[8].1
-                        let (w0, w1, w2, w3, w4, w5, w6, w7, w8) =
-                            (weights[0], weights[1], weights[2], weights[3], weights[4], weights[5], weights[6], weights[7], weights[8])
-                        for i in 0..<count {
-                            var sum = b + w0 * s0[i] + w1 * s1[i] + w2 * s2[i]
-                            sum += w3 * s3[i] + w4 * s4[i] + w5 * s5[i]
-                            sum += w6 * s6[i] + w7 * s7[i] + w8 * s8[i]
-                            wide[i] = sum
-                        }
-                    } else {
-                        wide.update(repeating: b, count: count)
-                        for (t, (rowOffset, columnOffset)) in taps.enumerated() {
-                            let weight = weights[t]
-                            let source = padded + rowOffset * rowStride + columnOffset
-                            for i in 0..<count { wide[i] += weight * source[i] }
-                        }
-                    }
+                    // Stride 1: treat the padded plane as one long row (oy·rowStride + ox), so short rows
+                    // (7×7, 14×14) still fill the vector lanes; the columns past ow are computed and dropped.
+                    depthwiseRow(padded, taps: taps, weights: weights, bias: b, clamp: clamp, count: oh * rowStride, into: wide)
+                    for oy in 0..<oh { (output + oy * ow).update(from: wide + oy * rowStride, count: ow) }
+                } else {
                     for oy in 0..<oh {
-                        let out = output + oy * ow, row = wide + oy * rowStride
-                        for ox in 0..<ow { out[ox] = Swift.min(Swift.max(row[ox], low), high) }
-                    }
-                    continue
-                }
-                for oy in 0..<oh {
-                    let out = output + oy * ow
-                    let base = padded + oy * sh * rowStride
-                    if kh == 3 && kw == 3 {
-                        let r0 = base + taps[0].0 * rowStride, r1 = base + taps[3].0 * rowStride, r2 = base + taps[6].0 * rowStride
-                        let (o0, o1, o2) = (taps[0].1, taps[1].1, taps[2].1)
-                        let (w0, w1, w2, w3, w4, w5, w6, w7, w8) =
-                            (weights[0], weights[1], weights[2], weights[3], weights[4], weights[5], weights[6], weights[7], weights[8])
-                        for ox in 0..<ow {
-                            var sum = b + w0 * r0[o0 &+ ox] + w1 * r0[o1 &+ ox] + w2 * r0[o2 &+ ox]
-                            sum += w3 * r1[o0 &+ ox] + w4 * r1[o1 &+ ox] + w5 * r1[o2 &+ ox]
-                            sum += w6 * r2[o0 &+ ox] + w7 * r2[o1 &+ ox] + w8 * r2[o2 &+ ox]
-                            out[ox] = Swift.min(Swift.max(sum, low), high)
-                        }
-                    } else {
-                        out.update(repeating: b, count: ow)
-                        for (t, (rowOffset, columnOffset)) in taps.enumerated() {
-                            let weight = weights[t]
-                            let source = base + rowOffset * rowStride + columnOffset
-                            for ox in 0..<ow { out[ox] += weight * source[ox] }
-                        }
-                        for ox in 0..<ow { out[ox] = Swift.min(Swift.max(out[ox], low), high) }
+                        depthwiseRow(padded + oy * sh * rowStride, taps: taps, weights: weights, bias: b, clamp: clamp,
+                                     count: ow, into: output + oy * ow)
                     }
                 }
             }
         }
+        }
+    }
+
+    /// out[i] = clamp(b + Σₜ wₜ · base[tapₜ + i]) for i in 0..<count, in one pass; a 3×3 kernel
+    /// keeps its nine weights and source pointers in registers.
+    @inline(__always)
+    static func depthwiseRow(_ base: UnsafePointer<Float>, taps: UnsafeBufferPointer<Int>, weights: UnsafePointer<Float>, bias b: Float,
+                             clamp: Clamp, count: Int, into out: UnsafeMutablePointer<Float>) {
+        let (low, high) = (clamp.low, clamp.high)
+        if taps.count == 9 {
+            let (s0, s1, s2) = (base + taps[0], base + taps[1], base + taps[2])
+            let (s3, s4, s5) = (base + taps[3], base + taps[4], base + taps[5])
+            let (s6, s7, s8) = (base + taps[6], base + taps[7], base + taps[8])
+            let (w0, w1, w2, w3, w4, w5, w6, w7, w8) =
+                (weights[0], weights[1], weights[2], weights[3], weights[4], weights[5], weights[6], weights[7], weights[8])
+            for i in 0..<count {
+                var sum = b + w0 * s0[i] + w1 * s1[i] + w2 * s2[i]
+                sum += w3 * s3[i] + w4 * s4[i] + w5 * s5[i]
+                sum += w6 * s6[i] + w7 * s7[i] + w8 * s8[i]
+                out[i] = Swift.min(Swift.max(sum, low), high)
+            }
+            return
+        }
+        out.update(repeating: b, count: count)
+        for (t, offset) in taps.enumerated() {
+            let weight = weights[t], source = base + offset
+            for i in 0..<count { out[i] += weight * source[i] }
+        }
+        for i in 0..<count { out[i] = Swift.min(Swift.max(out[i], low), high) }
     }
 
     /// y[n,m,:] = clamp(y[n,m,:] + b[m]), one pass per plane.
