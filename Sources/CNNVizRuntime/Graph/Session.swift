@@ -19,6 +19,8 @@ public final class Session {
     /// (activation index, clamp). Conv applies the clamp in its own output pass; the other
     /// producers clamp their fresh output in place.
     let fusedActivations: [Int: (Int, Conv.Clamp)]
+    /// The node index that produces each tensor of `graph`, built once.
+    let producers: [String: Int]
     /// Called after each node with its wall time in milliseconds (for `cnn-viz run --profile`).
     public var profiler: ((_ node: Node, _ milliseconds: Double) -> Void)?
 
@@ -37,6 +39,7 @@ public final class Session {
         }
         (graph, operators) = try Session.foldConstants(graph, operators: operators, source: model.source)
         self.graph = graph
+        self.producers = graph.producers
         self.operators = operators
         self.fusedActivations = Session.activationPairs(graph, operators: operators)
     }
@@ -119,6 +122,9 @@ public final class Session {
 
     /// Names accepted as layers: tensor names, and node names (meaning the node's first output).
     public func resolveTensorName(_ layer: String) throws -> String {
+        if producers[layer] != nil || graph.initializers[layer] != nil || graph.inputs.contains(where: { $0.name == layer }) {
+            return layer
+        }
         if let name = graph.tensorName(forLayer: layer) ?? model.graph.tensorName(forLayer: layer) { return name }
         let candidates = graph.tensorNames + graph.inputs.map(\.name)
         let nearest = candidates.sorted { Session.editDistance($0, layer) < Session.editDistance($1, layer) }.prefix(5)
@@ -144,7 +150,7 @@ public final class Session {
         let targets = Set(wanted.map(\.1)).union(resolvedHooks.keys)
 
         // Constants and inputs that are hooked get their hook applied up front.
-        for name in resolvedHooks.keys where graph.producers[name] == nil {
+        for name in resolvedHooks.keys where producers[name] == nil {
             guard let tensor = values[name] ?? graph.initializers[name] else { continue }
             if let replacement = try resolvedHooks[name]!(name, tensor) {
                 try checkReplacement(replacement, for: tensor, name: name)
@@ -222,7 +228,6 @@ public final class Session {
 
     /// Indices of the nodes that the targets depend on, in topological order.
     func neededNodes(for targets: Set<String>) -> [Int] {
-        let producers = graph.producers
         var needed = Set<Int>()
         var stack = targets.compactMap { producers[$0] }
         while let index = stack.popLast() {
