@@ -143,12 +143,30 @@ public final class Session {
     /// - Returns: the requested tensors by name (node names map to their first output).
     public func run(_ feeds: [String: Tensor], outputs requested: [String]? = nil,
                     hooks: [String: ActivationHook] = [:]) throws -> [String: Tensor] {
-        var values = try validatedFeeds(feeds)
         let wanted = try (requested ?? graph.outputs.map(\.name)).map { ($0, try resolveTensorName($0)) }
+        let values = try execute(feeds, keeping: Set(wanted.map(\.1)), hooks: hooks)
+        var result = [String: Tensor]()
+        for (asked, name) in wanted { result[asked] = try value(name, in: values) }
+        return result
+    }
+
+    /// A computed tensor or a constant, by resolved name.
+    func value(_ name: String, in values: [String: Tensor]) throws -> Tensor {
+        guard let tensor = values[name] ?? graph.initializers[name] else {
+            throw CNNVizError(.unknownTensor, "tensor '\(name)' was not produced", location: model.source)
+        }
+        return tensor
+    }
+
+    /// Runs the nodes that `kept` needs and returns the computed tensors; every name in `kept`
+    /// (resolved tensor names) and every hooked tensor is among them, the others are freed
+    /// after their last use.
+    func execute(_ feeds: [String: Tensor], keeping kept: Set<String>,
+                 hooks: [String: ActivationHook]) throws -> [String: Tensor] {
+        var values = try validatedFeeds(feeds)
         var resolvedHooks = [String: ActivationHook]()
         for (name, hook) in hooks { resolvedHooks[try resolveTensorName(name)] = hook }
-        let targets = Set(wanted.map(\.1)).union(resolvedHooks.keys)
-
+        let targets = kept.union(resolvedHooks.keys)
         // Constants and inputs that are hooked get their hook applied up front.
         for name in resolvedHooks.keys where producers[name] == nil {
             guard let tensor = values[name] ?? graph.initializers[name] else { continue }
@@ -209,14 +227,7 @@ public final class Session {
                 values[name] = nil
             }
         }
-        var result = [String: Tensor]()
-        for (asked, name) in wanted {
-            guard let tensor = values[name] ?? graph.initializers[name] else {
-                throw CNNVizError(.unknownTensor, "tensor '\(name)' was not produced", location: model.source)
-            }
-            result[asked] = tensor
-        }
-        return result
+        return values
     }
 
     func checkReplacement(_ replacement: Tensor, for original: Tensor, name: String) throws {

@@ -1,18 +1,36 @@
 import Foundation
 
-/// A pointwise function y = f(x) on Float32.
+/// A pointwise function y = f(x) on Float32, with its derivative.
 protocol PointwiseFunction {
     func callAsFunction(_ x: Float) -> Float
+    /// dy/dx at x, where y = f(x) is given too (many derivatives are cheaper from y).
+    func derivative(_ x: Float, _ y: Float) -> Float
+    /// True when `derivative` reads only y, so that the forward input need not be kept.
+    static var derivativeReadsOutputOnly: Bool { get }
+}
+
+extension PointwiseFunction {
+    static var derivativeReadsOutputOnly: Bool { false }
 }
 
 /// Applies a pointwise function to a floating-point tensor, on all cores for large tensors.
-struct Pointwise<F: PointwiseFunction>: Operator {
+struct Pointwise<F: PointwiseFunction>: Operator, Differentiable {
     let function: F
 
     func forward(_ inputs: [Tensor?]) throws -> [Tensor] {
         let x = try inputs.requiredFloat(0, "X")
         return [Pointwise.apply(function, to: x)]
     }
+
+    /// ∂L/∂x = g · f′(x). ReLU (the hot one) runs a concrete loop: F is not specialised here.
+    func backward(_ context: BackwardContext) throws -> [Tensor?] {
+        let g = try context.outputGradient, y = try context.output(0)
+        if F.self == Activations.Relu.self { return [g.zipped(y) { g, y in y > 0 ? g : 0 }] }
+        let x = F.derivativeReadsOutputOnly ? y : try context.input(0, "X")
+        return [g.zipped(x, y) { g, x, y in g * function.derivative(x, y) }]
+    }
+
+    var backwardReads: BackwardReads { F.derivativeReadsOutputOnly ? .outputsNotData : .inputsAndOutputs }
 
     @inline(__always)
     static func apply(_ function: F, to x: Tensor) -> Tensor {
@@ -28,34 +46,63 @@ struct Pointwise<F: PointwiseFunction>: Operator {
 
 /// The activation functions of ONNX, each with its formula.
 enum Activations {
-    /// Relu: max(0, x).
-    struct Relu: PointwiseFunction { func callAsFunction(_ x: Float) -> Float { x > 0 ? x : 0 } }
-    /// LeakyRelu: x if x ≥ 0 else α·x (α = 0.01).
-    struct LeakyRelu: PointwiseFunction { let alpha: Float; func callAsFunction(_ x: Float) -> Float { x >= 0 ? x : alpha * x } }
-    /// Elu: x if x > 0 else α·(eˣ − 1). Pitfall: expm1 keeps precision near 0.
-    struct Elu: PointwiseFunction { let alpha: Float; func callAsFunction(_ x: Float) -> Float { x > 0 ? x : alpha * Foundation.expm1(x) } }
-    /// Selu: γ·(x if x > 0 else α·(eˣ − 1)).
+    /// Relu: max(0, x); derivative [x > 0], read from y (y > 0 ⇔ x > 0), so a fused producer
+    /// need not keep x. Pitfall: at x = 0 the derivative is taken as 0, as PyTorch does.
+    struct Relu: PointwiseFunction {
+        func callAsFunction(_ x: Float) -> Float { x > 0 ? x : 0 }
+        func derivative(_ x: Float, _ y: Float) -> Float { y > 0 ? 1 : 0 }
+        static var derivativeReadsOutputOnly: Bool { true }
+    }
+    /// LeakyRelu: x if x ≥ 0 else α·x (α = 0.01); derivative 1 for x > 0, else α (PyTorch's side at 0).
+    struct LeakyRelu: PointwiseFunction {
+        let alpha: Float
+        func callAsFunction(_ x: Float) -> Float { x >= 0 ? x : alpha * x }
+        func derivative(_ x: Float, _ y: Float) -> Float { x > 0 ? 1 : alpha }
+    }
+    /// Elu: x if x > 0 else α·(eˣ − 1); derivative 1, or α·eˣ = y + α. Pitfall: expm1 keeps precision near 0.
+    struct Elu: PointwiseFunction {
+        let alpha: Float
+        func callAsFunction(_ x: Float) -> Float { x > 0 ? x : alpha * Foundation.expm1(x) }
+        func derivative(_ x: Float, _ y: Float) -> Float { x > 0 ? 1 : alpha * Foundation.exp(x) }
+    }
+    /// Selu: γ·(x if x > 0 else α·(eˣ − 1)); derivative γ, or γ·α·eˣ.
     struct Selu: PointwiseFunction {
         let alpha: Float, gamma: Float
         func callAsFunction(_ x: Float) -> Float { x > 0 ? gamma * x : gamma * alpha * Foundation.expm1(x) }
+        func derivative(_ x: Float, _ y: Float) -> Float { x > 0 ? gamma : gamma * alpha * Foundation.exp(x) }
     }
-    /// Sigmoid: 1/(1 + e⁻ˣ), written to avoid overflow for large |x|.
+    /// Sigmoid: 1/(1 + e⁻ˣ), written to avoid overflow for large |x|; derivative y·(1 − y).
     struct Sigmoid: PointwiseFunction {
         func callAsFunction(_ x: Float) -> Float {
             if x >= 0 { return 1 / (1 + Foundation.exp(-x)) }
             let e = Foundation.exp(x)
             return e / (1 + e)
         }
+        func derivative(_ x: Float, _ y: Float) -> Float { y * (1 - y) }
+        static var derivativeReadsOutputOnly: Bool { true }
     }
-    /// HardSigmoid: max(0, min(1, α·x + β)).
+    /// HardSigmoid: max(0, min(1, α·x + β)); derivative α strictly inside the ramp, else 0.
     struct HardSigmoid: PointwiseFunction {
         let alpha: Float, beta: Float
         func callAsFunction(_ x: Float) -> Float { max(0, min(1, alpha * x + beta)) }
+        func derivative(_ x: Float, _ y: Float) -> Float {
+            let t = alpha * x + beta
+            return t > 0 && t < 1 ? alpha : 0
+        }
     }
-    /// HardSwish: x·max(0, min(1, x/6 + 1/2)).
-    struct HardSwish: PointwiseFunction { func callAsFunction(_ x: Float) -> Float { x * max(0, min(1, x / 6 + 0.5)) } }
-    struct Tanh: PointwiseFunction { func callAsFunction(_ x: Float) -> Float { Foundation.tanh(x) } }
-    /// Gelu: x·Φ(x) = x/2·(1 + erf(x/√2)); approximate "tanh": x/2·(1 + tanh(√(2/π)·(x + 0.044715x³))).
+    /// HardSwish: x·max(0, min(1, x/6 + 1/2)); derivative 0 below −3, x/3 + 1/2 up to 3, then 1 (PyTorch).
+    struct HardSwish: PointwiseFunction {
+        func callAsFunction(_ x: Float) -> Float { x * max(0, min(1, x / 6 + 0.5)) }
+        func derivative(_ x: Float, _ y: Float) -> Float { x < -3 ? 0 : (x <= 3 ? x / 3 + 0.5 : 1) }
+    }
+    /// Tanh; derivative 1 − y².
+    struct Tanh: PointwiseFunction {
+        func callAsFunction(_ x: Float) -> Float { Foundation.tanh(x) }
+        func derivative(_ x: Float, _ y: Float) -> Float { 1 - y * y }
+        static var derivativeReadsOutputOnly: Bool { true }
+    }
+    /// Gelu: x·Φ(x) = x/2·(1 + erf(x/√2)), derivative Φ(x) + x·φ(x); approximate "tanh":
+    /// x/2·(1 + tanh(u)), u = √(2/π)·(x + 0.044715x³), derivative (1 + t)/2 + x/2·(1 − t²)·u′.
     struct Gelu: PointwiseFunction {
         let tanhApproximation: Bool
         func callAsFunction(_ x: Float) -> Float {
@@ -65,20 +112,68 @@ enum Activations {
             }
             return Float(0.5 * Double(x) * (1 + Foundation.erf(Double(x) * 0.7071067811865476)))
         }
+        func derivative(_ x: Float, _ y: Float) -> Float {
+            let x = Double(x)
+            if tanhApproximation {
+                let k = 0.7978845608028654
+                let t = Foundation.tanh(k * (x + 0.044715 * x * x * x))
+                return Float(0.5 * (1 + t) + 0.5 * x * (1 - t * t) * k * (1 + 3 * 0.044715 * x * x))
+            }
+            let cdf = 0.5 * (1 + Foundation.erf(x * 0.7071067811865476))
+            return Float(cdf + x * Foundation.exp(-0.5 * x * x) * 0.3989422804014327)
+        }
     }
-    struct Erf: PointwiseFunction { func callAsFunction(_ x: Float) -> Float { Foundation.erf(x) } }
-    /// Softplus: ln(1 + eˣ), as max(x, 0) + log1p(e^−|x|) so that large x does not overflow.
+    /// Erf; derivative 2/√π · e^(−x²).
+    struct Erf: PointwiseFunction {
+        func callAsFunction(_ x: Float) -> Float { Foundation.erf(x) }
+        func derivative(_ x: Float, _ y: Float) -> Float { 1.1283791670955126 * Foundation.exp(-x * x) }
+    }
+    /// Softplus: ln(1 + eˣ), as max(x, 0) + log1p(e^−|x|) so that large x does not overflow;
+    /// derivative σ(x).
     struct Softplus: PointwiseFunction {
         func callAsFunction(_ x: Float) -> Float { max(x, 0) + Foundation.log1p(Foundation.exp(-abs(x))) }
+        func derivative(_ x: Float, _ y: Float) -> Float { Sigmoid()(x) }
     }
-    /// Mish: x·tanh(softplus(x)).
-    struct Mish: PointwiseFunction { func callAsFunction(_ x: Float) -> Float { x * Foundation.tanh(Softplus()(x)) } }
-    struct Exp: PointwiseFunction { func callAsFunction(_ x: Float) -> Float { Foundation.exp(x) } }
-    struct Sqrt: PointwiseFunction { func callAsFunction(_ x: Float) -> Float { x.squareRoot() } }
-    struct Neg: PointwiseFunction { func callAsFunction(_ x: Float) -> Float { -x } }
-    struct Abs: PointwiseFunction { func callAsFunction(_ x: Float) -> Float { abs(x) } }
-    struct Log: PointwiseFunction { func callAsFunction(_ x: Float) -> Float { Foundation.log(x) } }
-    struct Reciprocal: PointwiseFunction { func callAsFunction(_ x: Float) -> Float { 1 / x } }
+    /// Mish: x·tanh(softplus(x)); derivative tanh(sp) + x·(1 − tanh²(sp))·σ(x).
+    struct Mish: PointwiseFunction {
+        func callAsFunction(_ x: Float) -> Float { x * Foundation.tanh(Softplus()(x)) }
+        func derivative(_ x: Float, _ y: Float) -> Float {
+            let t = Foundation.tanh(Softplus()(x))
+            return t + x * (1 - t * t) * Sigmoid()(x)
+        }
+    }
+    /// Exp; derivative y.
+    struct Exp: PointwiseFunction {
+        func callAsFunction(_ x: Float) -> Float { Foundation.exp(x) }
+        func derivative(_ x: Float, _ y: Float) -> Float { y }
+        static var derivativeReadsOutputOnly: Bool { true }
+    }
+    /// Sqrt; derivative 1/(2y) (infinite at 0, as in PyTorch).
+    struct Sqrt: PointwiseFunction {
+        func callAsFunction(_ x: Float) -> Float { x.squareRoot() }
+        func derivative(_ x: Float, _ y: Float) -> Float { 0.5 / y }
+        static var derivativeReadsOutputOnly: Bool { true }
+    }
+    struct Neg: PointwiseFunction {
+        func callAsFunction(_ x: Float) -> Float { -x }
+        func derivative(_ x: Float, _ y: Float) -> Float { -1 }
+    }
+    /// Abs; derivative sign(x), 0 at 0.
+    struct Abs: PointwiseFunction {
+        func callAsFunction(_ x: Float) -> Float { abs(x) }
+        func derivative(_ x: Float, _ y: Float) -> Float { x > 0 ? 1 : (x < 0 ? -1 : 0) }
+    }
+    /// Log; derivative 1/x.
+    struct Log: PointwiseFunction {
+        func callAsFunction(_ x: Float) -> Float { Foundation.log(x) }
+        func derivative(_ x: Float, _ y: Float) -> Float { 1 / x }
+    }
+    /// Reciprocal; derivative −y².
+    struct Reciprocal: PointwiseFunction {
+        func callAsFunction(_ x: Float) -> Float { 1 / x }
+        func derivative(_ x: Float, _ y: Float) -> Float { -y * y }
+        static var derivativeReadsOutputOnly: Bool { true }
+    }
 
     static let builders: [String: OperatorBuilder] = [
         "Relu": { _, _ in Pointwise(function: Relu()) },
@@ -108,7 +203,7 @@ enum Activations {
 }
 
 /// A pointwise op that also applies to integer tensors (Abs, Neg on shape arithmetic).
-struct SignedIntegerAware<F: PointwiseFunction>: Operator {
+struct SignedIntegerAware<F: PointwiseFunction>: Operator, Differentiable {
     let function: F
     let integer: (Int64) -> Int64
 
@@ -116,5 +211,9 @@ struct SignedIntegerAware<F: PointwiseFunction>: Operator {
         let x = try inputs.required(0, "X")
         if x.isFloatingPoint { return [Pointwise.apply(function, to: x)] }
         return [Tensor(shape: x.shape, integers: x.integers.map { x.elementType.wrapped(integer($0)) }, elementType: x.elementType)]
+    }
+
+    func backward(_ context: BackwardContext) throws -> [Tensor?] {
+        try Pointwise(function: function).backward(context)
     }
 }

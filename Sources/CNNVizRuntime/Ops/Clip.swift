@@ -2,7 +2,7 @@
 ///
 /// Before opset 11 the bounds are attributes `min`/`max`; from 11 on they are optional
 /// inputs 1 and 2. Missing bounds are ±∞ (or the integer type's limits).
-struct Clip: Operator {
+struct Clip: Operator, Differentiable {
     let attributeLow: Float?
     let attributeHigh: Float?
 
@@ -29,4 +29,16 @@ struct Clip: Operator {
             return [Tensor(shape: x.shape, integers: values.map { Swift.min(Swift.max($0, low), high) }, elementType: x.elementType)]
         }
     }
+
+    /// ∂L/∂x = g where low < x < high, else 0, read from y: y lies strictly inside the bounds
+    /// exactly when x does. Pitfall: at x = low or x = high the gradient is 0 (PyTorch's
+    /// hardtanh, i.e. ReLU6; torch.clamp would pass it).
+    func backward(_ context: BackwardContext) throws -> [Tensor?] {
+        let g = try context.outputGradient, y = try context.output(0)
+        let low = attributeLow ?? context.inputs.optional(1)?.floats.first ?? -.infinity
+        let high = attributeHigh ?? context.inputs.optional(2)?.floats.first ?? .infinity
+        return [g.zipped(y) { g, y in y > low && y < high ? g : 0 }]
+    }
+
+    var backwardReads: BackwardReads { .outputsNotData }
 }

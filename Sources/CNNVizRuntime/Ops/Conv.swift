@@ -27,6 +27,11 @@ struct Conv: Operator {
         var isNone: Bool { low == -.infinity && high == .infinity }
     }
 
+    init(window: WindowGeometry.Attributes, group: Int) {
+        self.window = window
+        self.group = group
+    }
+
     init(node: Node) throws {
         window = try WindowGeometry.Attributes(node: node)
         group = try node.int("group", default: 1)
@@ -45,23 +50,8 @@ struct Conv: Operator {
         guard w.rank == x.rank else {
             throw CNNVizError(.shapeMismatch, "Conv weight W must have the rank of X (\(x.rank)), found shape \(w.shape)")
         }
-        // A 1-D conv is a 2-D conv over a 1-pixel-high image.
+        let (xShape, wShape, attributes) = try planar(x, w)
         let lift = x.rank == 3
-        let xShape = lift ? [x.shape[0], x.shape[1], 1, x.shape[2]] : x.shape
-        let wShape = lift ? [w.shape[0], w.shape[1], 1, w.shape[2]] : w.shape
-        var attributes = window
-        if lift {
-            for (name, values, expected) in [("pads", attributes.pads, 2), ("kernel_shape", attributes.kernel, 1),
-                                             ("strides", attributes.strides, 1), ("dilations", attributes.dilations, 1)] {
-                if let values, values.count != expected {
-                    throw CNNVizError(.shapeMismatch, "1-D Conv \(name) must have \(expected) value(s), found \(values)")
-                }
-            }
-            attributes.kernel = attributes.kernel.map { [1] + $0 }
-            attributes.strides = attributes.strides.map { [1] + $0 }
-            attributes.dilations = attributes.dilations.map { [1] + $0 }
-            attributes.pads = attributes.pads.map { [0, $0[0], 0, $0[1]] }
-        }
         let (n, c, m) = (xShape[0], xShape[1], wShape[0])
         guard c == wShape[1] * group, m % group == 0 else {
             throw CNNVizError(.shapeMismatch,
@@ -102,6 +92,23 @@ struct Conv: Operator {
                 }
             }
         }
+    }
+
+    /// The problem as a 2-D conv: a 1-D conv is a 2-D conv over a 1-pixel-high image.
+    func planar(_ x: Tensor, _ w: Tensor) throws -> (x: [Int], w: [Int], attributes: WindowGeometry.Attributes) {
+        guard x.rank == 3 else { return (x.shape, w.shape, window) }
+        var attributes = window
+        for (name, values, expected) in [("pads", attributes.pads, 2), ("kernel_shape", attributes.kernel, 1),
+                                         ("strides", attributes.strides, 1), ("dilations", attributes.dilations, 1)] {
+            if let values, values.count != expected {
+                throw CNNVizError(.shapeMismatch, "1-D Conv \(name) must have \(expected) value(s), found \(values)")
+            }
+        }
+        attributes.kernel = attributes.kernel.map { [1] + $0 }
+        attributes.strides = attributes.strides.map { [1] + $0 }
+        attributes.dilations = attributes.dilations.map { [1] + $0 }
+        attributes.pads = attributes.pads.map { [0, $0[0], 0, $0[1]] }
+        return ([x.shape[0], x.shape[1], 1, x.shape[2]], [w.shape[0], w.shape[1], 1, w.shape[2]], attributes)
     }
 
     /// im2col + SGEMM over column tiles, shared out one tile at a time; or, for 1×1 convs and
@@ -298,5 +305,59 @@ struct Conv: Operator {
                 applyBias(y + index * plane, count: plane, bias: bias?[index % channels] ?? 0, clamp: clamp)
             }
         }
+    }
+}
+
+extension Conv: Differentiable {
+    var backwardReads: BackwardReads { .inputs }
+
+    /// ∂L/∂x[c, i·s − p + k·d] += Σₘ w[m,c,k]·g[m,i] (the transposed conv), ∂L/∂w[m,c,k] =
+    /// Σₙ,ᵢ g[n,m,i]·x[n,c,i·s − p + k·d], ∂L/∂b[m] = Σₙ,ᵢ g[n,m,i], per group.
+    ///
+    /// Stride-1 convs whose pads are smaller than the kernel extent take ∂L/∂x as a forward conv
+    /// of g with the flipped, transposed weights and pads extent − 1 − p, so they reuse the
+    /// Winograd and depthwise kernels; strided convs scatter W^T·g back with col2im.
+    func backward(_ context: BackwardContext) throws -> [Tensor?] {
+        let x = try context.input(0, "X"), w = try context.input(1, "W"), g = try context.outputGradient
+        let (xShape, wShape, attributes) = try planar(x, w)
+        let geometry = try WindowGeometry(input: Array(xShape[2...]), kernel: Array(wShape[2...]), attributes: attributes)
+        let gShape = [xShape[0], wShape[0]] + geometry.output
+        guard g.count == gShape.reduce(1, *) else {
+            throw CNNVizError(.shapeMismatch, "Conv output gradient has shape \(g.shape), expected \(gShape)")
+        }
+        let planarG = g.reshaped(gShape), planarX = x.reshaped(xShape), planarW = w.reshaped(wShape)
+        var result = [Tensor?](repeating: nil, count: context.inputs.count)
+        if context.needs(0) {
+            result[0] = try inputGradient(planarG, planarW, inputShape: xShape, geometry: geometry, attributes: attributes)
+                .reshaped(x.shape)
+        }
+        if context.needs(1) {
+            result[1] = ConvGradients.weights(input: planarX, outputGradient: planarG, weightShape: wShape, group: group,
+                                              geometry: geometry).reshaped(w.shape)
+        }
+        if context.needs(2), let bias = context.inputs.optional(2) {
+            result[2] = planarG.sumReduced(to: [1, wShape[0], 1, 1]).reshaped(bias.shape)
+        }
+        return result
+    }
+
+    func inputGradient(_ g: Tensor, _ w: Tensor, inputShape: [Int], geometry: WindowGeometry,
+                       attributes: WindowGeometry.Attributes) throws -> Tensor {
+        let extent = zip(geometry.kernel, geometry.dilations).map { ($0 - 1) * $1 + 1 }
+        let stride1 = geometry.strides.allSatisfy { $0 == 1 }
+        let padsFit = (0..<2).allSatisfy { geometry.padsBegin[$0] < extent[$0] && geometry.padsEnd[$0] < extent[$0] }
+        guard stride1 && padsFit else {
+            return ConvGradients.inputByCol2Im(outputGradient: g, weights: w, inputShape: inputShape, group: group, geometry: geometry)
+        }
+        var transposed = attributes
+        transposed.autoPad = "NOTSET"
+        transposed.kernel = nil
+        transposed.pads = (0..<2).map { extent[$0] - 1 - geometry.padsBegin[$0] } + (0..<2).map { extent[$0] - 1 - geometry.padsEnd[$0] }
+        let flipped = ConvGradients.flippedTransposedWeights(w, group: group)
+        let result = try Conv(window: transposed, group: group).convolve([g, flipped, nil], clamp: .none)
+        guard result.shape == inputShape else {
+            throw CNNVizError(.shapeMismatch, "Conv input gradient came out as \(result.shape), expected \(inputShape)")
+        }
+        return result
     }
 }

@@ -7,19 +7,61 @@ protocol BinaryFunction {
     var arithmetic: Arithmetic? { get }
     /// nil when the function is not defined for integers.
     func integer(_ a: Int64, _ b: Int64) -> Int64?
+    /// (∂y/∂a, ∂y/∂b) at (a, b) with y = f(a, b); nil when f is not differentiable.
+    func partials(_ a: Float, _ b: Float, _ y: Float) -> (Float, Float)?
 }
 
 /// out = f(a, b) with NumPy broadcasting.
 ///
 /// The output has the element type of `a`. Integer division truncates toward zero (C semantics,
 /// as ONNX specifies); integer results wrap to the element type's width.
-struct ElementwiseBinary<F: BinaryFunction>: Operator {
+struct ElementwiseBinary<F: BinaryFunction>: Operator, Differentiable {
     let function: F
     let name: String
 
     func forward(_ inputs: [Tensor?]) throws -> [Tensor] {
         let a = try inputs.required(0, "A"), b = try inputs.required(1, "B")
         return [try Self.apply(function, a, b, name: name)]
+    }
+
+    /// ∂L/∂a = Σ_broadcast g·∂y/∂a, ∂L/∂b = Σ_broadcast g·∂y/∂b: the product at every output
+    /// element, then summed over the axes along which that operand was broadcast.
+    func backward(_ context: BackwardContext) throws -> [Tensor?] {
+        let g = try context.outputGradient
+        let a = try context.input(0, "A"), b = try context.input(1, "B")
+        if let arithmetic = function.arithmetic, arithmetic == .add || arithmetic == .subtract {
+            return [context.needs(0) ? g.sumReduced(to: a.shape) : nil,
+                    context.needs(1) ? g.sumReduced(to: b.shape).scaled(by: arithmetic == .add ? 1 : -1) : nil]
+        }
+        guard function.partials(1, 1, 1) != nil else {
+            throw CNNVizError(.unsupportedOperator, "\(name) is not differentiable")
+        }
+        return Self.partialGradients(function, g, a, b, y: try context.output(0), needs: context.needsGradient)
+    }
+
+    /// g·∂y/∂a and g·∂y/∂b summed back to the operands' shapes.
+    static func partialGradients(_ function: F, _ g: Tensor, _ a: Tensor, _ b: Tensor, y: Tensor, needs: [Bool]) -> [Tensor?] {
+        let fullA = a.broadcast(to: g.shape), fullB = b.broadcast(to: g.shape)
+        var result = [Tensor?]()
+        for slot in 0..<2 {
+            guard slot < needs.count && needs[slot] else { result.append(nil); continue }
+            let product = fullA.withFloats { pa in
+                fullB.withFloats { pb in
+                    y.withFloats { py in
+                        g.withFloats { pg in
+                            Tensor.filled(shape: g.shape, elementType: g.elementType) { out in
+                                for i in 0..<pg.count {
+                                    let (da, db) = function.partials(pa[i], pb[i], py[i]) ?? (0, 0)
+                                    out[i] = pg[i] * (slot == 0 ? da : db)
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+            result.append(product.sumReduced(to: slot == 0 ? a.shape : b.shape))
+        }
+        return result
     }
 
     static func apply(_ function: F, _ a: Tensor, _ b: Tensor, name: String) throws -> Tensor {
@@ -51,6 +93,7 @@ struct ElementwiseBinary<F: BinaryFunction>: Operator {
 
 extension BinaryFunction {
     var arithmetic: Arithmetic? { nil }
+    func partials(_ a: Float, _ b: Float, _ y: Float) -> (Float, Float)? { nil }
 }
 
 /// Add, Sub, Mul and Div on equal shapes with one concrete loop each: operators reach the
@@ -94,23 +137,29 @@ enum BinaryFunctions {
         var arithmetic: Arithmetic? { .add }
         func callAsFunction(_ a: Float, _ b: Float) -> Float { a + b }
         func integer(_ a: Int64, _ b: Int64) -> Int64? { a &+ b }
+        func partials(_ a: Float, _ b: Float, _ y: Float) -> (Float, Float)? { (1, 1) }
     }
     struct Sub: BinaryFunction {
         var arithmetic: Arithmetic? { .subtract }
         func callAsFunction(_ a: Float, _ b: Float) -> Float { a - b }
         func integer(_ a: Int64, _ b: Int64) -> Int64? { a &- b }
+        func partials(_ a: Float, _ b: Float, _ y: Float) -> (Float, Float)? { (1, -1) }
     }
     struct Mul: BinaryFunction {
         var arithmetic: Arithmetic? { .multiply }
         func callAsFunction(_ a: Float, _ b: Float) -> Float { a * b }
         func integer(_ a: Int64, _ b: Int64) -> Int64? { a &* b }
+        func partials(_ a: Float, _ b: Float, _ y: Float) -> (Float, Float)? { (b, a) }
     }
     struct Div: BinaryFunction {
         var arithmetic: Arithmetic? { .divide }
         func callAsFunction(_ a: Float, _ b: Float) -> Float { a / b }
         func integer(_ a: Int64, _ b: Int64) -> Int64? { b == 0 ? 0 : a / b }
+        /// ∂(a/b)/∂a = 1/b, ∂(a/b)/∂b = −a/b².
+        func partials(_ a: Float, _ b: Float, _ y: Float) -> (Float, Float)? { (1 / b, -y / b) }
     }
-    /// Pow: aᵇ. Pitfall: integer powers use repeated multiplication so that exact results stay exact.
+    /// Pow: aᵇ; ∂/∂a = b·aᵇ⁻¹, ∂/∂b = aᵇ·ln a (taken as 0 for a ≤ 0, as PyTorch does where a = 0).
+    /// Pitfall: integer powers use repeated multiplication so that exact results stay exact.
     struct Pow: BinaryFunction {
         func callAsFunction(_ a: Float, _ b: Float) -> Float { Float(Foundation.pow(Double(a), Double(b))) }
         func integer(_ a: Int64, _ b: Int64) -> Int64? {
@@ -119,20 +168,29 @@ enum BinaryFunctions {
             for _ in 0..<min(b, 64) { result = result &* a }
             return result
         }
+        func partials(_ a: Float, _ b: Float, _ y: Float) -> (Float, Float)? {
+            let da = b == 0 ? 0 : Float(Double(b) * Foundation.pow(Double(a), Double(b) - 1))
+            return (da, a > 0 ? y * Foundation.log(a) : 0)
+        }
     }
-    /// PRelu: x if x ≥ 0 else slope·x, with the slope broadcast onto x.
+    /// PRelu: x if x ≥ 0 else slope·x, with the slope broadcast onto x; ∂/∂x = 1 or slope,
+    /// ∂/∂slope = 0 or x (the x > 0 side at 0, as PyTorch).
     struct PRelu: BinaryFunction {
         func callAsFunction(_ x: Float, _ slope: Float) -> Float { x >= 0 ? x : x * slope }
         func integer(_ a: Int64, _ b: Int64) -> Int64? { a >= 0 ? a : a &* b }
+        func partials(_ x: Float, _ slope: Float, _ y: Float) -> (Float, Float)? { x > 0 ? (1, 0) : (slope, x) }
     }
     struct Maximum: BinaryFunction {
         /// NaN propagates, as in NumPy's maximum.
         func callAsFunction(_ a: Float, _ b: Float) -> Float { a.isNaN || b.isNaN ? .nan : Swift.max(a, b) }
         func integer(_ a: Int64, _ b: Int64) -> Int64? { Swift.max(a, b) }
+        /// The gradient goes to the larger operand, half to each on a tie (PyTorch's maximum).
+        func partials(_ a: Float, _ b: Float, _ y: Float) -> (Float, Float)? { a == b ? (0.5, 0.5) : (a > b ? (1, 0) : (0, 1)) }
     }
     struct Minimum: BinaryFunction {
         func callAsFunction(_ a: Float, _ b: Float) -> Float { a.isNaN || b.isNaN ? .nan : Swift.min(a, b) }
         func integer(_ a: Int64, _ b: Int64) -> Int64? { Swift.min(a, b) }
+        func partials(_ a: Float, _ b: Float, _ y: Float) -> (Float, Float)? { a == b ? (0.5, 0.5) : (a < b ? (1, 0) : (0, 1)) }
     }
 
     static let builders: [String: OperatorBuilder] = [
