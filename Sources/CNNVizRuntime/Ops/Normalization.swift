@@ -161,3 +161,165 @@ struct LRN: Operator {
         }]
     }
 }
+
+extension BatchNormalization: Differentiable {
+    var backwardReads: BackwardReads { .inputs }
+
+    /// Inference form, with σ = √(var + ε) and x̂ = (x − mean)/σ:
+    /// ∂L/∂x = g·scale/σ, ∂L/∂scale = Σ g·x̂, ∂L/∂B = Σ g, ∂L/∂mean = −Σ g·scale/σ,
+    /// ∂L/∂var = −½ Σ g·scale·(x − mean)/σ³, each sum over batch and positions of the channel.
+    /// Training mode (batch statistics): ∂L/∂x = scale/σ·(g − mean(g) − x̂·mean(g·x̂)), as in
+    /// InstanceNormalization but over (N, positions). Pitfall: the running statistics (outputs
+    /// 1 and 2) carry no gradient.
+    func backward(_ context: BackwardContext) throws -> [Tensor?] {
+        let x = try context.input(0, "X"), g = try context.outputGradient
+        let scale = try context.input(1, "scale").floats
+        var mean = try context.input(3, "input_mean").floats, variance = try context.input(4, "input_var").floats
+        let (batch, channels) = (x.shape[0], x.shape[1])
+        let plane = x.count / max(batch * channels, 1)
+        if training {
+            (mean, variance) = ChannelStatistics.meanAndVariance(x, batch: batch, channels: channels, plane: plane)
+        }
+        let sums = ChannelStatistics.gradientSums(x, g, mean: mean, variance: variance, epsilon: epsilon,
+                                                  groups: channels, batch: batch, plane: plane)
+        var result = [Tensor?](repeating: nil, count: 5)
+        if context.needs(0) {
+            let count = Float(batch * plane)
+            result[0] = ChannelStatistics.inputGradient(x, g, groups: channels, batch: batch, plane: plane) { c in
+                let inverse = 1 / (variance[c] + epsilon).squareRoot()
+                let factor = scale[c] * inverse
+                // ∂L/∂x = factor·g − (training ? factor·(Σg + x̂·Σ g·x̂)/count : 0), with x̂ = (x − mean)·inverse.
+                return training ? (factor, -factor * sums.g[c] / count, -factor * sums.gxhat[c] / count * inverse, mean[c])
+                                : (factor, 0, 0, mean[c])
+            }
+        }
+        if context.needs(1) { result[1] = Tensor(shape: [channels], floats: sums.gxhat) }
+        if context.needs(2) { result[2] = Tensor(shape: [channels], floats: sums.g) }
+        if !training && context.needs(3) {
+            result[3] = Tensor(shape: [channels], floats: (0..<channels).map { -sums.g[$0] * scale[$0] / (variance[$0] + epsilon).squareRoot() })
+        }
+        if !training && context.needs(4) {
+            result[4] = Tensor(shape: [channels], floats: (0..<channels).map {
+                -0.5 * sums.gxhat[$0] * scale[$0] / (variance[$0] + epsilon)
+            })
+        }
+        return result
+    }
+}
+
+extension ChannelStatistics {
+    /// Per group (channel, or (n, channel) for instance norm): Σ g and Σ g·x̂ with
+    /// x̂ = (x − mean)/√(var + ε), accumulated in Double. `groups` indexes mean/variance;
+    /// with batch = 1 and groups = N·C every plane is its own group.
+    static func gradientSums(_ x: Tensor, _ g: Tensor, mean: [Float], variance: [Float], epsilon: Float,
+                             groups: Int, batch: Int, plane: Int) -> (g: [Float], gxhat: [Float]) {
+        let xv = x.floats, gv = g.floats
+        var sumG = [Float](repeating: 0, count: groups), sumGX = [Float](repeating: 0, count: groups)
+        for c in 0..<groups {
+            let inverse = 1 / (Double(variance[c]) + Double(epsilon)).squareRoot()
+            var a = 0.0, b = 0.0
+            for n in 0..<batch {
+                let base = (n * groups + c) * plane
+                for i in base..<base + plane {
+                    a += Double(gv[i])
+                    b += Double(gv[i]) * (Double(xv[i]) - Double(mean[c])) * inverse
+                }
+            }
+            sumG[c] = Float(a)
+            sumGX[c] = Float(b)
+        }
+        return (sumG, sumGX)
+    }
+
+    /// ∂L/∂x = α·g + β + γ·(x − μ) per group, with (α, β, γ, μ) from `coefficients(group)`.
+    static func inputGradient(_ x: Tensor, _ g: Tensor, groups: Int, batch: Int, plane: Int,
+                              coefficients: (Int) -> (Float, Float, Float, Float)) -> Tensor {
+        let table = (0..<groups).map(coefficients)
+        return x.withFloats { xp in
+            g.withFloats { gp in
+                Tensor.filled(shape: x.shape, elementType: x.elementType) { out in
+                    Parallel.forChunks(batch * groups, minimumPerWorker: max(1, 16384 / max(plane, 1))) { range in
+                        for index in range {
+                            let (alpha, beta, gamma, mu) = table[index % groups]
+                            for i in (index * plane)..<((index + 1) * plane) { out[i] = alpha * gp[i] + beta + gamma * (xp[i] - mu) }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+extension InstanceNormalization: Differentiable {
+    var backwardReads: BackwardReads { .inputs }
+
+    /// With x̂ = (x − μ)/σ per (n, c) over its P positions:
+    /// ∂L/∂x = scale/σ·(g − Σg/P − x̂·Σ(g·x̂)/P), ∂L/∂scale = Σₙ Σ g·x̂, ∂L/∂B = Σₙ Σ g.
+    func backward(_ context: BackwardContext) throws -> [Tensor?] {
+        let x = try context.input(0, "input"), g = try context.outputGradient
+        let scale = try context.input(1, "scale").floats
+        let (batch, channels) = (x.shape[0], x.shape[1])
+        let planes = batch * channels, plane = x.count / max(planes, 1)
+        let flat = x.reshaped([1, planes, plane])
+        let (mean, variance) = ChannelStatistics.meanAndVariance(flat, batch: 1, channels: planes, plane: plane)
+        let sums = ChannelStatistics.gradientSums(flat, g.reshaped([1, planes, plane]), mean: mean, variance: variance,
+                                                  epsilon: epsilon, groups: planes, batch: 1, plane: plane)
+        var result = [Tensor?](repeating: nil, count: 3)
+        if context.needs(0) {
+            let count = Float(plane)
+            result[0] = ChannelStatistics.inputGradient(flat, g.reshaped([1, planes, plane]), groups: planes, batch: 1, plane: plane) { p in
+                let inverse = 1 / (variance[p] + epsilon).squareRoot()
+                let factor = scale[p % channels] * inverse
+                return (factor, -factor * sums.g[p] / count, -factor * sums.gxhat[p] / count * inverse, mean[p])
+            }.reshaped(x.shape)
+        }
+        func perChannel(_ values: [Float]) -> Tensor {
+            Tensor(shape: [channels], floats: (0..<channels).map { c in (0..<batch).reduce(0) { $0 + values[$1 * channels + c] } })
+        }
+        if context.needs(1) { result[1] = perChannel(sums.gxhat) }
+        if context.needs(2) { result[2] = perChannel(sums.g) }
+        return result
+    }
+}
+
+extension LRN: Differentiable {
+    var backwardReads: BackwardReads { .inputs }
+
+    /// With Dᵢ = bias + s·Σ_{j∈W(i)} xⱼ², s = α/size, and yᵢ = xᵢ·Dᵢ^−β:
+    /// ∂L/∂xₖ = gₖ·Dₖ^−β − 2βs·xₖ·Σ_{i : k∈W(i)} gᵢ·xᵢ·Dᵢ^(−β−1), where k ∈ W(i) ⇔
+    /// i ∈ [k − above, k + below] (the window mirrored).
+    func backward(_ context: BackwardContext) throws -> [Tensor?] {
+        let x = try context.input(0, "X"), g = try context.outputGradient
+        let (batch, channels) = (x.shape[0], x.shape[1])
+        let plane = x.count / max(batch * channels, 1)
+        let below = (size - 1) / 2, above = size - 1 - below
+        let scale = alpha / Float(size)
+        let xv = x.floats, gv = g.floats
+        var denominators = [Float](repeating: 0, count: x.count), terms = [Float](repeating: 0, count: x.count)
+        for n in 0..<batch {
+            for c in 0..<channels {
+                let low = max(0, c - below), high = min(channels - 1, c + above)
+                for i in 0..<plane {
+                    var sum: Float = 0
+                    for k in low...high { sum += xv[(n * channels + k) * plane + i] * xv[(n * channels + k) * plane + i] }
+                    let index = (n * channels + c) * plane + i
+                    denominators[index] = bias + scale * sum
+                    terms[index] = gv[index] * xv[index] * Foundation.pow(denominators[index], -beta - 1)
+                }
+            }
+        }
+        var result = [Float](repeating: 0, count: x.count)
+        for n in 0..<batch {
+            for c in 0..<channels {
+                let low = max(0, c - above), high = min(channels - 1, c + below)
+                for i in 0..<plane {
+                    var sum: Float = 0
+                    for k in low...high { sum += terms[(n * channels + k) * plane + i] }
+                    let index = (n * channels + c) * plane + i
+                    result[index] = gv[index] * Foundation.pow(denominators[index], -beta) - 2 * beta * scale * xv[index] * sum
+                }
+            }
+        }
+        return [Tensor(shape: x.shape, floats: result, elementType: x.elementType)]
+    }
+}

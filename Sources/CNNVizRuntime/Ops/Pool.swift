@@ -273,3 +273,100 @@ struct GlobalPool: Operator {
         }]
     }
 }
+
+extension Pool: Differentiable {
+    var backwardReads: BackwardReads { .inputs }
+
+    /// MaxPool: each output's gradient goes to its window's arg-max, the first maximum in
+    /// row-major window order when several taps tie (deterministic; PyTorch also keeps one).
+    /// AveragePool: g/count to every tap that the forward pass averaged (the same count,
+    /// with or without padding). Pitfall: overlapping windows add into the same pixel.
+    func backward(_ context: BackwardContext) throws -> [Tensor?] {
+        let x = try context.input(0, "X"), g = try context.outputGradient
+        let spatial = Array(x.shape[2...])
+        let geometry = try WindowGeometry(input: spatial, kernel: window.kernel!, attributes: window)
+        let axes = (0..<spatial.count).map { AxisWindows(axis: $0, geometry: geometry) }
+        let planes = x.shape[0] * x.shape[1]
+        let inPlane = spatial.reduce(1, *), outPlane = geometry.output.reduce(1, *)
+        guard g.count == planes * outPlane else {
+            throw CNNVizError(.shapeMismatch, "pool output gradient has shape \(g.shape), expected \(Array(x.shape[0..<2]) + geometry.output)")
+        }
+        let inStrides = Shape.strides(spatial)
+        var result = [Float](repeating: 0, count: x.count)
+        x.withFloats { xp in
+            g.withFloats { gp in
+                result.withUnsafeMutableBufferPointer { dp in
+                    Parallel.forChunks(planes, minimumPerWorker: max(1, 8192 / max(outPlane, 1))) { range in
+                        var position = [Int](repeating: 0, count: spatial.count)
+                        for plane in range {
+                            let input = xp.baseAddress! + plane * inPlane, gradient = gp.baseAddress! + plane * outPlane
+                            let target = dp.baseAddress! + plane * inPlane
+                            for o in 0..<outPlane {
+                                var rest = o
+                                for axis in stride(from: spatial.count - 1, through: 0, by: -1) {
+                                    position[axis] = rest % geometry.output[axis]
+                                    rest /= geometry.output[axis]
+                                }
+                                if kind == .max {
+                                    let (_, argmax) = reduceWindow(input, position: position, axes: axes, strides: inStrides)
+                                    if argmax >= 0 { target[argmax] += gradient[o] }
+                                } else {
+                                    distribute(gradient[o], into: target, position: position, axes: axes, strides: inStrides)
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        return [Tensor(shape: x.shape, floats: result, elementType: x.elementType)]
+    }
+
+    /// Adds g/count to every in-image tap of one average-pool window.
+    func distribute(_ g: Float, into target: UnsafeMutablePointer<Float>, position: [Int], axes: [AxisWindows], strides: [Int]) {
+        var count = (0..<axes.count).reduce(1) { $0 * axes[$1].counts[position[$1]] }
+        if countIncludePad { count = (0..<axes.count).reduce(1) { $0 * axes[$1].paddedCounts[position[$1]] } }
+        guard count > 0 else { return }
+        let share = g / Float(count)
+        func visit(_ axis: Int, _ offset: Int) {
+            if axis == axes.count {
+                target[offset] += share
+                return
+            }
+            for i in axes[axis].taps(position[axis]) { visit(axis + 1, offset + i * strides[axis]) }
+        }
+        visit(0, 0)
+    }
+}
+
+extension GlobalPool: Differentiable {
+    var backwardReads: BackwardReads { kind == .max ? .inputsAndOutputs : .inputs }
+
+    /// Average: g/(H·W) to every pixel. Max: g to the first pixel equal to the maximum.
+    func backward(_ context: BackwardContext) throws -> [Tensor?] {
+        let x = try context.input(0, "X"), g = try context.outputGradient.floats
+        let plane = x.count / max(g.count, 1)
+        let maxima = kind == .max ? try context.output(0).floats : []
+        let result = x.withFloats { xp in
+            Tensor.filled(shape: x.shape, elementType: x.elementType) { dp in
+                Parallel.forChunks(g.count, minimumPerWorker: max(1, 16384 / max(plane, 1))) { range in
+                    for p in range {
+                        let base = p * plane
+                        if kind == .average {
+                            let share = g[p] / Float(plane)
+                            for i in 0..<plane { dp[base + i] = share }
+                        } else {
+                            var found = false
+                            for i in 0..<plane {
+                                let hit = !found && xp[base + i] == maxima[p]
+                                dp[base + i] = hit ? g[p] : 0
+                                found = found || hit
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        return [result]
+    }
+}
