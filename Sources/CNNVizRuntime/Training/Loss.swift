@@ -19,10 +19,12 @@ public enum Loss {
     /// every exponent ≤ 0 with at least one term equal to 1.
     public static func softmaxCrossEntropy(logits: Tensor, labels: [Int]) throws -> (loss: Float, gradient: Tensor) {
         let location = "softmax cross-entropy"
-        guard logits.rank == 2, logits.isFloatingPoint else {
-            throw CNNVizError(.shapeMismatch,
-                              "logits should be a floating-point [N, C] tensor (batch × classes), found \(logits)",
+        guard logits.rank == 2 else {
+            throw CNNVizError(.shapeMismatch, "logits should be an [N, C] tensor (batch × classes), found shape \(logits.shape)",
                               location: location)
+        }
+        guard logits.isFloatingPoint else {
+            throw CNNVizError(.invalidArgument, "logits should be floating-point, found \(logits)", location: location)
         }
         let rows = logits.shape[0], classes = logits.shape[1]
         guard labels.count == rows else {
