@@ -100,3 +100,36 @@ struct Split: Operator {
         }
     }
 }
+
+extension Concat: Differentiable {
+    var backwardReads: BackwardReads { .inputs }
+
+    /// ∂L/∂xᵢ is the slab of ∂L/∂y that xᵢ filled along the axis.
+    func backward(_ context: BackwardContext) throws -> [Tensor?] {
+        let g = try context.outputGradient
+        let a = try Shape.normalizedAxis(axis, rank: g.rank)
+        var start = 0
+        return context.inputs.enumerated().map { slot, x in
+            guard let x else { return nil }
+            defer { start += x.shape[a] }
+            guard context.needs(slot) else { return nil }
+            var tables = g.identityTables
+            tables[a] = Array(tables[a][start..<start + x.shape[a]])
+            return g.gathered(tables: tables)
+        }
+    }
+}
+
+extension Split: Differentiable {
+    var backwardReads: BackwardReads { .inputsAndOutputs }
+
+    /// ∂L/∂x is the output gradients joined along the axis, zeros for outputs without one.
+    func backward(_ context: BackwardContext) throws -> [Tensor?] {
+        let x = try context.input(0, "input")
+        let a = try Shape.normalizedAxis(axis, rank: x.rank)
+        let parts = try context.outputs.indices.map { index in context.gradient(index, shape: try context.output(index).shape) }
+        let outer = x.shape[..<a].reduce(1, *)
+        let joined = Concat.join(parts.map(\.floats), blocks: parts.map { $0.shape[a...].reduce(1, *) }, outer: outer)
+        return [Tensor(shape: x.shape, floats: joined, elementType: x.elementType)]
+    }
+}

@@ -66,7 +66,7 @@ struct ConstantOfShape: Operator {
 
 /// Cast: converts to the element type `to`. Float → integer truncates toward zero and wraps
 /// to the target width; → FLOAT16 rounds to half precision; → BOOL is x ≠ 0.
-struct Cast: Operator {
+struct Cast: ValuePreservingOperator {
     let target: ElementType
 
     init(node: Node) throws {
@@ -104,14 +104,14 @@ struct Cast: Operator {
 }
 
 /// Identity: y = x.
-struct Identity: Operator {
+struct Identity: ValuePreservingOperator {
     func forward(_ inputs: [Tensor?]) throws -> [Tensor] { [try inputs.required(0, "input")] }
 }
 
 /// Dropout in inference: y = x, and the optional mask output is all true.
 ///
 /// Training-mode dropout (training_mode input true with ratio > 0) is random and is refused.
-struct Dropout: Operator {
+struct Dropout: ValuePreservingOperator {
     init(node: Node, opset: Int) throws {}
 
     func forward(_ inputs: [Tensor?]) throws -> [Tensor] {

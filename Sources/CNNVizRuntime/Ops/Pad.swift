@@ -4,7 +4,7 @@
 /// before), restricted to `axes` (input 3, opset 18). Modes: constant (value from input 2
 /// or the `value` attribute), reflect (mirror without repeating the edge), edge (repeat the
 /// edge), wrap (periodic).
-struct Pad: Operator {
+struct Pad: AxisGatherOperator {
     let mode: String
     let attributePads: [Int]?
     let attributeValue: Float
@@ -18,7 +18,7 @@ struct Pad: Operator {
         attributeValue = try node.float("value", default: 0)
     }
 
-    func forward(_ inputs: [Tensor?]) throws -> [Tensor] {
+    func gatherPlan(_ inputs: [Tensor?]) throws -> (tables: [[Int]], fill: Float, shape: [Int]) {
         let x = try inputs.required(0, "data")
         let pads = try attributePads ?? inputs.required(1, "pads").integers.map { Int($0) }
         let value = inputs.optional(2).flatMap { $0.count > 0 ? $0.floats.first : nil } ?? attributeValue
@@ -49,7 +49,7 @@ struct Pad: Operator {
                 return source.map { $0 * strides[axis] } ?? -1
             }
         }
-        return [x.gathered(tables: tables, fill: value)]
+        return (tables, value, tables.map(\.count))
     }
 
     /// The source index for position `i` of an axis of `size`, or nil for the constant.
@@ -70,12 +70,12 @@ struct Pad: Operator {
 
 /// Gather: out = data indexed along `axis` by `indices` (negative indices count from the end).
 /// out.shape = data.shape[..<axis] + indices.shape + data.shape[axis+1...].
-struct Gather: Operator {
+struct Gather: AxisGatherOperator {
     let axis: Int
 
     init(node: Node) throws { axis = try node.int("axis", default: 0) }
 
-    func forward(_ inputs: [Tensor?]) throws -> [Tensor] {
+    func gatherPlan(_ inputs: [Tensor?]) throws -> (tables: [[Int]], fill: Float, shape: [Int]) {
         let data = try inputs.required(0, "data"), indices = try inputs.required(1, "indices")
         let a = try Shape.normalizedAxis(axis, rank: data.rank)
         let size = data.shape[a]
@@ -89,7 +89,6 @@ struct Gather: Operator {
         }
         var tables = data.identityTables
         tables[a] = offsets
-        let gathered = data.gathered(tables: tables)
-        return [gathered.reshaped(Array(data.shape[..<a]) + indices.shape + Array(data.shape[(a + 1)...]))]
+        return (tables, 0, Array(data.shape[..<a]) + indices.shape + Array(data.shape[(a + 1)...]))
     }
 }

@@ -1,6 +1,6 @@
 /// Reshape: the same values under the shape given by input 1, where 0 copies the input's
 /// dimension (unless allowzero = 1) and one −1 is inferred.
-struct Reshape: Operator {
+struct Reshape: ValuePreservingOperator {
     let allowZero: Bool
     let attributeShape: [Int]?
 
@@ -33,7 +33,7 @@ struct Reshape: Operator {
 }
 
 /// Flatten: [d₀…dₐ₋₁, dₐ…] → [∏ d₀…dₐ₋₁, ∏ dₐ…].
-struct Flatten: Operator {
+struct Flatten: ValuePreservingOperator {
     let axis: Int
 
     init(node: Node) throws { axis = try node.int("axis", default: 1) }
@@ -49,7 +49,7 @@ struct Flatten: Operator {
 }
 
 /// Squeeze: removes the given size-1 axes (attribute before opset 13, input 1 after), or all of them.
-struct Squeeze: Operator {
+struct Squeeze: ValuePreservingOperator {
     let attributeAxes: [Int]?
 
     init(node: Node) throws { attributeAxes = try node.ints("axes") }
@@ -68,7 +68,7 @@ struct Squeeze: Operator {
 }
 
 /// Unsqueeze: inserts size-1 axes at the given positions of the output.
-struct Unsqueeze: Operator {
+struct Unsqueeze: ValuePreservingOperator {
     let attributeAxes: [Int]?
 
     init(node: Node) throws { attributeAxes = try node.ints("axes") }
@@ -87,25 +87,25 @@ struct Unsqueeze: Operator {
 }
 
 /// Transpose: out.shape[i] = in.shape[perm[i]] (perm defaults to reversed axes).
-struct Transpose: Operator {
+struct Transpose: AxisGatherOperator {
     let permutation: [Int]?
 
     init(node: Node) throws { permutation = try node.ints("perm") }
 
-    func forward(_ inputs: [Tensor?]) throws -> [Tensor] {
+    func gatherPlan(_ inputs: [Tensor?]) throws -> (tables: [[Int]], fill: Float, shape: [Int]) {
         let x = try inputs.required(0, "data")
         let perm = permutation ?? Array((0..<x.rank).reversed())
         guard perm.sorted() == Array(0..<x.rank) else {
             throw CNNVizError(.invalidAttribute, "Transpose perm \(perm) is not a permutation of the \(x.rank) axes of \(x.shape)")
         }
         let strides = Shape.strides(x.shape)
-        return [x.gathered(tables: perm.map { axis in (0..<x.shape[axis]).map { $0 * strides[axis] } })]
+        return (perm.map { axis in (0..<x.shape[axis]).map { $0 * strides[axis] } }, 0, perm.map { x.shape[$0] })
     }
 }
 
 /// Expand: broadcasts the input to shape (input 1) under NumPy rules.
-struct Expand: Operator {
-    func forward(_ inputs: [Tensor?]) throws -> [Tensor] {
+struct Expand: AxisGatherOperator {
+    func gatherPlan(_ inputs: [Tensor?]) throws -> (tables: [[Int]], fill: Float, shape: [Int]) {
         let x = try inputs.required(0, "input")
         let requested = try inputs.required(1, "shape").integers.map { Int($0) }
         guard requested.allSatisfy({ $0 >= 0 }) else {
@@ -114,6 +114,19 @@ struct Expand: Operator {
         let shape = try Shape.broadcast(x.shape, requested)
         _ = try Shape.checkedCount(shape)
         let strides = Shape.broadcastStrides(x.shape, to: shape)
-        return [x.gathered(tables: zip(shape, strides).map { size, stride in (0..<size).map { $0 * stride } })]
+        return (zip(shape, strides).map { size, stride in (0..<size).map { $0 * stride } }, 0, shape)
+    }
+}
+
+/// Ops whose output holds the input's values unchanged (Reshape, Flatten, Squeeze, Unsqueeze,
+/// Identity, inference Dropout, float-to-float Cast): ∂L/∂x is ∂L/∂y under x's shape.
+protocol ValuePreservingOperator: Operator, Differentiable {}
+
+extension ValuePreservingOperator {
+    var backwardReads: BackwardReads { .inputs }
+
+    func backward(_ context: BackwardContext) throws -> [Tensor?] {
+        let x = try context.input(0, "input"), g = try context.outputGradient
+        return [g.reshaped(x.shape).relabelled(as: x.elementType)]
     }
 }

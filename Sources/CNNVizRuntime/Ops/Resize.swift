@@ -12,7 +12,7 @@ import Foundation
 /// Taps are taken around ⌊x′⌋ as the ONNX reference does (an integral x′ counts as ratio 1 from
 /// x′ − 1) and clamped to the edge. Pitfall: align_corners divides by scale·in − 1, which is
 /// fractional when the scale does not divide evenly — onnxruntime uses out − 1 there instead.
-struct Resize: Operator {
+struct Resize: Operator, Differentiable {
     enum Mode: String { case nearest, linear, cubic }
     let mode: Mode
     let coordinateMode: String
@@ -68,8 +68,13 @@ struct Resize: Operator {
         attributeScales = try node.floats("scales")
     }
 
-    func forward(_ inputs: [Tensor?]) throws -> [Tensor] {
-        let x = try inputs.required(0, "X")
+    /// One separable pass: `axis` resampled to `outSize`.
+    struct Pass {
+        var axis: Int, scale: Double, outSize: Int, roi: [Double]?
+    }
+
+    /// The passes that turn x into the output, skipping axes left unchanged.
+    func passes(_ x: Tensor, _ inputs: [Tensor?]) throws -> [Pass] {
         let rank = x.rank
         let axes = try (self.axes ?? Array(0..<rank)).map { try Shape.normalizedAxis($0, rank: rank) }
         var scales = [Double](repeating: 1, count: rank)
@@ -113,13 +118,19 @@ struct Resize: Operator {
             }
         }
         _ = try Shape.checkedCount(sizes)
-        var result = x.isFloatingPoint ? x : Tensor(shape: x.shape, floats: x.floats)
-        for (i, axis) in axes.enumerated() {
+        return axes.enumerated().compactMap { i, axis in
             let axisRoi = roi.map { [$0[i], $0[i + axes.count]] }
-            let identity = abs(scales[axis] - 1) < 1e-12 && sizes[axis] == result.shape[axis]
+            let identity = abs(scales[axis] - 1) < 1e-12 && sizes[axis] == x.shape[axis]
                 && (axisRoi == nil || (axisRoi![0] == 0 && axisRoi![1] == 1))
-            if identity { continue }
-            result = resample(result, axis: axis, scale: scales[axis], outSize: sizes[axis], roi: axisRoi)
+            return identity ? nil : Pass(axis: axis, scale: scales[axis], outSize: sizes[axis], roi: axisRoi)
+        }
+    }
+
+    func forward(_ inputs: [Tensor?]) throws -> [Tensor] {
+        let x = try inputs.required(0, "X")
+        var result = x.isFloatingPoint ? x : Tensor(shape: x.shape, floats: x.floats)
+        for pass in try passes(x, inputs) {
+            result = resample(result, axis: pass.axis, scale: pass.scale, outSize: pass.outSize, roi: pass.roi)
         }
         if !x.isFloatingPoint {
             return [Tensor(shape: result.shape, integers: result.floats.map { x.elementType.wrapped(Shape.saturatingInteger($0.rounded())) },
@@ -218,5 +229,54 @@ struct Resize: Operator {
                 }
             }
         }
+    }
+}
+
+extension Resize {
+    var backwardReads: BackwardReads { .inputs }
+
+    /// Each pass is linear, y[o, j, i] = Σ_taps w·x[o, source, i], so its adjoint adds
+    /// w·g[o, j, i] into x[o, source, i]; the passes are undone in reverse order.
+    /// Extrapolated positions (tf_crop_and_resize) pass no gradient.
+    func backward(_ context: BackwardContext) throws -> [Tensor?] {
+        let x = try context.input(0, "X")
+        var gradient = try context.outputGradient
+        let passes = try passes(x, context.inputs)
+        var shapes = [x.shape]
+        for pass in passes {
+            var shape = shapes.last!
+            shape[pass.axis] = pass.outSize
+            shapes.append(shape)
+        }
+        for (index, pass) in passes.enumerated().reversed() {
+            gradient = resampleAdjoint(gradient, axis: pass.axis, inSize: shapes[index][pass.axis], pass: pass)
+        }
+        return [gradient.reshaped(x.shape)]
+    }
+
+    func resampleAdjoint(_ g: Tensor, axis: Int, inSize: Int, pass: Pass) -> Tensor {
+        let outer = g.shape[..<axis].reduce(1, *), inner = g.shape[(axis + 1)...].reduce(1, *)
+        let table = (0..<pass.outSize).map { taps(for: $0, inSize: inSize, scale: pass.scale, outSize: pass.outSize, roi: pass.roi) }
+        var shape = g.shape
+        shape[axis] = inSize
+        var result = [Float](repeating: 0, count: shape.reduce(1, *))
+        g.withFloats { gp in
+            result.withUnsafeMutableBufferPointer { xp in
+                Parallel.forChunks(outer, minimumPerWorker: max(1, 16384 / max(inner * pass.outSize, 1))) { range in
+                    for o in range {
+                        for (index, taps) in table.enumerated() {
+                            guard let taps else { continue }
+                            let from = gp.baseAddress! + (o * pass.outSize + index) * inner
+                            for (source, weight) in taps where weight != 0 {
+                                let w = Float(weight)
+                                let row = xp.baseAddress! + (o * inSize + source) * inner
+                                for i in 0..<inner { row[i] += w * from[i] }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        return Tensor(shape: shape, floats: result, elementType: g.elementType)
     }
 }

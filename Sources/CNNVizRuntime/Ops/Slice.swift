@@ -3,7 +3,7 @@
 /// Opset 10+: starts, ends, axes, steps are inputs 1–4; before: attributes (steps 1).
 /// Negative starts/ends count from the end; they are clamped to [0, dim] for positive steps
 /// and [−1, dim − 1] for negative ones (so INT64_MAX or INT64_MIN mean "to the end").
-struct Slice: Operator {
+struct Slice: AxisGatherOperator {
     let attributes: (starts: [Int], ends: [Int], axes: [Int]?)?
 
     init(node: Node, opset: Int) throws {
@@ -17,7 +17,7 @@ struct Slice: Operator {
         }
     }
 
-    func forward(_ inputs: [Tensor?]) throws -> [Tensor] {
+    func gatherPlan(_ inputs: [Tensor?]) throws -> (tables: [[Int]], fill: Float, shape: [Int]) {
         let x = try inputs.required(0, "data")
         let starts: [Int64], ends: [Int64], axesGiven: [Int64]?, steps: [Int64]?
         if let attributes {
@@ -54,6 +54,6 @@ struct Slice: Operator {
             let count = span <= 0 ? 0 : Int((span - 1) / magnitude + 1)
             tables[axis] = (0..<count).map { Int(start + Int64($0) * step) * strides[axis] }
         }
-        return [x.gathered(tables: tables)]
+        return (tables, 0, tables.map(\.count))
     }
 }

@@ -48,3 +48,36 @@ struct Softmax: Operator {
         }]
     }
 }
+
+extension Softmax: Differentiable {
+    var backwardReads: BackwardReads { .outputsNotData }
+
+    /// Along each softmax line, with y the output: Softmax ∂L/∂xᵢ = yᵢ·(gᵢ − Σⱼ gⱼyⱼ);
+    /// LogSoftmax ∂L/∂xᵢ = gᵢ − e^{yᵢ}·Σⱼ gⱼ. Sums in Double.
+    func backward(_ context: BackwardContext) throws -> [Tensor?] {
+        let y = try context.output(0), g = try context.outputGradient
+        let a = try Shape.normalizedAxis(axis, rank: y.rank)
+        let outer = y.shape[..<a].reduce(1, *)
+        let length = coercesTo2D ? y.shape[a...].reduce(1, *) : y.shape[a]
+        let inner = coercesTo2D ? 1 : y.shape[(a + 1)...].reduce(1, *)
+        return [y.withFloats { yp in
+            g.withFloats { gp in
+                Tensor.filled(shape: y.shape, elementType: y.elementType) { dx in
+                    for line in 0..<(outer * inner) {
+                        let base = (line / inner) * length * inner + line % inner
+                        var sum = 0.0
+                        for j in 0..<length {
+                            let i = base + j * inner
+                            sum += logarithmic ? Double(gp[i]) : Double(gp[i]) * Double(yp[i])
+                        }
+                        let total = Float(sum)
+                        for j in 0..<length {
+                            let i = base + j * inner
+                            dx[i] = logarithmic ? gp[i] - Foundation.exp(yp[i]) * total : yp[i] * (gp[i] - total)
+                        }
+                    }
+                }
+            }
+        }]
+    }
+}
