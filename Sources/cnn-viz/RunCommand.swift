@@ -34,14 +34,57 @@ struct RunCommand: ParsableCommand {
     @Flag(name: .long, help: "Print the time per run spent in each op type and the slowest layers on stderr.")
     var profile = false
 
+    @Option(name: .long, help: ArgumentHelp(
+        "Back-propagate from OUTPUT:INDEX, the class INDEX along axis 1 of OUTPUT (or one comma-separated index per batch item).",
+        discussion: "When OUTPUT comes from a Softmax, its input (the pre-softmax logit) is seeded instead, and a note says so; --post-softmax keeps the probability."))
+    var backward: String?
+
+    @Option(name: .long, help: "A tensor, node or parameter to write ∂L/∂NAME for; repeatable. 'input' means the model input.")
+    var wrt: [String] = []
+
+    @Flag(name: .long, help: "Guided backpropagation: ReLUs pass g·[x > 0]·[g > 0].")
+    var guided = false
+
+    @Flag(name: .long, help: "Deconvnet: ReLUs pass g·[g > 0].")
+    var deconvnet = false
+
+    @Flag(name: .long, help: "With --backward on a Softmax output, differentiate the probability instead of the pre-softmax logit.")
+    var postSoftmax = false
+
     func validate() throws {
         guard repeatCount >= 0 else { throw ValidationError("--repeat must be 0 or more, found \(repeatCount)") }
         guard tensor != nil || !feed.isEmpty else { throw ValidationError("give the input with --tensor X.npy or --feed NAME=X.npy") }
+        guard backward != nil || (wrt.isEmpty && !guided && !deconvnet && !postSoftmax) else {
+            throw ValidationError("--wrt, --guided, --deconvnet and --post-softmax need --backward OUTPUT:INDEX")
+        }
+        guard backward == nil || !wrt.isEmpty else { throw ValidationError("--backward needs at least one --wrt NAME") }
+        guard !(guided && deconvnet) else { throw ValidationError("--guided and --deconvnet exclude each other") }
     }
 
     struct Manifest: Encodable {
         var outputs: [String: String]
+        var gradients: [String: String]?
+        var seed: Seed?
         var timing: [String: Double]?
+    }
+
+    struct Seed: Encodable {
+        var tensor: String
+        var classes: [Int]
+        var note: String?
+    }
+
+    /// OUTPUT:INDEX[,INDEX…] split at the last colon, so that names may contain colons.
+    static func parseBackward(_ text: String) throws -> (output: String, classes: [Int]) {
+        guard let colon = text.lastIndex(of: ":") else {
+            throw CNNVizError(.invalidArgument, "--backward expects OUTPUT:INDEX, found '\(text)'")
+        }
+        let output = String(text[..<colon])
+        let classes = text[text.index(after: colon)...].split(separator: ",").map { Int($0.trimmingCharacters(in: .whitespaces)) }
+        guard !output.isEmpty, !classes.isEmpty, classes.allSatisfy({ $0 != nil }) else {
+            throw CNNVizError(.invalidArgument, "--backward expects OUTPUT:INDEX with integer indices, found '\(text)'")
+        }
+        return (output, classes.map { $0! })
     }
 
     func run() throws {
@@ -62,13 +105,10 @@ struct RunCommand: ParsableCommand {
                 feeds[String(entry[..<equals])] = try NumpyFile.read(contentsOf: URL(fileURLWithPath: String(entry[entry.index(after: equals)...])))
             }
             let names = output.isEmpty ? session.graph.outputs.map(\.name) : output
-            var perOp = [String: Double]()
-            var perNode = [String: Double]()
-            if profile {
-                session.profiler = { node, ms in
-                    perOp[node.opType, default: 0] += ms
-                    perNode[node.outputs.first ?? node.name, default: 0] += ms
-                }
+            let report = profile ? Profile(session) : nil
+            if let backward {
+                try runBackward(session, feeds: feeds, outputs: names, backward: backward)
+                return
             }
             let start = DispatchTime.now()
             let results = try session.run(feeds, outputs: names)
@@ -78,36 +118,102 @@ struct RunCommand: ParsableCommand {
                 _ = try session.run(feeds, outputs: names)
                 times.append(Double(DispatchTime.now().uptimeNanoseconds - t0.uptimeNanoseconds) / 1e6)
             }
-            if profile {
-                let total = perOp.values.reduce(0, +)
-                let runs = Double(repeatCount + 1)
-                for (op, ms) in perOp.sorted(by: { $0.value > $1.value }) {
-                    FileHandle.standardError.write(Data(String(format: "%-22@ %9.3f ms/run  %5.1f%%\n", op, ms / runs, 100 * ms / max(total, 1e-9)).utf8))
-                }
-                FileHandle.standardError.write(Data("slowest layers:\n".utf8))
-                for (name, ms) in perNode.sorted(by: { $0.value > $1.value }).prefix(ProcessInfo.processInfo.environment["CNNVIZ_PROFILE_LAYERS"].flatMap { Int($0) } ?? 10) {
-                    FileHandle.standardError.write(Data(String(format: "  %-40@ %9.3f ms/run\n", name, ms / runs).utf8))
-                }
-            }
-            let directory = URL(fileURLWithPath: out)
-            do { try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true) } catch {
-                throw CNNVizError(.writeFailed, "cannot create the output directory", location: directory.path, cause: error)
-            }
-            var written = [String: String]()
-            for name in names {
-                let url = directory.appendingPathComponent(fileStem(for: name) + ".npy")
-                let tensor = results[name]!
-                try NumpyFile.write(keepDtype || !tensor.isFloatingPoint ? tensor : tensor.relabelled(as: .float32), to: url)
-                written[name] = url.path
-            }
-            let timed = repeatCount > 0 ? Array(times.dropFirst()).sorted() : []
-            let manifest = Manifest(outputs: written, timing: timed.isEmpty ? nil : ["forward_ms": timed[timed.count / 2]])
+            report?.print(runs: repeatCount + 1)
+            let written = try write(results, names: names)
+            let manifest = Manifest(outputs: written, timing: median(times).map { ["forward_ms": $0] })
             if json {
                 try printJSON(manifest)
             } else {
                 for name in names { print("\(name) \(results[name]!.shape) → \(written[name]!)") }
                 if let timing = manifest.timing { print(String(format: "forward: %.3f ms (median of %d)", timing["forward_ms"]!, repeatCount)) }
             }
+        }
+    }
+
+    /// The median of the timed runs after the first (warm-up) one; nil without --repeat.
+    func median(_ times: [Double]) -> Double? {
+        let timed = repeatCount > 0 ? Array(times.dropFirst()).sorted() : []
+        return timed.isEmpty ? nil : timed[timed.count / 2]
+    }
+
+    /// Writes each tensor as `<stem>.npy` (prefixed) into --out; returns name → path.
+    func write(_ tensors: [String: Tensor], names: [String], prefix: String = "") throws -> [String: String] {
+        let directory = URL(fileURLWithPath: out)
+        do { try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true) } catch {
+            throw CNNVizError(.writeFailed, "cannot create the output directory", location: directory.path, cause: error)
+        }
+        var written = [String: String]()
+        for name in names {
+            let url = directory.appendingPathComponent(prefix + fileStem(for: name) + ".npy")
+            let tensor = tensors[name]!
+            try NumpyFile.write(keepDtype || !tensor.isFloatingPoint ? tensor : tensor.relabelled(as: .float32), to: url)
+            written[name] = url.path
+        }
+        return written
+    }
+
+    func runBackward(_ session: Session, feeds: [String: Tensor], outputs names: [String], backward: String) throws {
+        var (output, classes) = try RunCommand.parseBackward(backward)
+        var note: String? = nil
+        if !postSoftmax, let logits = session.logitsBeforeSoftmax(output) {
+            note = "'\(output)' comes out of a Softmax: the gradient is taken of its input '\(logits)', the pre-softmax logit (--post-softmax differentiates the probability)"
+            FileHandle.standardError.write(Data("note: \(note!)\n".utf8))
+            output = logits
+        }
+        guard session.graph.inputs.count == 1 || !wrt.contains("input") else {
+            throw CNNVizError(.invalidArgument, "--wrt input is ambiguous: the model has inputs \(session.graph.inputs.map(\.name).joined(separator: ", "))")
+        }
+        let wrtNames = wrt.map { $0 == "input" && session.graph.tensorName(forLayer: "input") == nil ? session.graph.inputs[0].name : $0 }
+        let mode: ReluGradientMode = guided ? .guided : (deconvnet ? .deconvnet : .standard)
+        let seed = GradientSeed.logit(output, classes: classes)
+        let report = profile ? Profile(session) : nil
+        var forward = [Double](), reverse = [Double]()
+        var result: GradientResult! = nil
+        for _ in 0...repeatCount {
+            result = try session.gradients(feeds, seed: seed, wrt: wrtNames, outputs: names, rules: mode.rules)
+            forward.append(result.forwardMilliseconds)
+            reverse.append(result.backwardMilliseconds)
+        }
+        report?.print(runs: repeatCount + 1)
+        var gradients = [String: Tensor]()
+        for (asked, name) in zip(wrt, wrtNames) { gradients[asked] = result.gradients[name] }
+        let manifest = Manifest(
+            outputs: try write(result.outputs, names: names),
+            gradients: try write(gradients, names: wrt, prefix: "grad_"),
+            seed: Seed(tensor: result.seedTensor, classes: classes, note: note),
+            timing: median(forward).map { ["forward_ms": $0, "backward_ms": median(reverse)!] })
+        if json {
+            try printJSON(manifest)
+        } else {
+            for name in wrt { print("∂L/∂\(name) \(gradients[name]!.shape) → \(manifest.gradients![name]!)") }
+            if let timing = manifest.timing {
+                print(String(format: "forward: %.3f ms, backward: %.3f ms (medians of %d)", timing["forward_ms"]!, timing["backward_ms"]!, repeatCount))
+            }
+        }
+    }
+}
+
+/// `--profile`: time per op type (backward rules as "Op/backward") and the slowest layers, on stderr.
+final class Profile {
+    var perOp = [String: Double]()
+    var perNode = [String: Double]()
+
+    init(_ session: Session) {
+        session.profiler = { [unowned self] node, ms in
+            perOp[node.opType, default: 0] += ms
+            perNode[(node.outputs.first ?? node.name) + (node.opType.hasSuffix("/backward") ? " (backward)" : ""), default: 0] += ms
+        }
+    }
+
+    func print(runs: Int) {
+        let total = perOp.values.reduce(0, +)
+        let runs = Double(runs)
+        for (op, ms) in perOp.sorted(by: { $0.value > $1.value }) {
+            FileHandle.standardError.write(Data(String(format: "%-22@ %9.3f ms/run  %5.1f%%\n", op, ms / runs, 100 * ms / max(total, 1e-9)).utf8))
+        }
+        FileHandle.standardError.write(Data("slowest layers:\n".utf8))
+        for (name, ms) in perNode.sorted(by: { $0.value > $1.value }).prefix(ProcessInfo.processInfo.environment["CNNVIZ_PROFILE_LAYERS"].flatMap { Int($0) } ?? 10) {
+            FileHandle.standardError.write(Data(String(format: "  %-40@ %9.3f ms/run\n", name, ms / runs).utf8))
         }
     }
 }

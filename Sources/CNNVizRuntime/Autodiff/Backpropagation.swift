@@ -102,6 +102,14 @@ extension Session {
                                           outputGradients: outputGradients, needsGradient: needs)
             visited.append(node.location)
             var inputGradients: [Tensor?]
+            let started = profiler == nil ? 0 : DispatchTime.now().uptimeNanoseconds
+            defer {
+                if let profiler {
+                    var reverse = node
+                    reverse.opType += "/backward"
+                    profiler(reverse, Double(DispatchTime.now().uptimeNanoseconds - started) / 1e6)
+                }
+            }
             do {
                 if let rule = rules[node.name] ?? rules[node.opType] {
                     inputGradients = try rule(node, context)

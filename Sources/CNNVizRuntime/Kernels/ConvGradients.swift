@@ -19,6 +19,26 @@ enum ConvGradients {
         return Tensor(shape: [cg * group, mg, kh, kw], floats: out, elementType: w.elementType)
     }
 
+    /// ∂L/∂x of a 1×1 stride-1 conv: W_gᵀ·g_g per image and group, one SGEMM each.
+    static func pointwiseInput(outputGradient g: Tensor, weights w: Tensor, inputShape: [Int], group: Int) -> Tensor {
+        let (n, c, m) = (inputShape[0], inputShape[1], w.shape[0])
+        let (cg, mg) = (c / group, m / group)
+        let plane = inputShape[2...].reduce(1, *)
+        return g.withFloats { gp in
+            w.withFloats { wp in
+                Tensor.filled(shape: inputShape, elementType: g.elementType) { xp in
+                    for image in 0..<n {
+                        for gi in 0..<group {
+                            GEMM.multiply(m: cg, n: plane, k: mg, a: wp.baseAddress! + gi * mg * cg, lda: cg, transposeA: true,
+                                          b: gp.baseAddress! + (image * m + gi * mg) * plane, ldb: plane,
+                                          c: xp.baseAddress! + (image * c + gi * cg) * plane, ldc: plane)
+                        }
+                    }
+                }
+            }
+        }
+    }
+
     /// ∂L/∂x by col2im: per image and group, dcol = W_gᵀ·g_g (one SGEMM), then every column
     /// entry is added back to the input pixel it was unfolded from. Depthwise convs scatter
     /// directly. Pitfall: overlapping windows (kernel > stride) add into the same pixel, so

@@ -25,7 +25,7 @@ struct Pointwise<F: PointwiseFunction>: Operator, Differentiable {
     /// ∂L/∂x = g · f′(x). ReLU (the hot one) runs a concrete loop: F is not specialised here.
     func backward(_ context: BackwardContext) throws -> [Tensor?] {
         let g = try context.outputGradient, y = try context.output(0)
-        if F.self == Activations.Relu.self { return [g.zipped(y) { g, y in y > 0 ? g : 0 }] }
+        if F.self == Activations.Relu.self { return [Activations.reluBackward(g, y)] }
         let x = F.derivativeReadsOutputOnly ? y : try context.input(0, "X")
         return [g.zipped(x, y) { g, x, y in g * function.derivative(x, y) }]
     }
@@ -46,6 +46,19 @@ struct Pointwise<F: PointwiseFunction>: Operator, Differentiable {
 
 /// The activation functions of ONNX, each with its formula.
 enum Activations {
+    /// g·[y > 0] in one concrete loop (the generic path calls the derivative per element).
+    static func reluBackward(_ g: Tensor, _ y: Tensor) -> Tensor {
+        g.withFloats { gp in
+            y.withFloats { yp in
+                Tensor.filled(shape: g.shape, elementType: g.elementType) { out in
+                    Parallel.forChunks(gp.count, minimumPerWorker: 65536) { range in
+                        for i in range { out[i] = yp[i] > 0 ? gp[i] : 0 }
+                    }
+                }
+            }
+        }
+    }
+
     /// Relu: max(0, x); derivative [x > 0], read from y (y > 0 ⇔ x > 0), so a fused producer
     /// need not keep x. Pitfall: at x = 0 the derivative is taken as 0, as PyTorch does.
     struct Relu: PointwiseFunction {

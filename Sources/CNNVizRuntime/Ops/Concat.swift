@@ -108,14 +108,22 @@ extension Concat: Differentiable {
     func backward(_ context: BackwardContext) throws -> [Tensor?] {
         let g = try context.outputGradient
         let a = try Shape.normalizedAxis(axis, rank: g.rank)
+        let outer = g.shape[..<a].reduce(1, *), inner = g.shape[(a + 1)...].reduce(1, *)
+        let total = g.shape[a] * inner
         var start = 0
-        return context.inputs.enumerated().map { slot, x in
-            guard let x else { return nil }
-            defer { start += x.shape[a] }
-            guard context.needs(slot) else { return nil }
-            var tables = g.identityTables
-            tables[a] = Array(tables[a][start..<start + x.shape[a]])
-            return g.gathered(tables: tables)
+        return g.withFloats { gp in
+            context.inputs.enumerated().map { slot, x in
+                guard let x else { return nil }
+                defer { start += x.shape[a] }
+                guard context.needs(slot) else { return nil }
+                let block = x.shape[a] * inner, offset = start * inner
+                // Block copies: for each outer index, the contiguous run that x filled.
+                return Tensor.filled(shape: x.shape, elementType: x.elementType) { out in
+                    for o in 0..<outer {
+                        (out.baseAddress! + o * block).update(from: gp.baseAddress! + o * total + offset, count: block)
+                    }
+                }
+            }
         }
     }
 }

@@ -346,6 +346,9 @@ extension Conv: Differentiable {
         let extent = zip(geometry.kernel, geometry.dilations).map { ($0 - 1) * $1 + 1 }
         let stride1 = geometry.strides.allSatisfy { $0 == 1 }
         let padsFit = (0..<2).allSatisfy { geometry.padsBegin[$0] < extent[$0] && geometry.padsEnd[$0] < extent[$0] }
+        if geometry.isPointwise {
+            return ConvGradients.pointwiseInput(outputGradient: g, weights: w, inputShape: inputShape, group: group)
+        }
         guard stride1 && padsFit else {
             return ConvGradients.inputByCol2Im(outputGradient: g, weights: w, inputShape: inputShape, group: group, geometry: geometry)
         }

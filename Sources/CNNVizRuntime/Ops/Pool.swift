@@ -301,6 +301,10 @@ extension Pool: Differentiable {
                         for plane in range {
                             let input = xp.baseAddress! + plane * inPlane, gradient = gp.baseAddress! + plane * outPlane
                             let target = dp.baseAddress! + plane * inPlane
+                            if spatial.count == 2 && kind == .max {
+                                Pool.maxBackward2D(input, gradient, into: target, rows: axes[0], columns: axes[1], width: spatial[1])
+                                continue
+                            }
                             for o in 0..<outPlane {
                                 var rest = o
                                 for axis in stride(from: spatial.count - 1, through: 0, by: -1) {
@@ -320,6 +324,29 @@ extension Pool: Differentiable {
             }
         }
         return [Tensor(shape: x.shape, floats: result, elementType: x.elementType)]
+    }
+
+    /// 2-D max-pool backward for one plane: each output's gradient to the first maximum of its
+    /// window in row-major order, scanning only the in-image taps.
+    static func maxBackward2D(_ x: UnsafePointer<Float>, _ g: UnsafePointer<Float>, into target: UnsafeMutablePointer<Float>,
+                              rows: AxisWindows, columns: AxisWindows, width: Int) {
+        let ow = columns.first.count
+        for oy in 0..<rows.first.count {
+            let (y0, ny, dy) = (rows.first[oy], rows.counts[oy], rows.dilation)
+            for ox in 0..<ow {
+                let (x0, nx, dx) = (columns.first[ox], columns.counts[ox], columns.dilation)
+                guard ny > 0 && nx > 0 else { continue }
+                var best = -Float.infinity, bestOffset = y0 * width + x0
+                for ky in 0..<ny {
+                    let rowOffset = (y0 + ky * dy) * width + x0
+                    for kx in 0..<nx where x[rowOffset + kx * dx] > best {
+                        best = x[rowOffset + kx * dx]
+                        bestOffset = rowOffset + kx * dx
+                    }
+                }
+                target[bestOffset] += g[oy * ow + ox]
+            }
+        }
     }
 
     /// Adds g/count to every in-image tap of one average-pool window.
