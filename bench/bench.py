@@ -10,12 +10,25 @@ For each DIR/*.onnx, `rounds` times, alternately:
        --repeat ITERS, which prints {"outputs": {name: .npy},
        "timing": {"forward_ms": median_ms}};
   (ii) bench/ort_worker.py M.onnx DIR/input.npy ITERS (onnxruntime, 2 intra-op
-       threads), which prints {"forward_ms": median_ms, ...}.
+       threads), which prints {"forward_ms": median_ms, ...};
+  (iii) for each gradient path, the same cnn-viz run plus
+       --backward OUTPUT:TOP1 --wrt NAME, which also prints "backward_ms":
+       forward_ms is then the forward that keeps what the backward needs and
+       backward_ms the reverse pass alone, each a median over ITERS. The paths:
+         backward to input: NAME = input (the gradient saliency needs);
+         Grad-CAM path: NAME = the last conv block's output, from
+           bench/gradcam_layer.py;
+       TOP1 is the top-1 class of cnn-viz's forward output in round 1;
+  (iv) where `import torch` works, bench/torch_worker.py times the same
+       gradient with PyTorch (2 threads).
 Each runs in its own process; its peak RSS comes from os.wait4 on its pid.
 After round 1 the two outputs are compared: max|diff| must be at most
-1e-4 * max|ort|. Reported times are medians of the per-round medians; peak
-RSS is the largest over the rounds. The exit status is 1 if any run failed or
-any output disagreed.
+1e-4 * max|ort|; each gradient must be finite and not all zero. Reported
+times are medians of the per-round medians; peak RSS is the largest over the
+rounds. A gradient's time is forward_ms + backward_ms, shown also as a ratio
+to cnn-viz's plain forward time for that model (row (i), same run) beside the
+target ratio (GRAD_PATHS). The exit status is 1 if any run failed, any output
+disagreed or any gradient was bad; a missed target ratio is only reported.
 """
 
 import argparse
@@ -33,6 +46,8 @@ HERE = Path(__file__).resolve().parent
 REL_TOL = 1e-4
 # ru_maxrss is in KiB on Linux, in bytes on macOS.
 RSS_UNIT = 1 if sys.platform == "darwin" else 1024
+# (label, target ratio of forward+backward to cnn-viz's plain forward).
+GRAD_PATHS = [("backward to input", 3.0), ("Grad-CAM path", 1.3)]
 
 
 def run_measured(cmd):
@@ -57,9 +72,42 @@ def first_output(result, base):
     return np.load(path if path.is_absolute() or path.exists() else base / path)
 
 
-def bench_model(args, model, tensor, tmp):
-    """Alternate cnn-viz and onnxruntime runs; return one table row."""
+def gradient_ms(args, model, tensor, out, target, wrt):
+    """One cnn-viz forward+backward run from target (OUTPUT:INDEX) to wrt.
+
+    Returns (forward_ms, backward_ms), medians over --iters: the forward that
+    keeps what the backward needs, and the reverse pass alone. Raises
+    ValueError if the gradient is not finite or is all zero.
+    """
+    res, _ = run_measured([args.cnn_viz, "run", "--model", model, "--tensor", tensor,
+                           "--out", out, "--json", "--repeat", str(args.iters),
+                           "--backward", target, "--wrt", wrt])
+    grad = np.load(next(iter(res["gradients"].values())))
+    if not np.isfinite(grad).all() or not grad.any():
+        raise ValueError(f"{model.stem}: gradient w.r.t. {wrt} is not finite or all zero")
+    return res["timing"]["forward_ms"], res["timing"]["backward_ms"]
+
+
+def torch_gradient_ms(args, model, tensor, target, wrt):
+    """PyTorch's forward+backward ms for the same gradient (torch_worker.py)."""
+    res, _ = run_measured([sys.executable, HERE / "torch_worker.py", model, tensor,
+                           str(args.iters), target, wrt])
+    return res["forward_ms"] + res["backward_ms"]
+
+
+def bench_model(args, model, tensor, tmp, has_torch):
+    """Alternate cnn-viz and onnxruntime forward runs and the gradient runs.
+
+    Returns the forward table row, one gradient table row per GRAD_PATHS
+    entry, and whether every check passed.
+    """
     cv_ms, ort_ms, cv_rss, ort_rss, diff = [], [], [], [], None
+    layer, _ = run_measured([sys.executable, HERE / "gradcam_layer.py", model])
+    print(f"  {model.stem}: Grad-CAM layer {layer['name']} {layer['shape']}")
+    wrts = ["input", layer["name"]]
+    grad_fwd, grad_bwd, torch_ms = ([[] for _ in wrts] for _ in range(3))
+    grad_out = tmp / f"{model.stem}.grad"
+    grad_out.mkdir(exist_ok=True)
     for rnd in range(args.rounds):
         out = tmp / f"{model.stem}.cnnviz"
         out.mkdir(exist_ok=True)
@@ -83,16 +131,38 @@ def bench_model(args, model, tensor, tmp):
             if not ok:
                 print(f"  {model.stem}: OUTPUT MISMATCH max|diff| {diff:.3g}, "
                       f"max|ort| {np.max(np.abs(ref)):.3g}, shapes {mine.shape} {ref.shape}")
+            target = f"{next(iter(res['outputs']))}:{int(first_output(res, out)[0].argmax())}"
+        for i, wrt in enumerate(wrts):
+            fwd, bwd = gradient_ms(args, model, tensor, grad_out, target, wrt)
+            grad_fwd[i].append(fwd)
+            grad_bwd[i].append(bwd)
+            if has_torch:
+                torch_ms[i].append(torch_gradient_ms(args, model, tensor, target, wrt))
         print(f"  {model.stem} round {rnd + 1}/{args.rounds}: cnn-viz {cv_ms[-1]:.2f} ms, "
-              f"ort {ort_ms[-1]:.2f} ms", file=sys.stderr)
+              f"ort {ort_ms[-1]:.2f} ms, fwd+bwd to input "
+              f"{grad_fwd[0][-1] + grad_bwd[0][-1]:.2f} ms, Grad-CAM path "
+              f"{grad_fwd[1][-1] + grad_bwd[1][-1]:.2f} ms", file=sys.stderr)
     cv, ortm = statistics.median(cv_ms), statistics.median(ort_ms)
     row = [model.stem, f"{cv:.2f}", f"{ortm:.2f}", f"{cv / ortm:.2f}",
            f"{max(cv_rss):.1f}", f"{max(ort_rss):.1f}", f"{diff:.2e}" + ("" if ok else " FAIL")]
-    return row, ok
+    grad_rows = []
+    for (label, goal), wrt, fwds, bwds, tms in zip(GRAD_PATHS, wrts, grad_fwd, grad_bwd, torch_ms):
+        total = statistics.median(f + b for f, b in zip(fwds, bwds))
+        ratio = total / cv
+        grad_rows.append([model.stem, label, wrt, f"{statistics.median(fwds):.2f}",
+                          f"{statistics.median(bwds):.2f}", f"{total:.2f}", f"{ratio:.2f}x",
+                          f"<= {goal:.1f}x " + ("ok" if ratio <= goal else "MISSED"),
+                          f"{statistics.median(tms):.2f}" if tms else "-"])
+    return row, grad_rows, ok
 
 
-def print_table(rows):
-    head = ["model", "cnn-viz ms", "ort ms", "cnn-viz/ort", "cnn-viz MiB", "ort MiB", "max|diff|"]
+FORWARD_HEAD = ["model", "cnn-viz ms", "ort ms", "cnn-viz/ort", "cnn-viz MiB", "ort MiB",
+                "max|diff|"]
+GRADIENT_HEAD = ["model", "gradient", "wrt", "fwd ms", "bwd ms", "fwd+bwd ms", "x cnn-viz fwd",
+                 "target", "torch fwd+bwd ms"]
+
+
+def print_table(rows, head=FORWARD_HEAD):
     widths = [max(len(r[i]) for r in rows + [head]) for i in range(len(head))]
     line = lambda r: " | ".join(v.ljust(w) if i == 0 else v.rjust(w)
                                 for i, (v, w) in enumerate(zip(r, widths)))
@@ -124,21 +194,29 @@ def main():
 
     _, floor = run_measured([sys.executable, "-c", "import numpy, onnxruntime"])
     print(f"interpreter floor (python + import numpy, onnxruntime): {floor:.1f} MiB peak RSS")
-    print(f"{args.rounds} rounds x {args.iters} iterations; onnxruntime: 2 intra-op threads\n",
+    print(f"{args.rounds} rounds x {args.iters} iterations; onnxruntime: 2 intra-op threads")
+    has_torch = subprocess.run([sys.executable, "-c", "import torch"],
+                               capture_output=True).returncode == 0
+    print("torch: 2 threads, same gradients\n" if has_torch else "torch: not installed\n",
           flush=True)
 
-    rows, failed = [], False
+    rows, grad_rows, failed = [], [], False
     with tempfile.TemporaryDirectory(prefix="cnnviz-bench-") as tmp:
         for model in models:
             try:
-                row, ok = bench_model(args, model, tensor, Path(tmp))
+                row, grows, ok = bench_model(args, model, tensor, Path(tmp), has_torch)
             except (RuntimeError, ValueError, KeyError, TypeError, OSError) as e:
                 print(f"  {model.stem}: FAILED: {e}")
                 row, ok = [model.stem] + ["-"] * 5 + ["FAIL"], False
+                grows = [[model.stem, label, "-"] + ["-"] * 4 + ["FAIL", "-"]
+                         for label, _ in GRAD_PATHS]
             rows.append(row)
+            grad_rows += grows
             failed |= not ok
     print()
     print_table(rows)
+    print()
+    print_table(grad_rows, GRADIENT_HEAD)
     sys.exit(1 if failed else 0)
 
 

@@ -95,6 +95,13 @@ extension Session {
             for output in node.outputs { gradients[output] = nil }
             guard outputGradients.contains(where: { $0 != nil }) else { continue }
             let inputs = node.inputs.map { $0.isEmpty ? nil : values[$0] ?? graph.initializers[$0] }
+            // A requested tensor that reaches the seed through an integer tensor (a Cast to
+            // int64, say) has no derivative there.
+            for (name, tensor) in zip(node.inputs, inputs) where requiresGradient.contains(name) && tensor?.isFloatingPoint == false {
+                throw CNNVizError(.invalidArgument,
+                                  "no gradient flows from \(wrt.map { "'\($0.0)'" }.joined(separator: ", ")) to '\(seedName)': the path goes through the integer tensor '\(name)' (\(tensor!.elementType)), which is not differentiable",
+                                  location: node.location).located(at: model.source)
+            }
             let needs = zip(node.inputs, inputs).map { name, tensor in
                 requiresGradient.contains(name) && (tensor?.isFloatingPoint ?? true)
             }
