@@ -62,7 +62,7 @@ OPS = {
 
 def run(graph, weights, x):
     """Every tensor of one forward pass, by name."""
-    env = dict(weights, **{graph.input[0].name: x})
+    env = {**weights, graph.input[0].name: x}
     for node in graph.node:
         env[node.output[0]] = OPS[node.op_type](_attrs(node), *(env[i] for i in node.input))
     return env

@@ -5,30 +5,7 @@ import XCTest
 /// `.npy` files that cnn-viz writes are read back by NumPy itself, the independent reference
 /// for the format; and files NumPy writes (in every supported dtype) read into the values NumPy saved.
 final class NumpyFileTests: XCTestCase {
-    /// Runs a Python script and returns its stdout. A machine without python3 and numpy skips
-    /// (fails under CI=true); a script that fails fails the test with its stderr.
-    func python(_ script: String) throws -> String {
-        func run(_ code: String) throws -> (Int32, String, String) {
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-            process.arguments = ["python3", "-c", code]
-            let output = Pipe(), errors = Pipe()
-            process.standardOutput = output
-            process.standardError = errors
-            try process.run()
-            let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-            let message = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-            process.waitUntilExit()
-            return (process.terminationStatus, text, message)
-        }
-        guard let probe = try? run("import numpy"), probe.0 == 0 else {
-            if ProcessInfo.processInfo.environment["CI"] == "true" { XCTFail("python3 with numpy is required under CI=true") }
-            throw XCTSkip("python3 with numpy is not available")
-        }
-        let (status, text, message) = try run(script)
-        XCTAssertEqual(status, 0, "python failed: \(message)")
-        return text.trimmingCharacters(in: .whitespacesAndNewlines)
-    }
+    func python(_ script: String) throws -> String { try TestData.python(script) }
 
     func testNumpyReadsWhatCnnVizWrites() throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("npy-\(UUID().uuidString)")

@@ -22,30 +22,8 @@ final class TrainingComponentsTests: XCTestCase {
 
     // MARK: - Helpers
 
-    /// Runs a Python script and returns its stdout. A machine without python3 and `modules`
-    /// skips (fails under CI=true); a script that fails fails the test with its stderr.
     func python(_ script: String, modules: [String] = ["numpy"], file: StaticString = #filePath, line: UInt = #line) throws -> String {
-        func run(_ code: String) throws -> (Int32, String, String) {
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-            process.arguments = ["python3", "-c", code]
-            let output = Pipe(), errors = Pipe()
-            process.standardOutput = output
-            process.standardError = errors
-            try process.run()
-            let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-            let message = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-            process.waitUntilExit()
-            return (process.terminationStatus, text, message)
-        }
-        let imports = "import " + modules.joined(separator: ", ")
-        guard let probe = try? run(imports), probe.0 == 0 else {
-            if ProcessInfo.processInfo.environment["CI"] == "true" { XCTFail("python3 with \(modules) is required under CI=true") }
-            throw XCTSkip("python3 with \(modules) is not available")
-        }
-        let (status, text, message) = try run(script)
-        XCTAssertEqual(status, 0, "python failed: \(message)", file: file, line: line)
-        return text.trimmingCharacters(in: .whitespacesAndNewlines)
+        try TestData.python(script, modules: modules, file: file, line: line)
     }
 
     /// A Python script's last stdout line, parsed as a JSON object of number lists.

@@ -2,12 +2,14 @@
 ///
 /// `classes` puts a 1 at class cₙ along axis 1 of batch item n (at every trailing position,
 /// so for [N,C,H,W] outputs L = Σₙ Σ_hw y[n,cₙ,h,w]); one class applies to every item.
-/// `sum` seeds every element with 1 (L = Σ y); `cotangent` gives ∂L/∂y outright.
+/// `sum` seeds every element with 1 (L = Σ y); `cotangent` gives ∂L/∂y outright; `loss`
+/// computes it from y once the forward pass has produced y (a training loss's gradient).
 public struct GradientSeed {
     public enum Kind {
         case classes([Int])
         case sum
         case cotangent(Tensor)
+        case loss((Tensor) throws -> Tensor)
     }
 
     /// A tensor or node name.
@@ -29,6 +31,8 @@ public struct GradientSeed {
         switch kind {
         case .sum:
             return Tensor(shape: y.shape, floats: [Float](repeating: 1, count: y.count), elementType: y.elementType)
+        case .loss(let gradient):
+            return try GradientSeed(output: output, kind: .cotangent(try gradient(y))).cotangent(for: y, name: name)
         case .cotangent(let tensor):
             guard tensor.shape == y.shape else {
                 throw CNNVizError(.shapeMismatch, "the seed cotangent has shape \(tensor.shape) but '\(name)' has shape \(y.shape)")

@@ -13,7 +13,7 @@ public typealias ActivationHook = (_ name: String, _ tensor: Tensor) throws -> T
 public final class Session {
     public let model: Model
     /// The graph after constant folding.
-    public private(set) var graph: Graph
+    public internal(set) var graph: Graph
     let operators: [any Operator]
     /// Nodes followed by their only consumer, a ReLU or a constant Clip: node index →
     /// (activation index, clamp). Conv applies the clamp in its own output pass; the other
