@@ -244,7 +244,8 @@ def op_reshape(attrs, x, shape=None):
 
 def op_flatten(attrs, x):
     """Y = X as 2-D [prod(shape[:axis]), prod(shape[axis:])] (axis default 1)."""
-    axis = attrs.get("axis", 1) % (x.ndim + 1) if x.ndim else 0
+    axis = attrs.get("axis", 1)
+    axis += x.ndim if axis < 0 else 0
     return x.reshape(math.prod(x.shape[:axis]), -1)
 
 

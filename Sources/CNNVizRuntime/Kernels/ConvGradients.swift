@@ -19,6 +19,27 @@ enum ConvGradients {
         return Tensor(shape: [cg * group, mg, kh, kw], floats: out, elementType: w.elementType)
     }
 
+    /// g[n, c, i, j] placed at [(sh·i), (sw·j)] of a zero plane of ((oh − 1)·sh + 1) × ((ow − 1)·sw + 1).
+    static func zeroInterleaved(_ g: Tensor, strides: [Int]) -> Tensor {
+        let (planes, oh, ow) = (g.shape[0] * g.shape[1], g.shape[2], g.shape[3])
+        let (sh, sw) = (strides[0], strides[1])
+        let (h, w) = ((oh - 1) * sh + 1, (ow - 1) * sw + 1)
+        var result = [Float](repeating: 0, count: planes * h * w)
+        g.withFloats { gp in
+            result.withUnsafeMutableBufferPointer { out in
+                Parallel.forChunks(planes, minimumPerWorker: max(1, 16384 / max(h * w, 1))) { range in
+                    for plane in range {
+                        for i in 0..<oh {
+                            let row = out.baseAddress! + plane * h * w + i * sh * w, from = gp.baseAddress! + (plane * oh + i) * ow
+                            for j in 0..<ow { row[j * sw] = from[j] }
+                        }
+                    }
+                }
+            }
+        }
+        return Tensor(shape: [g.shape[0], g.shape[1], h, w], floats: result, elementType: g.elementType)
+    }
+
     /// ∂L/∂x of a 1×1 stride-1 conv: W_gᵀ·g_g per image and group, one SGEMM each.
     static func pointwiseInput(outputGradient g: Tensor, weights w: Tensor, inputShape: [Int], group: Int) -> Tensor {
         let (n, c, m) = (inputShape[0], inputShape[1], w.shape[0])

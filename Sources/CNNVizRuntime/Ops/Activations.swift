@@ -25,7 +25,7 @@ struct Pointwise<F: PointwiseFunction>: Operator, Differentiable {
     /// ∂L/∂x = g · f′(x). ReLU (the hot one) runs a concrete loop: F is not specialised here.
     func backward(_ context: BackwardContext) throws -> [Tensor?] {
         let g = try context.outputGradient, y = try context.output(0)
-        if F.self == Activations.Relu.self { return [Activations.reluBackward(g, y)] }
+        if F.self == Activations.Relu.self { return [Activations.clampBackward(g, y, low: 0, high: .infinity)] }
         let x = F.derivativeReadsOutputOnly ? y : try context.input(0, "X")
         return [g.zipped(x, y) { g, x, y in g * function.derivative(x, y) }]
     }
@@ -46,13 +46,14 @@ struct Pointwise<F: PointwiseFunction>: Operator, Differentiable {
 
 /// The activation functions of ONNX, each with its formula.
 enum Activations {
-    /// g·[y > 0] in one concrete loop (the generic path calls the derivative per element).
-    static func reluBackward(_ g: Tensor, _ y: Tensor) -> Tensor {
+    /// g·[low < y < high] in one concrete loop, for ReLU (0, ∞) and Clip: the generic path
+    /// calls the derivative through a closure per element.
+    static func clampBackward(_ g: Tensor, _ y: Tensor, low: Float, high: Float) -> Tensor {
         g.withFloats { gp in
             y.withFloats { yp in
                 Tensor.filled(shape: g.shape, elementType: g.elementType) { out in
                     Parallel.forChunks(gp.count, minimumPerWorker: 65536) { range in
-                        for i in range { out[i] = yp[i] > 0 ? gp[i] : 0 }
+                        for i in range { out[i] = yp[i] > low && yp[i] < high ? gp[i] : 0 }
                     }
                 }
             }

@@ -37,7 +37,7 @@ struct Clip: Operator, Differentiable {
         let g = try context.outputGradient, y = try context.output(0)
         let low = attributeLow ?? context.inputs.optional(1)?.floats.first ?? -.infinity
         let high = attributeHigh ?? context.inputs.optional(2)?.floats.first ?? .infinity
-        return [g.zipped(y) { g, y in y > low && y < high ? g : 0 }]
+        return [Activations.clampBackward(g, y, low: low, high: high)]
     }
 
     var backwardReads: BackwardReads { .outputsNotData }

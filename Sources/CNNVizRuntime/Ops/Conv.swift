@@ -349,15 +349,22 @@ extension Conv: Differentiable {
         if geometry.isPointwise {
             return ConvGradients.pointwiseInput(outputGradient: g, weights: w, inputShape: inputShape, group: group)
         }
-        guard stride1 && padsFit else {
+        let depthwise = w.shape[1] == 1 && w.shape[0] == group
+        guard padsFit && (stride1 || depthwise) else {
             return ConvGradients.inputByCol2Im(outputGradient: g, weights: w, inputShape: inputShape, group: group, geometry: geometry)
         }
+        // Strided depthwise convs: g with s − 1 zeros between its pixels, then the same
+        // stride-1 transposed conv (the depthwise kernel beats a strided scatter).
+        let spread = stride1 ? g : ConvGradients.zeroInterleaved(g, strides: geometry.strides)
         var transposed = attributes
         transposed.autoPad = "NOTSET"
         transposed.kernel = nil
-        transposed.pads = (0..<2).map { extent[$0] - 1 - geometry.padsBegin[$0] } + (0..<2).map { extent[$0] - 1 - geometry.padsEnd[$0] }
+        transposed.strides = nil
+        let upsampled = Array(spread.shape[2...])
+        transposed.pads = (0..<2).map { extent[$0] - 1 - geometry.padsBegin[$0] }
+            + (0..<2).map { inputShape[2 + $0] - upsampled[$0] + geometry.padsBegin[$0] }
         let flipped = ConvGradients.flippedTransposedWeights(w, group: group)
-        let result = try Conv(window: transposed, group: group).convolve([g, flipped, nil], clamp: .none)
+        let result = try Conv(window: transposed, group: group).convolve([spread, flipped, nil], clamp: .none)
         guard result.shape == inputShape else {
             throw CNNVizError(.shapeMismatch, "Conv input gradient came out as \(result.shape), expected \(inputShape)")
         }
