@@ -45,10 +45,15 @@ import sys
 import time
 from pathlib import Path
 
-import numpy as np
-import onnx
-import onnxruntime as ort
-from onnx import numpy_helper
+# Single-threaded BLAS (set before numpy loads it): on this 2-core machine a 2-thread
+# OpenBLAS stalls whenever the other core is busy (230 ms instead of 47 ms per
+# SqueezeNet forward while a Swift build runs), and the matrices here are small.
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+
+import numpy as np  # noqa: E402
+import onnx  # noqa: E402
+import onnxruntime as ort  # noqa: E402
+from onnx import numpy_helper  # noqa: E402
 
 REPO_ROOT = Path(__file__).resolve().parents[2]  # scripts/reference/ -> repo
 DEFAULT_SHARED = Path(os.environ.get("CNNVIZ_SHARED", REPO_ROOT.parent / "shared"))
