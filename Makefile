@@ -43,6 +43,7 @@ demo: build
 # References from onnxruntime and the onnx package, then the XCTest suite on the release build.
 test: build python-deps
 	python3 scripts/reference/make_references.py $(REFERENCE_DIR)
+	python3 scripts/reference/finite_differences.py $(REFERENCE_DIR) --shared $(SHARED)
 	swift test -c release --disable-swift-testing
 
 conformance: build

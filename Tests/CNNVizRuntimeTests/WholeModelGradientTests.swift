@@ -2,69 +2,59 @@ import CNNVizRuntime
 import Foundation
 import XCTest
 
-/// Gradients of one logit through whole real models (SqueezeNet 1.1 fp32, two MNIST nets from
-/// ../shared/data), with respect to the input and to an intermediate tensor, against central
-/// finite differences of the forward pass.
+/// Gradients of one logit through whole real models (SqueezeNet 1.1 fp32 and the two MNIST
+/// nets in ../shared/data), with respect to the input and to an intermediate tensor, against
+/// central finite differences that `scripts/reference/finite_differences.py` computes in
+/// float64 with a NumPy re-implementation of the ops (checked against onnxruntime).
 ///
-/// 24 coordinates per tensor are drawn at random among those whose gradient is not tiny
-/// (|∂L/∂t| ≥ 5% of the largest), and each must agree to 1e-2 relative. Steps are about 1e-3
-/// of the tensor's spread: small enough that few ReLUs change side, large enough that the
-/// float32 rounding of the logit stays far below 1e-2 of the difference.
+/// Why float64: SqueezeNet's input gradient is ~1e-5 on a logit of ~10, so a float32
+/// difference of the logit is a few ULPs and no step size gives 1e-2. Probes whose forward
+/// and backward differences disagree crossed a ReLU or max-pool kink and measure neither side;
+/// they are skipped. Of the rest, those whose derivative is not tiny (≥ 1% of the largest
+/// probed) must agree to 1e-2 relative, and there must be at least 20 per tensor.
 final class WholeModelGradientTests: XCTestCase {
-    func check(model name: String, input: Tensor, target: Int, intermediate: String,
-               file: StaticString = #filePath, line: UInt = #line) throws {
-        let session = try Session(contentsOf: try TestData.model(name))
-        let inputName = session.graph.inputs[0].name
-        let output = session.graph.outputs[0].name
-        let logits = session.logitsBeforeSoftmax(output) ?? output
-        let result = try session.gradients([inputName: input], seed: .logit(logits, classes: [target]), wrt: [inputName, intermediate])
-        let activation = try session.run([inputName: input], outputs: [intermediate])[intermediate]!
+    struct References: Decodable {
+        struct Case: Decodable {
+            var model: String, input_name: String, input: String, logits: String
+            var `class`: Int
+            var probes: [Probe]
+        }
+        struct Probe: Decodable {
+            var tensor: String
+            var indices: [Int]
+            var finite_differences: [Double]
+            var crosses_kink: [Bool]
+        }
+        var cases: [Case]
+    }
 
-        for (tensorName, value) in [(inputName, input), (intermediate, activation)] {
-            let gradient = try XCTUnwrap(result.gradients[tensorName]).floats
-            XCTAssertEqual(gradient.count, value.count)
-            let values = value.floats
-            let spread = values.max()! - values.min()!
-            let step = spread * 1e-3
-            let largest = gradient.map(abs).max()!
-            XCTAssertGreaterThan(largest, 0, "\(name): ∂L/∂\(tensorName) is all zeros", file: file, line: line)
-            let candidates = gradient.indices.filter { abs(gradient[$0]) >= 0.05 * largest && values[$0] != 0 }
-            var random = GradientCheck.Generator(state: UInt64(values.count))
-            for _ in 0..<24 {
-                let i = candidates[Int((random.next() + 1) * 0.5 * Float(candidates.count - 1))]
-                func logit(_ delta: Float) throws -> Double {
-                    var perturbed = values
-                    perturbed[i] += delta
-                    let tensor = Tensor(shape: value.shape, floats: perturbed)
-                    let outputs = tensorName == inputName
-                        ? try session.run([inputName: tensor], outputs: [logits])
-                        : try session.run([inputName: input], outputs: [logits], hooks: [tensorName: { _, _ in tensor }])
-                    return Double(outputs[logits]!.floats[target])
-                }
-                let numeric = (try logit(step) - logit(-step)) / Double(2 * step)
-                let analytic = Double(gradient[i])
+    func check(_ stem: String) throws {
+        _ = try TestData.model(stem + ".onnx")
+        let url = try TestData.require(TestData.referenceDirectory.appendingPathComponent("finite_differences.json"))
+        let references = try JSONDecoder().decode(References.self, from: Data(contentsOf: url))
+        let reference = try XCTUnwrap(references.cases.first { $0.model.hasSuffix("/" + stem + ".onnx") }, "no references for \(stem)")
+        let session = try Session(contentsOf: URL(fileURLWithPath: reference.model))
+        let input = try NumpyFile.read(contentsOf: URL(fileURLWithPath: reference.input))
+        let result = try session.gradients([reference.input_name: input], seed: .logit(reference.logits, classes: [reference.class]),
+                                           wrt: reference.probes.map(\.tensor))
+        for probe in reference.probes {
+            let gradient = try XCTUnwrap(result.gradients[probe.tensor]).floats
+            let largest = probe.finite_differences.map(abs).max()!
+            var compared = 0, worst = 0.0
+            for (k, index) in probe.indices.enumerated() where !probe.crosses_kink[k] {
+                let numeric = probe.finite_differences[k], analytic = Double(gradient[index])
+                guard abs(numeric) >= 1e-2 * largest else { continue }
+                compared += 1
+                worst = max(worst, abs(analytic - numeric) / abs(numeric))
                 XCTAssertLessThanOrEqual(abs(analytic - numeric), 1e-2 * abs(numeric),
-                                         "\(name): ∂\(logits)[\(target)]/∂\(tensorName) at flat index \(i): analytic \(analytic), finite difference \(numeric)",
-                                         file: file, line: line)
+                                         "\(stem): ∂\(reference.logits)[\(reference.class)]/∂\(probe.tensor) at flat index \(index): analytic \(analytic), finite difference \(numeric)")
             }
+            XCTAssertGreaterThanOrEqual(compared, 20, "\(stem) \(probe.tensor): too few usable probes")
+            print("\(stem): ∂\(reference.logits)[\(reference.class)]/∂\(probe.tensor): \(compared) probes, worst relative error \(worst)")
         }
     }
 
-    func testSqueezeNet() throws {
-        var random = GradientCheck.Generator(state: 2024)
-        let input = random.tensor([1, 3, 224, 224], scale: 120)
-        try check(model: "squeezenet1.1_fp32_from_winml_fp16.onnx", input: input, target: 281, intermediate: "fire7/concat_1")
-    }
-
-    func testWinMLMnist() throws {
-        var random = GradientCheck.Generator(state: 7)
-        let input = Tensor(shape: [1, 1, 28, 28], floats: random.tensor([784]).floats.map { ($0 + 1) * 127.5 })
-        try check(model: "winml_mnist.onnx", input: input, target: 3, intermediate: "Plus112_Output_0")
-    }
-
-    func testWonnxMnist() throws {
-        var random = GradientCheck.Generator(state: 8)
-        let input = Tensor(shape: [1, 1, 28, 28], floats: random.tensor([784]).floats.map { ($0 + 1) * 0.5 })
-        try check(model: "wonnx_opt-mnist.onnx", input: input, target: 5, intermediate: "Pooling160_Output_0")
-    }
+    func testSqueezeNet() throws { try check("squeezenet1.1_fp32_from_winml_fp16") }
+    func testWinMLMnist() throws { try check("winml_mnist") }
+    func testWonnxMnist() throws { try check("wonnx_opt-mnist") }
 }

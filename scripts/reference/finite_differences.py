@@ -67,7 +67,7 @@ CASES = [
          low=-120.0, high=120.0, seed=2024, logits="pool10_1", cls=281,
          intermediate="fire7/concat_1"),
     dict(model="winml_mnist.onnx", shape=[1, 1, 28, 28], low=0.0, high=255.0, seed=7,
-         logits="Plus214_Output_0", cls=3, intermediate="Plus112_Output_0"),
+         logits="Plus214_Output_0", cls=3, intermediate="Pooling66_Output_0"),
     dict(model="wonnx_opt-mnist.onnx", shape=[1, 1, 28, 28], low=0.0, high=1.0, seed=8,
          logits="Plus214_Output_0", cls=5, intermediate="Pooling160_Output_0"),
 ]
