@@ -6,16 +6,74 @@ import XCTest
 /// `cnn-viz predict … --json`, checked against onnxruntime's values and the photos' labels.
 final class CommandLineTests: XCTestCase {
     func runBinary(_ arguments: [String]) throws -> (Int32, Data) {
+        let (status, data, _) = try runBinaryWithErrors(arguments)
+        return (status, data)
+    }
+
+    /// Runs cnn-viz; returns the exit status, stdout and stderr.
+    func runBinaryWithErrors(_ arguments: [String]) throws -> (Int32, Data, String) {
         let process = Process()
         process.executableURL = try TestData.require(TestData.binary)
         process.arguments = arguments
-        let output = Pipe()
+        let output = Pipe(), errors = Pipe()
         process.standardOutput = output
-        process.standardError = Pipe()
+        process.standardError = errors
         try process.run()
         let data = output.fileHandleForReading.readDataToEndOfFile()
+        let message = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         process.waitUntilExit()
-        return (process.terminationStatus, data)
+        return (process.terminationStatus, data, message)
+    }
+
+    /// `run --backward` on SqueezeNet: the pre-softmax logit is seeded (and the note says so),
+    /// the gradient files equal the library's, and the timing has backward_ms.
+    func testRunBackwardWritesGradientsAndSaysWhichLogit() throws {
+        let model = try TestData.model("squeezenet1.1_fp32_from_winml_fp16.onnx")
+        let out = FileManager.default.temporaryDirectory.appendingPathComponent("cli-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: out, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: out) }
+        var random = GradientCheck.Generator(state: 12)
+        let input = random.tensor([1, 3, 224, 224], scale: 100)
+        let inputURL = out.appendingPathComponent("x.npy")
+        try NumpyFile.write(input, to: inputURL)
+        let (status, data, message) = try runBinaryWithErrors([
+            "run", "--model", model.path, "--tensor", inputURL.path, "--backward", "softmaxout_1:281", "--wrt", "input",
+            "--wrt", "fire9/concat_1", "--out", out.path, "--json", "--repeat", "2"])
+        XCTAssertEqual(status, 0, message)
+        XCTAssertTrue(message.contains("pool10_1") && message.contains("pre-softmax"), message)
+        let manifest = try JSONSerialization.jsonObject(with: data) as! [String: Any]
+        let gradients = try XCTUnwrap(manifest["gradients"] as? [String: String])
+        let seed = try XCTUnwrap(manifest["seed"] as? [String: Any])
+        XCTAssertEqual(seed["tensor"] as? String, "pool10_1")
+        XCTAssertGreaterThan((manifest["timing"] as? [String: Double])?["backward_ms"] ?? 0, 0)
+        let session = try Session(contentsOf: model)
+        let expected = try session.gradients(["data_0": input], seed: .logit("pool10_1", classes: [281]), wrt: ["data_0", "fire9/concat_1"])
+        for (asked, name) in [("input", "data_0"), ("fire9/concat_1", "fire9/concat_1")] {
+            let written = try NumpyFile.read(contentsOf: URL(fileURLWithPath: try XCTUnwrap(gradients[asked])))
+            XCTAssertEqual(written.shape, expected.gradients[name]!.shape)
+            XCTAssertEqual(written.floats, expected.gradients[name]!.floats, asked)
+        }
+    }
+
+    func testRunBackwardBadRequestsExitWithTheNames() throws {
+        let model = try TestData.model("winml_mnist.onnx")
+        let out = FileManager.default.temporaryDirectory.appendingPathComponent("cli-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: out, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: out) }
+        let inputURL = out.appendingPathComponent("x.npy")
+        try NumpyFile.write(Tensor.zeros([1, 1, 28, 28]), to: inputURL)
+        let base = ["run", "--model", model.path, "--tensor", inputURL.path, "--out", out.appendingPathComponent("o").path]
+        for (extra, fragments) in [
+            (["--backward", "Plus214_Output_0:3", "--wrt", "ReLU32_Output"], ["no tensor or node named 'ReLU32_Output'", "ReLU32_Output_0"]),
+            (["--backward", "Plus214_Output_0:10", "--wrt", "input"], ["class index 10 is out of range", "0..<10"]),
+            (["--backward", "Plus21:3", "--wrt", "input"], ["'Plus21'", "Plus214_Output_0"]),
+            (["--wrt", "input"], ["--backward"]),
+        ] {
+            let (status, _, message) = try runBinaryWithErrors(base + extra)
+            XCTAssertNotEqual(status, 0, "\(extra)")
+            for fragment in fragments { XCTAssertTrue(message.contains(fragment), "\(extra): '\(message)' should mention \(fragment)") }
+            XCTAssertFalse(FileManager.default.fileExists(atPath: out.appendingPathComponent("o").path), "\(extra) wrote output")
+        }
     }
 
     func testRunWritesOutputsAndTiming() throws {
