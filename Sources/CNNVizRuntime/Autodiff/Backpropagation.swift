@@ -168,21 +168,13 @@ extension Session {
             if Session.zeroGradientOps.contains(node.opType) { continue }
             if !(operators[index] is Differentiable) && rules[node.name] == nil && rules[node.opType] == nil {
                 throw CNNVizError(.unsupportedOperator,
-                                  "the gradient of '\(seed)' must flow back through op '\(node.opType)', which is not differentiable in cnn-viz; differentiable ops: \(Session.differentiableOps.joined(separator: ", "))",
+                                  "the gradient of '\(seed)' must flow back through op '\(node.opType)', which has no backward rule; pass one in `rules`",
                                   location: node.location).located(at: model.source)
             }
             region.append(index)
             requires.formUnion(node.outputs.filter { !$0.isEmpty })
         }
         return (region, requires)
-    }
-
-    /// Op types with a backward rule.
-    public static var differentiableOps: [String] {
-        OperatorRegistry.builders.compactMap { name, builder in
-            let node = Node(name: "", opType: name, inputs: [], outputs: [])
-            return (try? builder(node, 13)) is Differentiable ? name : nil
-        }.sorted()
     }
 
     /// The tensor that feeds the Softmax (or LogSoftmax) producing `output`, looking through
