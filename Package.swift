@@ -19,6 +19,7 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-protobuf", from: "1.39.0"),
+        .package(url: "https://github.com/weichsel/ZIPFoundation", from: "0.9.20"),
     ],
     targets: [
         // C shims: one system library each, found through pkg-config.
@@ -42,14 +43,16 @@ let package = Package(
         ),
         // Image decoding and preprocessing.
         .target(name: "CNNVizImaging", dependencies: ["CNNVizRuntime", "CPNG", "CJPEG"], swiftSettings: kernelSettings),
+        // Reports: self-contained HTML, .npz archives, layer statistics.
+        .target(name: "CNNVizReport", dependencies: ["CNNVizRuntime", .product(name: "ZIPFoundation", package: "ZIPFoundation")]),
         .executableTarget(
             name: "cnn-viz",
             dependencies: [
-                "CNNVizRuntime", "CNNVizImaging",
+                "CNNVizRuntime", "CNNVizImaging", "CNNVizReport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
-        .testTarget(name: "CNNVizRuntimeTests", dependencies: ["CNNVizRuntime", "CNNVizImaging"]),
+        .testTarget(name: "CNNVizRuntimeTests", dependencies: ["CNNVizRuntime", "CNNVizImaging", "CNNVizReport"]),
     ],
     swiftLanguageModes: [.v5]
 )

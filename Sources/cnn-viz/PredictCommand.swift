@@ -42,14 +42,11 @@ struct PredictCommand: ParsableCommand {
             guard let input = session.graph.inputs.first else {
                 throw CNNVizError(.invalidModel, "the model has no inputs", location: session.model.source)
             }
-            let channels = input.shape.flatMap { $0.count > 1 ? $0[1] : nil } ?? 3
-            let preset = try Preprocessing.preset(named: preprocess ?? (channels == 1 ? "mnist" : "imagenet"))
             let outputName = session.graph.outputs[0].name
             let endsInSoftmax = session.graph.nodes.last { $0.outputs.contains(outputName) }?.opType == "Softmax"
             var results = [Result]()
             for path in images {
-                let image = try ImageDecoder.decode(contentsOf: URL(fileURLWithPath: path))
-                let tensor = try preset.tensor(from: image)
+                let tensor = try InputLoading.tensor(image: path, tensor: nil, preprocess: preprocess, session: session)
                 let output = try session.run([input.name: tensor], outputs: [outputName])[outputName]!.floats
                 let probabilities = endsInSoftmax ? output : SoftmaxScores.probabilities(output)
                 let ranked = probabilities.indices.sorted { probabilities[$0] > probabilities[$1] }.prefix(top)

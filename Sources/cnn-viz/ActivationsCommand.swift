@@ -1,0 +1,113 @@
+import ArgumentParser
+import CNNVizImaging
+import CNNVizReport
+import CNNVizRuntime
+import Foundation
+
+struct ActivationsCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "activations",
+        abstract: "Dump feature maps: each layer as .npy, all of them as one .npz, statistics and an HTML report."
+    )
+
+    @OptionGroup var modelOptions: ModelOptions
+
+    @Argument(help: "A PNG or JPEG image (or use --tensor).")
+    var image: String?
+
+    @Option(name: .long, help: "Use this NCHW float32 .npy as the input instead of an image.")
+    var tensor: String?
+
+    @Option(name: .long, help: "A layer (tensor or node name) to dump; repeatable. Default: every layer (--all).")
+    var layer: [String] = []
+
+    @Flag(name: .long, help: "Dump every tensor the graph computes.")
+    var all = false
+
+    @Option(name: .long, help: "Preprocessing preset: imagenet, caffe, mnist or none.")
+    var preprocess: String?
+
+    @Option(name: .long, help: "Where files go. Default: reports/<input stem>/activations.")
+    var out: String?
+
+    @Flag(name: .long, help: "Print a JSON manifest on stdout.")
+    var json = false
+
+    func validate() throws {
+        guard (image == nil) != (tensor == nil) else { throw ValidationError("give either an IMAGE or --tensor X.npy") }
+        guard !(all && !layer.isEmpty) else { throw ValidationError("--all and --layer exclude each other") }
+    }
+
+    struct Layer: Encodable {
+        var name: String
+        var npy: String
+        var statistics: LayerStatistics
+    }
+
+    struct Manifest: Encodable {
+        var input: String
+        var layers: [Layer]
+        var npz: String
+        var report: String
+    }
+
+    func run() throws {
+        try CNNVizCommand.reportingErrors {
+            let session = try modelOptions.loadSession()
+            let source = image ?? tensor!
+            let input = try InputLoading.tensor(image: image, tensor: tensor, preprocess: preprocess, session: session)
+            let names = layer.isEmpty ? session.graph.tensorNames : try layer.map { try session.resolveTensorName($0) }
+            let values = try session.run([session.graph.inputs[0].name: input], outputs: names)
+            let directory = URL(fileURLWithPath: out ?? "reports/\(URL(fileURLWithPath: source).deletingPathExtension().lastPathComponent)/activations")
+            do { try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true) } catch {
+                throw CNNVizError(.writeFailed, "cannot create the output directory", location: directory.path, cause: error)
+            }
+            var layers = [Layer]()
+            for name in names {
+                let tensor = values[name]!
+                let url = directory.appendingPathComponent(fileStem(for: name) + ".npy")
+                try NumpyFile.write(tensor.isFloatingPoint ? tensor.relabelled(as: .float32) : tensor, to: url)
+                layers.append(Layer(name: name, npy: url.path, statistics: LayerStatistics(name: name, tensor: tensor)))
+            }
+            let npz = directory.appendingPathComponent("activations.npz")
+            try NumpyArchive.write(names.map { ($0, values[$0]!) }, to: npz)
+            var document = HTMLDocument(title: "Activations of \(URL(fileURLWithPath: source).lastPathComponent)")
+            document.addSection("Model", body: HTMLDocument.table(header: ["file", "opset", "inputs"], rows: [[
+                session.model.source, "\(session.model.opsetVersion)",
+                session.graph.inputs.map { "\($0.name) \($0.shapeDescription)" }.joined(separator: ", "),
+            ]]))
+            document.addSection("Layer statistics", body: HTMLDocument.table(
+                header: ["layer", "shape", "mean", "std", "min", "max", "zeros", "dead channels"],
+                rows: layers.map { layer in
+                    let s = layer.statistics
+                    return [s.name, "\(s.shape)", String(format: "%.4g", s.mean), String(format: "%.4g", s.standardDeviation),
+                            String(format: "%.4g", s.minimum), String(format: "%.4g", s.maximum),
+                            String(format: "%.1f%%", 100 * s.zeroFraction), "\(s.deadChannels.count)"]
+                }))
+            let report = directory.appendingPathComponent("activations.html")
+            try document.write(to: report)
+            let manifest = Manifest(input: source, layers: layers, npz: npz.path, report: report.path)
+            if json {
+                try printJSON(manifest)
+            } else {
+                for layer in layers { print("\(layer.name) \(layer.statistics.shape) → \(layer.npy)") }
+                print("all layers → \(npz.path)\nreport → \(report.path)")
+            }
+        }
+    }
+}
+
+/// The model input for commands that take an image or a tensor.
+enum InputLoading {
+    /// The decoded, preprocessed image, or the .npy tensor as given. Without --preprocess,
+    /// one-channel models get `mnist` and all others `imagenet`.
+    static func tensor(image: String?, tensor: String?, preprocess: String?, session: Session) throws -> Tensor {
+        if let tensor { return try NumpyFile.read(contentsOf: URL(fileURLWithPath: tensor)) }
+        guard let input = session.graph.inputs.first else {
+            throw CNNVizError(.invalidModel, "the model has no inputs", location: session.model.source)
+        }
+        let channels = input.shape.flatMap { $0.count > 1 ? $0[1] : nil } ?? 3
+        let preset = try Preprocessing.preset(named: preprocess ?? (channels == 1 ? "mnist" : "imagenet"))
+        return try preset.tensor(from: try ImageDecoder.decode(contentsOf: URL(fileURLWithPath: image!)))
+    }
+}
