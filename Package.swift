@@ -15,6 +15,7 @@ let package = Package(
         .executable(name: "cnn-viz", targets: ["cnn-viz"]),
         .library(name: "CNNVizRuntime", targets: ["CNNVizRuntime"]),
         .library(name: "CNNVizImaging", targets: ["CNNVizImaging"]),
+        .library(name: "CNNVizRender", targets: ["CNNVizRender"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -42,6 +43,8 @@ let package = Package(
         ),
         // Image decoding and preprocessing.
         .target(name: "CNNVizImaging", dependencies: ["CNNVizRuntime", "CPNG", "CJPEG"], swiftSettings: kernelSettings),
+        // Colormaps, overlays, grids and figures, drawn through Cairo to PNG, PDF and SVG.
+        .target(name: "CNNVizRender", dependencies: ["CNNVizRuntime", "CNNVizImaging", "CCairo"]),
         .executableTarget(
             name: "cnn-viz",
             dependencies: [
@@ -49,7 +52,7 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
-        .testTarget(name: "CNNVizRuntimeTests", dependencies: ["CNNVizRuntime", "CNNVizImaging"]),
+        .testTarget(name: "CNNVizRuntimeTests", dependencies: ["CNNVizRuntime", "CNNVizImaging", "CNNVizRender"]),
     ],
     swiftLanguageModes: [.v5]
 )
