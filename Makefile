@@ -19,7 +19,7 @@ deps:
 	fi
 
 python-deps:
-	@python3 -c "import onnx, onnxruntime, numpy, PIL" 2>/dev/null || python3 -m pip install -q -r scripts/requirements.txt
+	@python3 -c "import onnx, onnxruntime, numpy, PIL, matplotlib, cv2" 2>/dev/null || python3 -m pip install -q -r scripts/requirements.txt
 
 build: deps
 	swift build -c release

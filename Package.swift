@@ -15,6 +15,7 @@ let package = Package(
         .executable(name: "cnn-viz", targets: ["cnn-viz"]),
         .library(name: "CNNVizRuntime", targets: ["CNNVizRuntime"]),
         .library(name: "CNNVizImaging", targets: ["CNNVizImaging"]),
+        .library(name: "CNNVizRender", targets: ["CNNVizRender"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -43,16 +44,18 @@ let package = Package(
         ),
         // Image decoding and preprocessing.
         .target(name: "CNNVizImaging", dependencies: ["CNNVizRuntime", "CPNG", "CJPEG"], swiftSettings: kernelSettings),
+        // Colormaps, overlays, grids and figures, drawn through Cairo to PNG, PDF and SVG.
+        .target(name: "CNNVizRender", dependencies: ["CNNVizRuntime", "CNNVizImaging", "CCairo"]),
         // Reports: self-contained HTML, .npz archives, layer statistics.
-        .target(name: "CNNVizReport", dependencies: ["CNNVizRuntime", .product(name: "ZIPFoundation", package: "ZIPFoundation")]),
+        .target(name: "CNNVizReport", dependencies: ["CNNVizRuntime", "CNNVizRender", .product(name: "ZIPFoundation", package: "ZIPFoundation")]),
         .executableTarget(
             name: "cnn-viz",
             dependencies: [
-                "CNNVizRuntime", "CNNVizImaging", "CNNVizReport",
+                "CNNVizRuntime", "CNNVizImaging", "CNNVizRender", "CNNVizReport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
-        .testTarget(name: "CNNVizRuntimeTests", dependencies: ["CNNVizRuntime", "CNNVizImaging", "CNNVizReport"]),
+        .testTarget(name: "CNNVizRuntimeTests", dependencies: ["CNNVizRuntime", "CNNVizImaging", "CNNVizRender", "CNNVizReport"]),
     ],
     swiftLanguageModes: [.v5]
 )

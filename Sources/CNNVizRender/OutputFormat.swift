@@ -1,0 +1,97 @@
+import CCairo
+import CNNVizRuntime
+import Foundation
+
+/// The file formats a `Picture` can be written in, each through Cairo.
+///
+/// - `png`: the picture rasterised on an ARGB32 image surface and written by Cairo's PNG
+///   writer (8-bit RGBA, non-premultiplied).
+/// - `pdf`, `svg`: Cairo's own vector surfaces, one page of width × height points (PDF) or
+///   pixels (SVG). Images inside them stay rasters, marked for nearest-neighbour scaling.
+public enum OutputFormat: String, CaseIterable, Sendable {
+    case png, pdf, svg
+
+    /// The file name extension, without the dot.
+    public var fileExtension: String { rawValue }
+}
+
+extension Picture {
+    /// The picture encoded as `format`.
+    public func encoded(as format: OutputFormat) throws -> Data {
+        let sink = CairoDataSink()
+        let closure = Unmanaged.passUnretained(sink).toOpaque()
+        switch format {
+        case .png:
+            let surface = try rasterSurface()
+            defer { cairo_surface_destroy(surface) }
+            try CairoCanvas.check(cairo_surface_write_to_png_stream(surface, cairoAppend, closure), "cannot encode PNG")
+        case .pdf, .svg:
+            let surface: OpaquePointer
+            if format == .pdf {
+                surface = cairo_pdf_surface_create_for_stream(cairoAppend, closure, Double(width), Double(height))
+            } else {
+                surface = cairo_svg_surface_create_for_stream(cairoAppend, closure, Double(width), Double(height))
+                cairo_svg_surface_set_document_unit(surface, CAIRO_SVG_UNIT_PX)
+            }
+            defer { cairo_surface_destroy(surface) }
+            try CairoCanvas.check(cairo_surface_status(surface), "cannot create a \(format.rawValue.uppercased()) surface")
+            try CairoCanvas(surface: surface).draw(self)
+            cairo_surface_finish(surface)
+            try CairoCanvas.check(cairo_surface_status(surface), "cannot finish the \(format.rawValue.uppercased()) document")
+        }
+        let data = withExtendedLifetime(sink) { sink.data }
+        return format == .svg ? Picture.pixelated(svg: data) : data
+    }
+
+    /// Cairo 1.16's SVG surface drops the nearest-neighbour filter (its PDF surface keeps it as
+    /// `/Interpolate false`), so viewers would blur a 3×3 filter scaled ×11 into a smudge.
+    /// Every image in a picture is meant to be nearest-neighbour, so the root element is
+    /// given `image-rendering`, which SVG images inherit.
+    static func pixelated(svg data: Data) -> Data {
+        guard var text = String(data: data, encoding: .utf8), let root = text.range(of: "<svg ") else { return data }
+        text.replaceSubrange(root, with: "<svg image-rendering=\"optimizeSpeed\" style=\"image-rendering:pixelated\" ")
+        return Data(text.utf8)
+    }
+
+    /// Writes the picture once per format, to `base` with each format's extension
+    /// (`base.png`, `base.pdf`, …), atomically: a failed write leaves no partial file and
+    /// throws `.writeFailed` naming the path. Returns the files written, in `formats` order.
+    @discardableResult
+    public func write(to base: URL, formats: [OutputFormat]) throws -> [URL] {
+        var written: [URL] = []
+        for format in formats {
+            let url = base.pathExtension.lowercased() == format.fileExtension
+                ? base : base.appendingPathExtension(format.fileExtension)
+            let data: Data
+            do { data = try encoded(as: format) } catch let error as CNNVizError {
+                throw CNNVizError(.writeFailed, "cannot draw the picture as \(format.rawValue.uppercased()): \(error.message)",
+                                  location: url.path, cause: error)
+            }
+            try AtomicFile.write(data, to: url)
+            written.append(url)
+        }
+        return written
+    }
+
+    /// Writes the picture to `url` in the format its extension names (.png, .pdf or .svg).
+    public func write(to url: URL) throws {
+        guard let format = OutputFormat(rawValue: url.pathExtension.lowercased()) else {
+            throw CNNVizError(.writeFailed, "unknown picture format \"\(url.pathExtension)\"; use .png, .pdf or .svg",
+                              location: url.path)
+        }
+        try write(to: url, formats: [format])
+    }
+}
+
+/// Collects the bytes a Cairo stream surface or PNG writer produces.
+final class CairoDataSink {
+    var data = Data()
+}
+
+/// Cairo's write callback: appends to the `CairoDataSink` passed as the closure pointer.
+private func cairoAppend(_ closure: UnsafeMutableRawPointer?, _ bytes: UnsafePointer<UInt8>?, _ count: UInt32) -> cairo_status_t {
+    guard let closure else { return CAIRO_STATUS_WRITE_ERROR }
+    let sink = Unmanaged<CairoDataSink>.fromOpaque(closure).takeUnretainedValue()
+    if let bytes, count > 0 { sink.data.append(bytes, count: Int(count)) }
+    return CAIRO_STATUS_SUCCESS
+}
