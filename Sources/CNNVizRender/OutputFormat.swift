@@ -13,6 +13,17 @@ public enum OutputFormat: String, CaseIterable, Sendable {
 
     /// The file name extension, without the dot.
     public var fileExtension: String { rawValue }
+
+    /// Formats from a comma-separated list such as "png,pdf,svg".
+    public static func list(_ text: String) throws -> [OutputFormat] {
+        try text.split(separator: ",").map { item in
+            let name = item.trimmingCharacters(in: .whitespaces).lowercased()
+            guard let format = OutputFormat(rawValue: name) else {
+                throw CNNVizError(.invalidArgument, "unknown picture format '\(name)'; use png, pdf or svg (comma-separated)")
+            }
+            return format
+        }
+    }
 }
 
 extension Picture {

@@ -1,5 +1,6 @@
 import ArgumentParser
 import CNNVizImaging
+import CNNVizRender
 import CNNVizReport
 import CNNVizRuntime
 import Foundation
@@ -30,10 +31,18 @@ struct ActivationsCommand: ParsableCommand {
     @Option(name: .long, help: "Where files go. Default: reports/<input stem>/activations.")
     var out: String?
 
+    @Option(name: .long, help: "Picture formats for the grids, comma-separated: png, pdf, svg.")
+    var format: String = "png"
+
+    @Option(name: .long, help: "Channels per feature-map grid, the strongest by mean activation first.")
+    var channels: Int = 16
+
     @Flag(name: .long, help: "Print a JSON manifest on stdout.")
     var json = false
 
     func validate() throws {
+        _ = try OutputFormat.list(format)
+        guard channels >= 1 else { throw ValidationError("--channels must be at least 1, found \(channels)") }
         guard (image == nil) != (tensor == nil) else { throw ValidationError("give either an IMAGE or --tensor X.npy") }
         guard !(all && !layer.isEmpty) else { throw ValidationError("--all and --layer exclude each other") }
     }
@@ -41,6 +50,8 @@ struct ActivationsCommand: ParsableCommand {
     struct Layer: Encodable {
         var name: String
         var npy: String
+        /// Feature-map grid files (4-D layers with more than one pixel).
+        var grids: [String]
         var statistics: LayerStatistics
     }
 
@@ -62,12 +73,23 @@ struct ActivationsCommand: ParsableCommand {
             do { try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true) } catch {
                 throw CNNVizError(.writeFailed, "cannot create the output directory", location: directory.path, cause: error)
             }
+            let formats = try OutputFormat.list(format)
             var layers = [Layer]()
+            var figures = [String]()
             for name in names {
                 let tensor = values[name]!
                 let url = directory.appendingPathComponent(fileStem(for: name) + ".npy")
                 try NumpyFile.write(tensor.isFloatingPoint ? tensor.relabelled(as: .float32) : tensor, to: url)
-                layers.append(Layer(name: name, npy: url.path, statistics: LayerStatistics(name: name, tensor: tensor)))
+                var grids = [String]()
+                if tensor.isFloatingPoint && tensor.rank == 4 && tensor.shape[2] * tensor.shape[3] > 1 {
+                    var options = FeatureMapGrid.Options()
+                    options.maximumChannels = channels
+                    let grid = try FeatureMapGrid(activations: tensor, layerName: name, options: options)
+                    grids = try grid.picture.write(to: directory.appendingPathComponent(fileStem(for: name) + "_grid"), formats: formats)
+                        .map(\.path)
+                    figures.append(HTMLDocument.figure(png: try grid.picture.encoded(as: .png), caption: grid.title))
+                }
+                layers.append(Layer(name: name, npy: url.path, grids: grids, statistics: LayerStatistics(name: name, tensor: tensor)))
             }
             let npz = directory.appendingPathComponent("activations.npz")
             try NumpyArchive.write(names.map { ($0, values[$0]!) }, to: npz)
@@ -84,6 +106,7 @@ struct ActivationsCommand: ParsableCommand {
                             String(format: "%.4g", s.minimum), String(format: "%.4g", s.maximum),
                             String(format: "%.1f%%", 100 * s.zeroFraction), "\(s.deadChannels.count)"]
                 }))
+            document.addSection("Feature maps (the \(channels) strongest channels by mean activation)", body: figures.joined(separator: "\n"))
             let report = directory.appendingPathComponent("activations.html")
             try document.write(to: report)
             let manifest = Manifest(input: source, layers: layers, npz: npz.path, report: report.path)
