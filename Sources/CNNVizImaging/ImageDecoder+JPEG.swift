@@ -15,6 +15,9 @@ extension ImageDecoder {
             throw CNNVizError(.corruptFile, "the JPEG has no frame header (SOF) in its \(bytes.count) bytes: it is truncated or corrupt")
         }
         try limit.check(width: frame.width, height: frame.height, subject: "the JPEG frame header declares")
+        guard frame.precision == 8 else {
+            throw CNNVizError(.unsupportedDataType, "the JPEG has \(frame.precision)-bit samples; cnn-viz decodes 8-bit JPEGs only, as Pillow does")
+        }
         guard markers.isComplete else {
             throw CNNVizError(.corruptFile, "the JPEG data is truncated: its \(bytes.count) bytes end before the end-of-image marker (FF D9)")
         }

@@ -11,7 +11,7 @@
 /// JPEG file") and paints the missing rows gray; cnn-viz refuses a JPEG whose data ends
 /// before EOI instead, as Pillow does ("image file is truncated").
 struct JPEGMarkers {
-    struct Frame { var width: Int; var height: Int; var components: Int; var precision: Int }
+    struct Frame { var width: Int; var height: Int; var precision: Int }
 
     var frame: Frame?
     /// From the first APP1 segment that starts "Exif\0\0".
@@ -33,7 +33,7 @@ struct JPEGMarkers {
                 let payload = offset + 4, end = offset + 2 + length
                 if (0xC0...0xCF).contains(marker), ![0xC4, 0xC8, 0xCC].contains(marker), length >= 8 {
                     frame = frame ?? Frame(width: bytes.uint16(at: payload + 3) ?? 0, height: bytes.uint16(at: payload + 1) ?? 0,
-                                  components: Int(bytes[payload + 5]), precision: Int(bytes[payload]))
+                                           precision: Int(bytes[payload]))
                 } else if marker == 0xE1, orientation == nil, bytes.hasBytes(Array("Exif\0\0".utf8), at: payload) {
                     orientation = ExifOrientation(tiff: Array(bytes[payload + 6..<end]))
                 }

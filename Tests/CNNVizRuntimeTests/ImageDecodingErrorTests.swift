@@ -65,6 +65,12 @@ final class ImageDecodingErrorTests: XCTestCase {
         XCTAssertEqual(try ImageDecoder.decode(whole + Data("trailing junk".utf8)).width, 16)
     }
 
+    func testTwelveBitJPEGIsRefused() throws {
+        var jpeg = [UInt8](TestImages.smallJPEG)
+        jpeg[162] = 12  // SOF0 sample precision
+        expectError(.unsupportedDataType, try write(Data(jpeg), "twelve.jpg"), containing: ["12-bit samples", "8-bit JPEGs only"])
+    }
+
     func testEmptyFileAndTextFile() throws {
         expectError(.corruptFile, try write(Data(), "empty.png"), containing: ["empty", "0 bytes"])
         expectError(.corruptFile, try write(Data("hello, I am a text file\n".utf8), "notes.jpg"),
