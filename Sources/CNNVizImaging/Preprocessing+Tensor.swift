@@ -3,9 +3,10 @@ import CNNVizRuntime
 extension Preprocessing {
     /// The image as a [1, C, H, W] Float32 tensor (see the type's formula).
     ///
-    /// Throws `.invalidArgument` for settings that cannot work (see `validate()`), a crop larger
-    /// than the resized image, or a resize beyond `ImageSizeLimit.default` (a 1×20000 strip
-    /// with its short side resized to 256 would be 256×5 120 000).
+    /// Throws `.invalidArgument` for settings that cannot work (see `validate()`) and for a crop
+    /// larger than the resized image; `.limitExceeded` for a resize beyond
+    /// `ImageSizeLimit.default` (a 1×20000 strip with its short side resized to 256 would be
+    /// 256×5 120 000).
     public func tensor(from image: RGBImage) throws -> Tensor {
         let size = try outputSize(forImage: ImageSize(width: image.width, height: image.height))
         var picture = channels == .gray ? Self.luma(image) : image
