@@ -40,9 +40,10 @@ demo: build
 	  echo "No embedded model yet and no $(SHARED)/data to demo on: see README for cnn-viz predict --model."; \
 	fi
 
-# References from onnxruntime and the onnx package, then the XCTest suite on the release build.
+# References from onnxruntime, the onnx package and Pillow (decoded photos), then the XCTest suite on the release build.
 test: build python-deps
 	python3 scripts/reference/make_references.py $(REFERENCE_DIR)
+	python3 scripts/reference/decode_images.py $(REFERENCE_DIR)
 	python3 scripts/reference/finite_differences.py $(REFERENCE_DIR) --shared $(SHARED)
 	swift test -c release --disable-swift-testing
 

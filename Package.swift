@@ -27,6 +27,8 @@ let package = Package(
         .systemLibrary(name: "COpenBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
         .systemLibrary(name: "CPNG", pkgConfig: "libpng16", providers: [.apt(["libpng-dev"])]),
         .systemLibrary(name: "CJPEG", pkgConfig: "libturbojpeg", providers: [.apt(["libturbojpeg0-dev", "libjpeg62-turbo-dev"])]),
+        // libpng's low-level reader, whose longjmp error handling has to live in C.
+        .target(name: "CPNGReader", dependencies: ["CPNG"]),
         .systemLibrary(name: "CCairo", pkgConfig: "cairo", providers: [.apt(["libcairo2-dev"])]),
         // glibc's mallopt, to keep activation buffers on the heap between layers.
         .systemLibrary(name: "CMalloc"),
@@ -43,7 +45,7 @@ let package = Package(
             swiftSettings: kernelSettings
         ),
         // Image decoding and preprocessing.
-        .target(name: "CNNVizImaging", dependencies: ["CNNVizRuntime", "CPNG", "CJPEG"], swiftSettings: kernelSettings),
+        .target(name: "CNNVizImaging", dependencies: ["CNNVizRuntime", "CPNG", "CPNGReader", "CJPEG"], swiftSettings: kernelSettings),
         // Colormaps, overlays, grids and figures, drawn through Cairo to PNG, PDF and SVG.
         .target(name: "CNNVizRender", dependencies: ["CNNVizRuntime", "CNNVizImaging", "CCairo"]),
         // Reports: self-contained HTML, .npz archives, layer statistics.

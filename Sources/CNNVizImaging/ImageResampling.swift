@@ -1,59 +1,102 @@
-import Foundation
-
-/// Resizing and cropping of RGB images.
+/// Resizing and cropping of RGB images, bit-exact with Pillow (and so with torchvision's
+/// `Resize` and `CenterCrop` on PIL images).
 public enum ImageResampling {
-    /// Bilinear (triangle-filter) resize as PIL does it, which torchvision's `Resize` uses:
-    /// each output pixel centre maps to source coordinate (x + ½)·in/out; the triangle filter's
-    /// support widens by in/out when shrinking, so that downscaling averages (antialiases)
-    /// instead of skipping pixels. Separable: a horizontal pass, rounding to 8 bits, then a
-    /// vertical pass. Pitfall: a plain 2-tap bilinear (OpenCV's INTER_LINEAR) aliases on large
-    /// reductions and gives visibly different model inputs.
+    /// Pillow's `Image.resize(size, Image.BILINEAR)`: a triangle filter with half-pixel
+    /// centres, antialiased, in Pillow's 22-bit fixed point.
+    ///
+    /// Output pixel x has source centre c = (x + ½)·s, s = in/out. The triangle's support
+    /// widens to f = max(s, 1) when shrinking, so downscaling averages instead of skipping
+    /// pixels: taps i in [⌊c − f + ½⌋, ⌊c + f + ½⌋) weigh max(0, 1 − |(i − c + ½)/f|),
+    /// normalised to sum 1 and rounded to integers k = ⌊½ + w·2²²⌋. A pass computes
+    /// (2²¹ + Σ k·p) >> 22, clamped to 0…255. Horizontal pass first, rounded to 8 bits, then
+    /// vertical; a pass whose size does not change is skipped.
+    /// Pitfalls: OpenCV's INTER_LINEAR (2 taps, no antialiasing) aliases on large reductions
+    /// and gives visibly different model inputs; and the same filter in floating point still
+    /// differs from Pillow by a level now and then, a whole unit after Caffe's mean subtraction.
     public static func bilinear(_ image: RGBImage, width: Int, height: Int) -> RGBImage {
-        if width == image.width && height == image.height { return image }
-        let horizontal = resampleAxis(image.pixels, lines: image.height, inSize: image.width, outSize: width,
-                                      lineStride: image.width * 3, sampleStride: 3, outLineStride: width * 3, outSampleStride: 3)
-        let vertical = resampleAxis(horizontal, lines: width, inSize: image.height, outSize: height,
-                                    lineStride: 3, sampleStride: width * 3, outLineStride: 3, outSampleStride: width * 3)
-        return RGBImage(width: width, height: height, pixels: vertical)
+        precondition(width > 0 && height > 0, "resize to \(width)×\(height)")
+        var pixels = image.pixels, currentWidth = image.width
+        if width != image.width {
+            pixels = resampled(pixels, lines: image.height, inSize: image.width, outSize: width,
+                               lineStride: image.width * 3, sampleStride: 3, outLineStride: width * 3, outSampleStride: 3)
+            currentWidth = width
+        }
+        if height != image.height {
+            pixels = resampled(pixels, lines: currentWidth, inSize: image.height, outSize: height,
+                               lineStride: 3, sampleStride: currentWidth * 3, outLineStride: 3, outSampleStride: currentWidth * 3)
+        }
+        return RGBImage(width: width, height: height, pixels: pixels)
     }
 
-    /// Triangle-filter weights for each output index: the first source index and normalised weights.
-    static func weights(inSize: Int, outSize: Int) -> [(Int, [Double])] {
+    static let precisionBits = 22
+
+    /// Pillow's `precompute_coeffs` + `normalize_coeffs_8bpc` for the bilinear filter: per
+    /// output index, the first source index and the fixed-point weights. The expression order
+    /// follows Pillow's C so that every double, and so every rounded weight, is the same.
+    static func coefficients(inSize: Int, outSize: Int) -> [(first: Int, weights: [Int32])] {
         let scale = Double(inSize) / Double(outSize)
         let filterScale = max(scale, 1)
         let support = filterScale
+        let reciprocal = 1.0 / filterScale
         return (0..<outSize).map { x in
             let centre = (Double(x) + 0.5) * scale
-            let low = max(0, Int((centre - support + 0.5).rounded(.down)))
-            let high = min(inSize, Int((centre + support + 0.5).rounded(.down)))
-            var w = (low..<high).map { i in max(0, 1 - abs((Double(i) - centre + 0.5) / filterScale)) }
-            let total = w.reduce(0, +)
-            if total > 0 { w = w.map { $0 / total } }
-            return (low, w)
+            let low = max(0, Int(centre - support + 0.5))
+            let high = min(inSize, Int(centre + support + 0.5))
+            var weights = [Double]()
+            var total = 0.0
+            for i in low..<max(low, high) {
+                let t = abs((Double(i) - centre + 0.5) * reciprocal)
+                let w = t < 1 ? 1 - t : 0
+                weights.append(w)
+                total += w
+            }
+            let fixed = weights.map { w -> Int32 in
+                let normalised = total != 0 ? w / total : w
+                return Int32(0.5 + normalised * Double(1 << precisionBits))
+            }
+            return (low, fixed)
         }
     }
 
-    static func resampleAxis(_ source: [UInt8], lines: Int, inSize: Int, outSize: Int, lineStride: Int, sampleStride: Int,
-                             outLineStride: Int, outSampleStride: Int) -> [UInt8] {
-        let table = weights(inSize: inSize, outSize: outSize)
+    static func resampled(_ source: [UInt8], lines: Int, inSize: Int, outSize: Int, lineStride: Int, sampleStride: Int,
+                          outLineStride: Int, outSampleStride: Int) -> [UInt8] {
+        let table = coefficients(inSize: inSize, outSize: outSize)
+        let half = Int32(1 << (precisionBits - 1)), top = Int32(1 << (precisionBits + 8))
         var out = [UInt8](repeating: 0, count: lines * outSize * 3)
-        for line in 0..<lines {
-            for (o, (first, w)) in table.enumerated() {
-                for c in 0..<3 {
-                    var sum = 0.0
-                    for (k, weight) in w.enumerated() {
-                        sum += weight * Double(source[line * lineStride + (first + k) * sampleStride + c])
+        source.withUnsafeBufferPointer { input in
+            out.withUnsafeMutableBufferPointer { output in
+                for line in 0..<lines {
+                    for (o, (first, weights)) in table.enumerated() {
+                        let start = line * lineStride + first * sampleStride
+                        var sums = (half, half, half)
+                        for (k, weight) in weights.enumerated() {
+                            let p = start + k * sampleStride
+                            sums.0 &+= Int32(input[p]) &* weight
+                            sums.1 &+= Int32(input[p + 1]) &* weight
+                            sums.2 &+= Int32(input[p + 2]) &* weight
+                        }
+                        let target = line * outLineStride + o * outSampleStride
+                        output[target] = clip8(sums.0, top)
+                        output[target + 1] = clip8(sums.1, top)
+                        output[target + 2] = clip8(sums.2, top)
                     }
-                    out[line * outLineStride + o * outSampleStride + c] = UInt8(max(0, min(255, sum.rounded())))
                 }
             }
         }
         return out
     }
 
-    /// The centred width×height window, as torchvision's CenterCrop: the offset is
+    @inline(__always) static func clip8(_ sum: Int32, _ top: Int32) -> UInt8 {
+        sum >= top ? 255 : sum <= 0 ? 0 : UInt8(truncatingIfNeeded: sum >> Int32(precisionBits))
+    }
+
+    /// The centred width×height window, as torchvision's `CenterCrop`: the offset is
     /// round((in − out)/2) with Python's round-half-to-even (80.5 → 80).
+    /// Pitfall: torchvision pads with zeros when the crop is larger than the image;
+    /// `Preprocessing` refuses that case instead, so this requires width, height ≤ the image's.
     public static func centreCrop(_ image: RGBImage, width: Int, height: Int) -> RGBImage {
+        precondition(width > 0 && height > 0 && width <= image.width && height <= image.height,
+                     "crop \(width)×\(height) from \(image.width)×\(image.height)")
         let left = Int((Double(image.width - width) / 2).rounded(.toNearestOrEven))
         let top = Int((Double(image.height - height) / 2).rounded(.toNearestOrEven))
         var pixels = [UInt8]()

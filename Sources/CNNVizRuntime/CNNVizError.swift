@@ -16,6 +16,8 @@ public struct CNNVizError: Error, CustomStringConvertible, Sendable {
         case invalidArgument = "invalid-argument"
         case unknownTensor = "unknown-tensor"
         case writeFailed = "write-failed"
+        /// The input is well-formed but larger than a documented limit (e.g. an image's pixel count).
+        case limitExceeded = "limit-exceeded"
     }
 
     public var code: Code
