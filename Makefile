@@ -6,7 +6,7 @@ APT_PACKAGES := pkg-config libpng-dev libjpeg62-turbo-dev libturbojpeg0-dev libc
 BIN := .build/release/cnn-viz
 REFERENCE_DIR := .build/reference
 
-.PHONY: all deps python-deps build demo test bench conformance clean
+.PHONY: all deps python-deps build demo test test-browser bench conformance clean
 
 all: build
 
@@ -19,7 +19,7 @@ deps:
 	fi
 
 python-deps:
-	@python3 -c "import onnx, onnxruntime, numpy, PIL, matplotlib, cv2" 2>/dev/null || python3 -m pip install -q -r scripts/requirements.txt
+	@python3 -c "import onnx, onnxruntime, numpy, PIL, matplotlib, cv2, websocket" 2>/dev/null || python3 -m pip install -q -r scripts/requirements.txt
 
 build: deps
 	swift build -c release
@@ -46,6 +46,22 @@ test: build python-deps
 	python3 scripts/reference/decode_images.py $(REFERENCE_DIR)
 	python3 scripts/reference/finite_differences.py $(REFERENCE_DIR) --shared $(SHARED)
 	swift test -c release --disable-swift-testing
+
+# Open a report in Debian's headless Chromium: no console errors, no network requests,
+# every image loaded, a screenshot that is not blank, and the file below 15 MiB.
+# The activations page stands in here; once the `report` command exists, its page replaces
+# activations.html in this target.
+test-browser: build python-deps
+	@if ! dpkg -s chromium >/dev/null 2>&1; then \
+	  echo "installing: chromium"; \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; \
+	  else sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; fi; \
+	fi
+	$(BIN) activations $(SHARED)/data/images/skimage_chelsea.png \
+	  --model $(SHARED)/data/models/squeezenet1.1_fp32_from_winml_fp16.onnx \
+	  --preprocess caffe --out .build/browser-check --channels 8
+	python3 scripts/browser_check.py .build/browser-check/activations.html \
+	  --screenshot .build/browser-check/screenshot.png
 
 conformance: build
 	$(BIN) conformance $(SHARED)/onnx-node-tests

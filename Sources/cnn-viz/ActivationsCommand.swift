@@ -25,8 +25,7 @@ struct ActivationsCommand: ParsableCommand {
     @Flag(name: .long, help: "Dump every tensor the graph computes.")
     var all = false
 
-    @Option(name: .long, help: "Preprocessing preset: imagenet, caffe, mnist or none.")
-    var preprocess: String?
+    @OptionGroup var preprocessing: PreprocessOptions
 
     @Option(name: .long, help: "Where files go. Default: reports/<input stem>/activations.")
     var out: String?
@@ -66,7 +65,7 @@ struct ActivationsCommand: ParsableCommand {
         try CNNVizCommand.reportingErrors {
             let session = try modelOptions.loadSession()
             let source = image ?? tensor!
-            let input = try InputLoading.tensor(image: image, tensor: tensor, preprocess: preprocess, session: session)
+            let input = try preprocessing.tensor(image: image, tensor: tensor, session: session)
             let names = layer.isEmpty ? session.graph.tensorNames : try layer.map { try session.resolveTensorName($0) }
             let values = try session.run([session.graph.inputs[0].name: input], outputs: names)
             let directory = URL(fileURLWithPath: out ?? "reports/\(URL(fileURLWithPath: source).deletingPathExtension().lastPathComponent)/activations")
@@ -117,20 +116,5 @@ struct ActivationsCommand: ParsableCommand {
                 print("all layers → \(npz.path)\nreport → \(report.path)")
             }
         }
-    }
-}
-
-/// The model input for commands that take an image or a tensor.
-enum InputLoading {
-    /// The decoded, preprocessed image, or the .npy tensor as given. Without --preprocess,
-    /// one-channel models get `mnist` and all others `imagenet`.
-    static func tensor(image: String?, tensor: String?, preprocess: String?, session: Session) throws -> Tensor {
-        if let tensor { return try NumpyFile.read(contentsOf: URL(fileURLWithPath: tensor)) }
-        guard let input = session.graph.inputs.first else {
-            throw CNNVizError(.invalidModel, "the model has no inputs", location: session.model.source)
-        }
-        let channels = input.shape.flatMap { $0.count > 1 ? $0[1] : nil } ?? 3
-        let preset = try Preprocessing.preset(named: preprocess ?? (channels == 1 ? "mnist" : "imagenet"))
-        return try preset.tensor(from: try ImageDecoder.decode(contentsOf: URL(fileURLWithPath: image!)))
     }
 }

@@ -20,8 +20,7 @@ struct PredictCommand: ParsableCommand {
     @Option(name: .long, help: "How many classes to show per image.")
     var top: Int = 5
 
-    @Option(name: .long, help: "Preprocessing preset: imagenet, caffe, mnist or none.")
-    var preprocess: String?
+    @OptionGroup var preprocessing: PreprocessOptions
 
     @Flag(name: .long, help: "Print a JSON manifest on stdout.")
     var json = false
@@ -46,7 +45,7 @@ struct PredictCommand: ParsableCommand {
             let endsInSoftmax = session.graph.nodes.last { $0.outputs.contains(outputName) }?.opType == "Softmax"
             var results = [Result]()
             for path in images {
-                let tensor = try InputLoading.tensor(image: path, tensor: nil, preprocess: preprocess, session: session)
+                let tensor = try preprocessing.tensor(image: path, tensor: nil, session: session)
                 let output = try session.run([input.name: tensor], outputs: [outputName])[outputName]!.floats
                 let probabilities = endsInSoftmax ? output : SoftmaxScores.probabilities(output)
                 let ranked = probabilities.indices.sorted { probabilities[$0] > probabilities[$1] }.prefix(top)

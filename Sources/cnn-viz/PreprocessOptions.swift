@@ -1,0 +1,51 @@
+import ArgumentParser
+import CNNVizImaging
+import CNNVizRuntime
+import Foundation
+
+/// `--preprocess` and its overrides, shared by the commands that read images.
+struct PreprocessOptions: ParsableArguments {
+    @Option(name: .long, help: "Preprocessing preset: imagenet, caffe, mnist or none. Default: mnist for one-channel models, else imagenet.")
+    var preprocess: String?
+
+    @Option(name: .long, help: "Override the resize: N (short side) or WxH.")
+    var size: String?
+
+    @Option(name: .long, help: "Override the centre crop: N or WxH.")
+    var crop: String?
+
+    @Option(name: .long, help: "Override the per-channel mean, e.g. 0.485,0.456,0.406.")
+    var mean: String?
+
+    @Option(name: .long, help: "Override the per-channel std, e.g. 0.229,0.224,0.225.")
+    var std: String?
+
+    @Flag(name: .long, help: "Feed BGR channel order.")
+    var bgr = false
+
+    @Option(name: .long, help: "Override the pixel scale, e.g. 1/255 or 1.")
+    var scale: String?
+
+    /// The preset with the overrides applied.
+    func preprocessing(for session: Session) throws -> Preprocessing {
+        guard let input = session.graph.inputs.first else {
+            throw CNNVizError(.invalidModel, "the model has no inputs", location: session.model.source)
+        }
+        let channels = input.shape.flatMap { $0.count > 1 ? $0[1] : nil } ?? 3
+        return try Preprocessing.preset(named: preprocess ?? (channels == 1 ? "mnist" : "imagenet"))
+            .overridden(size: size, crop: crop, mean: mean, std: std, bgr: bgr, scale: scale)
+    }
+
+    /// The decoded, preprocessed image, checked against the model's declared input; or the
+    /// .npy tensor as given.
+    func tensor(image: String?, tensor: String?, session: Session) throws -> Tensor {
+        if let tensor { return try NumpyFile.read(contentsOf: URL(fileURLWithPath: tensor)) }
+        let preprocessing = try preprocessing(for: session)
+        let decoded = try ImageDecoder.decode(contentsOf: URL(fileURLWithPath: image!))
+        do {
+            return try preprocessing.tensor(from: decoded, for: session.graph.inputs[0])
+        } catch let error as CNNVizError {
+            throw error.location == nil ? error.located(at: image!) : error
+        }
+    }
+}
