@@ -49,7 +49,7 @@ let package = Package(
         // Colormaps, overlays, grids and figures, drawn through Cairo to PNG, PDF and SVG.
         .target(name: "CNNVizRender", dependencies: ["CNNVizRuntime", "CNNVizImaging", "CCairo"]),
         // Reports: self-contained HTML, .npz archives, layer statistics.
-        .target(name: "CNNVizReport", dependencies: ["CNNVizRuntime", "CNNVizRender", .product(name: "ZIPFoundation", package: "ZIPFoundation")]),
+        .target(name: "CNNVizReport", dependencies: ["CNNVizRuntime", "CNNVizImaging", "CNNVizRender", .product(name: "ZIPFoundation", package: "ZIPFoundation")]),
         .executableTarget(
             name: "cnn-viz",
             dependencies: [

@@ -1,5 +1,6 @@
 import ArgumentParser
 import CNNVizImaging
+import CNNVizReport
 import CNNVizRuntime
 import Foundation
 
@@ -30,8 +31,7 @@ struct PredictCommand: ParsableCommand {
         guard !images.isEmpty else { throw ValidationError("give at least one image") }
     }
 
-    struct Entry: Encodable { var `class`: Int; var label: String; var score: Float }
-    struct Result: Encodable { var image: String; var top: [Entry] }
+    struct Result: Encodable { var image: String; var top: [ImageReport.Prediction] }
     struct Manifest: Encodable { var results: [Result] }
 
     func run() throws {
@@ -47,10 +47,10 @@ struct PredictCommand: ParsableCommand {
             for path in images {
                 let tensor = try preprocessing.tensor(image: path, tensor: nil, session: session)
                 let output = try session.run([input.name: tensor], outputs: [outputName])[outputName]!.floats
-                let probabilities = endsInSoftmax ? output : SoftmaxScores.probabilities(output)
+                let probabilities = endsInSoftmax ? output : ImageReport.probabilities(output)
                 let ranked = probabilities.indices.sorted { probabilities[$0] > probabilities[$1] }.prefix(top)
                 let entries = ranked.map { index in
-                    Entry(class: index, label: names.flatMap { $0.indices.contains(index) ? $0[index] : nil } ?? "class \(index)",
+                    ImageReport.Prediction(class: index, label: names.flatMap { $0.indices.contains(index) ? $0[index] : nil } ?? "class \(index)",
                           score: probabilities[index])
                 }
                 results.append(Result(image: path, top: entries))
@@ -64,15 +64,5 @@ struct PredictCommand: ParsableCommand {
                 }
             }
         }
-    }
-}
-
-enum SoftmaxScores {
-    /// pᵢ = e^(xᵢ − max) / Σ e^(xⱼ − max).
-    static func probabilities(_ logits: [Float]) -> [Float] {
-        let maximum = logits.max() ?? 0
-        let exps = logits.map { Foundation.exp(Double($0 - maximum)) }
-        let sum = exps.reduce(0, +)
-        return exps.map { Float($0 / sum) }
     }
 }
