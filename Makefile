@@ -35,7 +35,10 @@ demo: build
 	  $(BIN) predict "$(SHARED)/data/images/skimage_coffee.png" "$(SHARED)/data/images/winml_dog.jpg" \
 	    --model "$(SHARED)/data/models/squeezenet1.1_fp32_from_winml_fp16.onnx" \
 	    --labels "$(SHARED)/data/labels/imagenet_synset.txt" --preprocess caffe --top 3 --json > reports/demo/predictions.json; \
-	  echo "wrote reports/demo/predictions.txt and reports/demo/predictions.json"; \
+	  $(BIN) report "$(SHARED)/data/images/skimage_coffee.png" "$(SHARED)/data/images/winml_dog.jpg" \
+	    --model "$(SHARED)/data/models/squeezenet1.1_fp32_from_winml_fp16.onnx" \
+	    --labels "$(SHARED)/data/labels/imagenet_synset.txt" --preprocess caffe --out reports/demo; \
+	  echo "wrote reports/demo/predictions.txt, reports/demo/predictions.json and the reports above"; \
 	else \
 	  echo "No embedded model yet and no $(SHARED)/data to demo on: see README for cnn-viz predict --model."; \
 	fi
