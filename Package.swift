@@ -48,16 +48,18 @@ let package = Package(
         .target(name: "CNNVizImaging", dependencies: ["CNNVizRuntime", "CPNG", "CPNGReader", "CJPEG"], swiftSettings: kernelSettings),
         // Colormaps, overlays, grids and figures, drawn through Cairo to PNG, PDF and SVG.
         .target(name: "CNNVizRender", dependencies: ["CNNVizRuntime", "CNNVizImaging", "CCairo"]),
+        // Attribution: the CAM family and the gradient methods.
+        .target(name: "CNNVizAttribution", dependencies: ["CNNVizRuntime"]),
         // Reports: self-contained HTML, .npz archives, layer statistics.
         .target(name: "CNNVizReport", dependencies: ["CNNVizRuntime", "CNNVizImaging", "CNNVizRender", .product(name: "ZIPFoundation", package: "ZIPFoundation")]),
         .executableTarget(
             name: "cnn-viz",
             dependencies: [
-                "CNNVizRuntime", "CNNVizImaging", "CNNVizRender", "CNNVizReport",
+                "CNNVizRuntime", "CNNVizImaging", "CNNVizRender", "CNNVizReport", "CNNVizAttribution",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
-        .testTarget(name: "CNNVizRuntimeTests", dependencies: ["CNNVizRuntime", "CNNVizImaging", "CNNVizRender", "CNNVizReport"]),
+        .testTarget(name: "CNNVizRuntimeTests", dependencies: ["CNNVizRuntime", "CNNVizImaging", "CNNVizRender", "CNNVizReport", "CNNVizAttribution"]),
     ],
     swiftLanguageModes: [.v5]
 )

@@ -21,6 +21,9 @@ public final class Session {
     let fusedActivations: [Int: (Int, Conv.Clamp)]
     /// The node index that produces each tensor of `graph`, built once.
     let producers: [String: Int]
+    /// Accept any batch size on inputs whose declared batch dimension is fixed (many exports
+    /// fix it to 1 although the graph handles any). Batched attribution sets it.
+    public var acceptsAnyBatch = false
     /// Called after each node with its wall time in milliseconds (for `cnn-viz run --profile`).
     public var profiler: ((_ node: Node, _ milliseconds: Double) -> Void)?
 
@@ -141,10 +144,14 @@ public final class Session {
     ///   - hooks: called with each named tensor as soon as it is computed; a returned tensor
     ///     replaces it for every consumer downstream (and in the results).
     /// - Returns: the requested tensors by name (node names map to their first output).
+    ///   - given: tensors, by name, to use instead of computing them: the nodes that only they
+    ///     need do not run (e.g. a batch of edited activations fed in at a layer).
     public func run(_ feeds: [String: Tensor], outputs requested: [String]? = nil,
-                    hooks: [String: ActivationHook] = [:]) throws -> [String: Tensor] {
+                    hooks: [String: ActivationHook] = [:], given: [String: Tensor] = [:]) throws -> [String: Tensor] {
         let wanted = try (requested ?? graph.outputs.map(\.name)).map { ($0, try resolveTensorName($0)) }
-        let values = try execute(feeds, keeping: Set(wanted.map(\.1)), hooks: hooks)
+        var resolvedGiven = [String: Tensor]()
+        for (name, tensor) in given { resolvedGiven[try resolveTensorName(name)] = tensor }
+        let values = try execute(feeds, keeping: Set(wanted.map(\.1)), hooks: hooks, given: resolvedGiven)
         var result = [String: Tensor]()
         for (asked, name) in wanted { result[asked] = try value(name, in: values) }
         return result
@@ -162,8 +169,9 @@ public final class Session {
     /// (resolved tensor names) and every hooked tensor is among them, the others are freed
     /// after their last use.
     func execute(_ feeds: [String: Tensor], keeping kept: Set<String>,
-                 hooks: [String: ActivationHook]) throws -> [String: Tensor] {
+                 hooks: [String: ActivationHook], given: [String: Tensor] = [:]) throws -> [String: Tensor] {
         var values = try validatedFeeds(feeds)
+        values.merge(given) { _, new in new }
         var resolvedHooks = [String: ActivationHook]()
         for (name, hook) in hooks { resolvedHooks[try resolveTensorName(name)] = hook }
         let targets = kept.union(resolvedHooks.keys)
@@ -176,7 +184,7 @@ public final class Session {
             }
         }
 
-        let needed = neededNodes(for: targets)
+        let needed = neededNodes(for: targets, stoppingAt: Set(given.keys))
         let neededSet = Set(needed)
         var lastUse = [String: Int]()
         for index in needed {
@@ -238,12 +246,12 @@ public final class Session {
     }
 
     /// Indices of the nodes that the targets depend on, in topological order.
-    func neededNodes(for targets: Set<String>) -> [Int] {
+    func neededNodes(for targets: Set<String>, stoppingAt given: Set<String> = []) -> [Int] {
         var needed = Set<Int>()
-        var stack = targets.compactMap { producers[$0] }
+        var stack = targets.subtracting(given).compactMap { producers[$0] }
         while let index = stack.popLast() {
             guard needed.insert(index).inserted else { continue }
-            for input in graph.nodes[index].inputs where !input.isEmpty {
+            for input in graph.nodes[index].inputs where !input.isEmpty && !given.contains(input) {
                 if let producer = producers[input] { stack.append(producer) }
             }
         }
@@ -260,7 +268,9 @@ public final class Session {
                                   location: model.source)
             }
             if let declared = input.shape {
-                let matches = declared.count == tensor.rank && zip(declared, tensor.shape).allSatisfy { $0 == nil || $0 == $1 }
+                let matches = declared.count == tensor.rank && zip(declared, tensor.shape).enumerated().allSatisfy { axis, pair in
+                    pair.0 == nil || pair.0 == pair.1 || (axis == 0 && acceptsAnyBatch)
+                }
                 guard matches else {
                     throw CNNVizError(.shapeMismatch,
                                       "input '\(input.name)' expects shape \(input.shapeDescription), found \(tensor.shape)",
