@@ -1,3 +1,5 @@
+import CNNVizAttribution
+import CNNVizImaging
 import CNNVizRuntime
 import Foundation
 import XCTest
@@ -115,6 +117,36 @@ final class CommandLineTests: XCTestCase {
             let scores = top.map { $0["score"] as! Double }
             XCTAssertGreaterThanOrEqual(scores[0], scores[1])
             XCTAssertLessThanOrEqual(scores.reduce(0, +), 1.0 + 1e-6)
+        }
+    }
+
+    /// `gradcam` on an image: the JSON names image, class, label, score, method, layer and every
+    /// file; `raw` holds the same map as the library gives for the same preprocessed input.
+    func testGradCAMCommandWritesRawMapsOverlaysAndReport() throws {
+        let model = try TestData.model("squeezenet1.1_fp32_from_winml_fp16.onnx")
+        let image = try TestData.image("gradcam_both.png")
+        let out = FileManager.default.temporaryDirectory.appendingPathComponent("gradcam-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: out) }
+        let (status, data, message) = try runBinaryWithErrors([
+            "gradcam", image.path, "--model", model.path, "--preprocess", "caffe", "--method", "gradcam++", "--top", "2",
+            "--out", out.path, "--format", "png,svg", "--json"])
+        XCTAssertEqual(status, 0, message)
+        let manifest = try JSONSerialization.jsonObject(with: data) as! [String: Any]
+        let results = try XCTUnwrap(manifest["results"] as? [[String: Any]])
+        let session = try Session(contentsOf: model)
+        let input = try Preprocessing.caffe.tensor(from: try ImageDecoder.decode(contentsOf: image))
+        let logits = try session.run(["data_0": input], outputs: ["pool10_1"])["pool10_1"]!.floats
+        XCTAssertEqual(results.map { $0["class"] as? Int }, Array(logits.indices.sorted { logits[$0] > logits[$1] }.prefix(2)))
+        for result in results {
+            XCTAssertEqual(result["method"] as? String, "gradcam++")
+            XCTAssertEqual(result["layer"] as? String, "fire9/concat_1")
+            XCTAssertEqual((result["overlay"] as? [String])?.map { URL(fileURLWithPath: $0).pathExtension }, ["png", "svg"])
+            XCTAssertTrue(FileManager.default.fileExists(atPath: result["report"] as! String))
+            let raw = try NumpyFile.read(contentsOf: URL(fileURLWithPath: result["raw"] as! String))
+            let expected = try CAMRunner(session: session).run(GradCAMPlusPlus(), input: input,
+                                                               request: CAMRequest(classes: [result["class"] as! Int])).map
+            XCTAssertEqual(raw.shape, [224, 224])
+            XCTAssertEqual(raw.floats, expected.floats)
         }
     }
 }

@@ -61,9 +61,9 @@ final class ReportTests: XCTestCase {
             let best = probabilities.indices.max { probabilities[$0] < probabilities[$1] }!
             let top = try XCTUnwrap(result["top"] as? [[String: Any]])
             XCTAssertEqual(top.first?["class"] as? Int, best)
-            XCTAssertEqual(result["layer"] as? String, "conv10_2")
+            XCTAssertEqual(result["layer"] as? String, "fire9/concat_1")
             let html = try String(contentsOfFile: result["report"] as! String, encoding: .utf8)
-            for section in ["Input as the model saw it", "Top 5 predictions", "Attribution", "Feature maps of conv10_2",
+            for section in ["Input as the model saw it", "Top 5 predictions", "Attribution", "Feature maps of fire9/concat_1",
                             "First-layer filters", "Layer statistics", "Model", "Run"] {
                 XCTAssertTrue(html.contains("<h2>\(section)"), "missing section \(section)")
             }

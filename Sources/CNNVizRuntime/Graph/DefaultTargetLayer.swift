@@ -6,13 +6,17 @@ extension Session {
     /// `shapes` gives tensor shapes from a forward pass (`run(…, outputs: candidates)`), since
     /// shapes are known only once an input is fed. Pitfall: walking back stops at the first
     /// 4-D tensor with more than one pixel, so VGG's answer is its final MaxPool output (7×7),
-    /// not the ReLU before it.
+    /// not the ReLU before it. A 4-D tensor with one channel per class (SqueezeNet's conv10,
+    /// a 1×1 conv classifier before global pooling) is a class-score map, part of the head,
+    /// and is walked past, as are Dropout and Identity outputs: SqueezeNet gives fire9/concat.
     public func defaultTargetLayer(for output: String, shapes: (String) throws -> [Int]) throws -> String {
         var name = try resolveTensorName(output)
+        let classes = try shapes(name).dropFirst().reduce(1, *)
         var visited = Set<String>()
         while let index = producers[name], visited.insert(name).inserted {
             let shape = try shapes(name)
-            if shape.count == 4 && shape[2] * shape[3] > 1 { return name }
+            let passThrough = ["Dropout", "Identity"].contains(graph.nodes[index].opType)
+            if shape.count == 4 && shape[2] * shape[3] > 1 && shape[1] != classes && !passThrough { return name }
             guard let input = graph.nodes[index].inputs.first(where: { !$0.isEmpty && graph.initializers[$0] == nil }) else { break }
             name = input
         }
