@@ -24,7 +24,7 @@ python-deps:
 build: deps
 	swift build -c release
 
-# Predict on a real photo until the embedded model lands; the output goes to reports/demo/.
+# Until the embedded model lands: predictions, Grad-CAM overlays and HTML reports with the real SqueezeNet on real photos, into reports/demo/
 demo: build
 	@mkdir -p reports/demo
 	@if [ -f "$(SHARED)/data/models/squeezenet1.1_fp32_from_winml_fp16.onnx" ]; then \
@@ -35,10 +35,13 @@ demo: build
 	  $(BIN) predict "$(SHARED)/data/images/skimage_coffee.png" "$(SHARED)/data/images/winml_dog.jpg" \
 	    --model "$(SHARED)/data/models/squeezenet1.1_fp32_from_winml_fp16.onnx" \
 	    --labels "$(SHARED)/data/labels/imagenet_synset.txt" --preprocess caffe --top 3 --json > reports/demo/predictions.json; \
+	  $(BIN) gradcam "$(SHARED)/data/images/gradcam_both.png" --class 243 --class 281 \
+	    --model "$(SHARED)/data/models/squeezenet1.1_fp32_from_winml_fp16.onnx" \
+	    --labels "$(SHARED)/data/labels/imagenet_synset.txt" --preprocess caffe --out reports/demo/gradcam; \
 	  $(BIN) report "$(SHARED)/data/images/skimage_coffee.png" "$(SHARED)/data/images/winml_dog.jpg" \
 	    --model "$(SHARED)/data/models/squeezenet1.1_fp32_from_winml_fp16.onnx" \
 	    --labels "$(SHARED)/data/labels/imagenet_synset.txt" --preprocess caffe --out reports/demo; \
-	  echo "wrote reports/demo/predictions.txt, reports/demo/predictions.json and the reports above"; \
+	  echo "wrote reports/demo/predictions.txt, reports/demo/predictions.json, Grad-CAM overlays in reports/demo/gradcam and the reports above"; \
 	else \
 	  echo "No embedded model yet and no $(SHARED)/data to demo on: see README for cnn-viz predict --model."; \
 	fi

@@ -51,7 +51,7 @@ let package = Package(
         // Attribution: the CAM family and the gradient methods.
         .target(name: "CNNVizAttribution", dependencies: ["CNNVizRuntime"]),
         // Reports: self-contained HTML, .npz archives, layer statistics.
-        .target(name: "CNNVizReport", dependencies: ["CNNVizRuntime", "CNNVizImaging", "CNNVizRender", .product(name: "ZIPFoundation", package: "ZIPFoundation")]),
+        .target(name: "CNNVizReport", dependencies: ["CNNVizRuntime", "CNNVizImaging", "CNNVizRender", "CNNVizAttribution", .product(name: "ZIPFoundation", package: "ZIPFoundation")]),
         .executableTarget(
             name: "cnn-viz",
             dependencies: [

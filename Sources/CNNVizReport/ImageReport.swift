@@ -1,3 +1,4 @@
+import CNNVizAttribution
 import CNNVizImaging
 import CNNVizRender
 import CNNVizRuntime
@@ -78,18 +79,26 @@ public struct ImageReport {
         document.addSection("Top \(predictions.count) predictions (probabilities)",
                             body: HTMLDocument.barChart(predictions.map { ("\($0.class) \($0.label)", Double($0.score)) }))
 
-        // Gradient saliency for the top class: |∂logit/∂x| max over channels, scaled by its max.
-        if let best = predictions.first {
-            let seed = GradientSeed.logit(logitsName ?? output, classes: [best.class])
+        // Attribution for the top two classes, side by side: Grad-CAM at the explained layer and
+        // gradient saliency (|∂logit/∂x| max over channels, scaled by its max).
+        var figures = [String]()
+        let scale = max(1, 224 / max(seen.width, seen.height))
+        let runner = CAMRunner(session: session)
+        for prediction in predictions.prefix(2) {
+            var request = CAMRequest(classes: [prediction.class])
+            request.layers = [layerName]
+            let cam = try runner.run(GradCAM(), input: tensor, request: request)
+            let seed = GradientSeed.logit(logitsName ?? output, classes: [prediction.class])
             let gradient = try session.gradients([inputInfo.name: tensor], seed: seed, wrt: [inputInfo.name]).gradients[inputInfo.name]!
-            let saliency = Self.channelMaxOfMagnitude(gradient)
-            let overlay = try Overlay.cam(saliency, on: seen)
-            let figure = OverlayFigure(image: overlay, caption: Caption(label: "\(best.class) \(best.label)", score: best.score,
-                                                                         method: "gradient saliency", layer: "input"),
-                                       colorBar: ColorBar(colormap: .jet), scale: max(1, 224 / max(seen.width, seen.height)))
-            document.addSection("Attribution", body: HTMLDocument.figure(png: try figure.picture.encoded(as: .png),
-                                                                       caption: "gradient saliency of \(best.label)"))
+            for (method, map) in [("gradcam", cam.map.reshaped([seen.height, seen.width])), ("gradient saliency", Self.channelMaxOfMagnitude(gradient))] {
+                let figure = OverlayFigure(image: try Overlay.cam(map, on: seen),
+                                           caption: Caption(label: "\(prediction.class) \(prediction.label)", score: prediction.score,
+                                                            method: method, layer: method == "gradcam" ? layerName : "input"),
+                                           colorBar: ColorBar(colormap: .jet), scale: scale)
+                figures.append(HTMLDocument.figure(png: try figure.picture.encoded(as: .png), caption: "\(method) for \(prediction.label)"))
+            }
         }
+        document.addSection("Attribution", body: figures.joined(separator: "\n"))
         if let activation = values[layerName], activation.rank == 4 {
             var options = FeatureMapGrid.Options()
             options.maximumChannels = 16
