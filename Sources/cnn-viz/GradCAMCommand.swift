@@ -114,7 +114,7 @@ struct GradCAMCommand: ParsableCommand {
                 }
                 var document = HTMLDocument(title: "\(method.name) for \(URL(fileURLWithPath: source).lastPathComponent)")
                 var figures = [String]()
-                for target in try targets(for: input, session: session, runner: runner, names: names) {
+                for target in try ClassTargets.resolve(classes, top: top, labels: names, input: input, session: session) {
                     var request = CAMRequest(classes: [target])
                     request.layers = layer
                     request.eigenSmooth = eigenSmooth
@@ -159,22 +159,5 @@ struct GradCAMCommand: ParsableCommand {
                 }
             }
         }
-    }
-
-    /// The classes to explain: --class (indices or label names), else the top K by the logits.
-    func targets(for input: Tensor, session: Session, runner: CAMRunner, names: [String]?) throws -> [Int] {
-        if !classes.isEmpty {
-            return try classes.map { text in
-                if let index = Int(text) { return index }
-                guard let names, let index = names.firstIndex(where: { $0 == text || $0.split(separator: ",").first.map(String.init) == text }) else {
-                    throw CNNVizError(.invalidArgument, "'\(text)' is neither a class index nor a name in --labels")
-                }
-                return index
-            }
-        }
-        let output = session.graph.outputs[0].name
-        let logits = session.logitsBeforeSoftmax(output) ?? output
-        let values = try session.run([session.graph.inputs[0].name: input], outputs: [logits])[logits]!.floats
-        return Array(values.indices.sorted { values[$0] > values[$1] }.prefix(top ?? 1))
     }
 }

@@ -1,0 +1,202 @@
+import CNNVizRuntime
+import Foundation
+
+/// What to attribute and how.
+public struct SaliencyRequest {
+    /// One class for every image, or one per image.
+    public var classes: [Int]
+    /// The tensor the targets are read from; nil means the logit before the output's Softmax.
+    public var logits: String? = nil
+    /// Integrated gradients: points on the path, how they are placed, and the baseline.
+    public var steps = 50
+    public var integration = IntegrationRule.gaussLegendre
+    public var baseline = Baseline.zero
+    /// Wraps any method in a noise tunnel.
+    public var noise: NoiseTunnel? = nil
+    /// Guided Grad-CAM's layer; nil means `Session.defaultTargetLayer`.
+    public var layer: String? = nil
+    /// Occlusion window and stride over (H, W), all channels at once, and the value it sets.
+    public var window = (15, 15)
+    public var stride = (8, 8)
+    public var occlusionValue: Float = 0
+    /// Inputs per forward or backward batch.
+    public var batchSize = 32
+
+    public init(classes: [Int]) { self.classes = classes }
+
+    func target(for image: Int) -> Int { classes.count == 1 ? classes[0] : classes[image] }
+}
+
+/// An attribution and what it explains.
+public struct SaliencyResult {
+    /// Signed, shaped like the input [N, C, H, W].
+    public var attribution: Tensor
+    /// For pictures: |attribution| max over channels, divided by its max per image, [N, H, W].
+    public var map: Tensor
+    public var logits: String
+    public var scores: [Float]
+    public var warnings: [String]
+}
+
+/// Runs the gradient family of attribution methods in Captum's definitions, in batches.
+public final class SaliencyRunner {
+    public let session: Session
+    /// Called with (done, total) while batched methods run.
+    public var progress: ((Int, Int) -> Void)?
+
+    public init(session: Session) { self.session = session }
+
+    var inputName: String { session.graph.inputs[0].name }
+
+    public func run(_ method: SaliencyMethod, input: Tensor, request: SaliencyRequest) throws -> SaliencyResult {
+        guard input.rank == 4 else { throw CNNVizError(.shapeMismatch, "attribution needs an [N, C, H, W] input, found \(input.shape)") }
+        let output = session.graph.outputs[0].name
+        let logits = try request.logits.map { try session.resolveTensorName($0) } ?? session.logitsBeforeSoftmax(output) ?? output
+        let batch = input.shape[0]
+        guard request.classes.count == 1 || request.classes.count == batch else {
+            throw CNNVizError(.invalidArgument, "\(request.classes.count) classes for \(batch) images; give one class, or one per image")
+        }
+        let logitValues = try session.run([inputName: input], outputs: [logits])[logits]!
+        let scores = try (0..<batch).map { try CAMRunner.score(logitValues, image: $0, class: request.target(for: $0), logits: logits) }
+        var attributions = [Float]()
+        for image in 0..<batch {
+            let x = input.slice(image..<(image + 1))
+            let target = request.target(for: image)
+            let attribution = try request.noise.map { try noiseTunnel($0, method, x, target: target, logits: logits, request: request) }
+                ?? attribute(method, x, target: target, logits: logits, request: request)
+            attributions += attribution.floats
+        }
+        let attribution = Tensor(shape: input.shape, floats: attributions)
+        var warnings = [String]()
+        let map = Self.magnitudeMap(attribution)
+        let plane = input.shape[2] * input.shape[3]
+        for b in 0..<batch where !map.floats[(b * plane)..<((b + 1) * plane)].contains(where: { $0 != 0 }) {
+            warnings.append("the \(method.rawValue) attribution of image \(b) for class \(request.target(for: b)) is all zero")
+        }
+        return SaliencyResult(attribution: attribution, map: map, logits: logits, scores: scores, warnings: warnings)
+    }
+
+    /// One image [1, C, H, W].
+    func attribute(_ method: SaliencyMethod, _ x: Tensor, target: Int, logits: String, request: SaliencyRequest) throws -> Tensor {
+        switch method {
+        case .gradient:
+            return try gradients([x], target: target, logits: logits, request: request)[0]
+        case .inputXGradient:
+            let g = try gradients([x], target: target, logits: logits, request: request)[0]
+            return Tensor(shape: x.shape, floats: zip(x.floats, g.floats).map { $0 * $1 })
+        case .guidedBackprop:
+            return try gradients([x], target: target, logits: logits, request: request, rules: ReluGradientMode.guided.rules)[0]
+        case .deconvnet:
+            return try gradients([x], target: target, logits: logits, request: request, rules: ReluGradientMode.deconvnet.rules)[0]
+        case .integratedGradients:
+            return try integratedGradients(x, target: target, logits: logits, request: request)
+        case .guidedGradCAM:
+            return try guidedGradCAM(x, target: target, logits: logits, request: request)
+        case .occlusion:
+            return try occlusion(x, target: target, logits: logits, request: request)
+        }
+    }
+
+    /// ∂target/∂x for each of several inputs, run in batches (one at a time if the graph
+    /// cannot take a batch).
+    func gradients(_ inputs: [Tensor], target: Int, logits: String, request: SaliencyRequest,
+                   rules: [String: BackwardRule] = [:]) throws -> [Tensor] {
+        var result = [Tensor]()
+        var start = 0
+        session.acceptsAnyBatch = true
+        defer { session.acceptsAnyBatch = false }
+        while start < inputs.count {
+            let count = min(request.batchSize, inputs.count - start)
+            let items = Array(inputs[start..<(start + count)])
+            let shape = [count] + Array(items[0].shape.dropFirst())
+            do {
+                let batch = Tensor(shape: shape, floats: items.flatMap(\.floats))
+                let g = try session.gradients([inputName: batch], seed: .logit(logits, classes: [target]), wrt: [inputName], rules: rules)
+                    .gradients[inputName]!
+                result += (0..<count).map { g.slice($0..<($0 + 1)) }
+            } catch let error as CNNVizError where count > 1 && error.code == .shapeMismatch {
+                for item in items {
+                    result.append(try session.gradients([inputName: item], seed: .logit(logits, classes: [target]), wrt: [inputName],
+                                                        rules: rules).gradients[inputName]!)
+                }
+            }
+            start += count
+            if inputs.count > 1 { progress?(start, inputs.count) }
+        }
+        return result
+    }
+
+    /// (x − x′) ⊙ Σᵢ sᵢ·∇f(x′ + αᵢ(x − x′)).
+    func integratedGradients(_ x: Tensor, target: Int, logits: String, request: SaliencyRequest) throws -> Tensor {
+        let baseline = try baselineTensor(request.baseline, for: x)
+        let (xv, bv) = (x.floats, baseline.floats)
+        let points = request.integration.points(request.steps)
+        let inputs = points.map { point in
+            Tensor(shape: x.shape, floats: zip(xv, bv).map { x, b in b + Float(point.alpha) * (x - b) })
+        }
+        let grads = try gradients(inputs, target: target, logits: logits, request: request)
+        var total = [Double](repeating: 0, count: xv.count)
+        for (point, g) in zip(points, grads) {
+            for (i, v) in g.floats.enumerated() { total[i] += point.step * Double(v) }
+        }
+        return Tensor(shape: x.shape, floats: (0..<xv.count).map { Float(Double(xv[$0] - bv[$0]) * total[$0]) })
+    }
+
+    func baselineTensor(_ baseline: Baseline, for x: Tensor) throws -> Tensor {
+        switch baseline {
+        case .zero: return Tensor.zeros(x.shape)
+        case .custom(let tensor):
+            guard tensor.count == x.count else {
+                throw CNNVizError(.shapeMismatch, "the baseline has shape \(tensor.shape); the input has \(x.shape)")
+            }
+            return tensor.reshaped(x.shape)
+        case .blur(let sigma): return GaussianBlur.apply(x, sigma: sigma)
+        }
+    }
+
+    /// Captum's GuidedGradCam: guided backprop ⊙ ReLU(Σ_c mean_hw(g)·A) at the layer, the
+    /// latter unnormalised and upsampled nearest (source index ⌊dst·in/out⌋).
+    func guidedGradCAM(_ x: Tensor, target: Int, logits: String, request: SaliencyRequest) throws -> Tensor {
+        let guided = try gradients([x], target: target, logits: logits, request: request, rules: ReluGradientMode.guided.rules)[0]
+        var camRequest = CAMRequest(classes: [target])
+        camRequest.logits = logits
+        let layer = try request.layer.map { try session.resolveTensorName($0) } ?? CAMRunner(session: session).resolve(camRequest, input: x).layers[0]
+        let result = try session.gradients([inputName: x], seed: .logit(logits, classes: [target]), wrt: [layer], outputs: [layer])
+        let a = result.outputs[layer]!, g = result.gradients[layer]!
+        guard a.rank == 4 else { throw CNNVizError(.shapeMismatch, "layer '\(layer)' has shape \(a.shape); Grad-CAM needs a 4-D activation") }
+        let (channels, h, w) = (a.shape[1], a.shape[2], a.shape[3])
+        let av = a.floats, gv = g.floats, plane = h * w
+        var cam = [Float](repeating: 0, count: plane)
+        for c in 0..<channels {
+            var weight: Float = 0
+            for i in 0..<plane { weight += gv[c * plane + i] }
+            weight /= Float(plane)
+            for i in 0..<plane { cam[i] += weight * av[c * plane + i] }
+        }
+        cam = cam.map { max($0, 0) }
+        let (inChannels, height, width) = (x.shape[1], x.shape[2], x.shape[3])
+        let guidedValues = guided.floats
+        var out = [Float](repeating: 0, count: x.count)
+        for y in 0..<height {
+            let sy = min(h - 1, y * h / height)
+            for xx in 0..<width {
+                let value = cam[sy * w + min(w - 1, xx * w / width)]
+                for c in 0..<inChannels { out[(c * height + y) * width + xx] = guidedValues[(c * height + y) * width + xx] * value }
+            }
+        }
+        return Tensor(shape: x.shape, floats: out)
+    }
+
+    /// |attribution| max over channels, ÷ its max per image.
+    public static func magnitudeMap(_ attribution: Tensor) -> Tensor {
+        let (batch, channels, plane) = (attribution.shape[0], attribution.shape[1], attribution.shape[2] * attribution.shape[3])
+        let values = attribution.floats
+        var map = [Float](repeating: 0, count: batch * plane)
+        for b in 0..<batch {
+            for c in 0..<channels { for i in 0..<plane { map[b * plane + i] = max(map[b * plane + i], abs(values[(b * channels + c) * plane + i])) } }
+            let high = map[(b * plane)..<((b + 1) * plane)].max() ?? 0
+            if high > 0 { for i in (b * plane)..<((b + 1) * plane) { map[i] /= high } }
+        }
+        return Tensor(shape: [batch, attribution.shape[2], attribution.shape[3]], floats: map)
+    }
+}
