@@ -52,6 +52,7 @@ test: build python-deps
 	python3 scripts/reference/decode_images.py $(REFERENCE_DIR)
 	python3 scripts/reference/finite_differences.py $(REFERENCE_DIR) --shared $(SHARED)
 	python3 scripts/reference/cam_reference.py $(REFERENCE_DIR) --cnn-viz $(BIN) --shared $(SHARED)
+	python3 scripts/reference/saliency_reference.py $(REFERENCE_DIR) --cnn-viz $(BIN) --shared $(SHARED)
 	swift test -c release --disable-swift-testing
 
 # Open the report for skimage_chelsea.png with SqueezeNet in Debian's headless Chromium: no

@@ -29,7 +29,9 @@ public enum SaliencyMethod: String, CaseIterable, Sendable {
 
 /// How integrated gradients places its steps on [0, 1], as Captum does.
 public enum IntegrationRule: String, Sendable {
-    /// αᵢ = i/(n − 1), sᵢ = 1/(n − 1) with the two ends halved.
+    /// αᵢ = i/(n − 1), sᵢ = 1/n with the two ends halved. Pitfall: that is Captum's rule, and
+    /// its steps sum to (n − 1)/n, not 1, so completeness is off by about 1/n; cnn-viz keeps
+    /// it to give Captum's numbers. Gauss–Legendre (the default, as in Captum) has no such bias.
     case riemannTrapezoid = "riemann-trapezoid"
     /// αᵢ = (1 + tᵢ)/2, sᵢ = wᵢ/2 for the Gauss–Legendre nodes tᵢ and weights wᵢ on [−1, 1].
     case gaussLegendre = "gauss-legendre"
@@ -39,7 +41,13 @@ public enum IntegrationRule: String, Sendable {
         switch self {
         case .riemannTrapezoid:
             guard n > 1 else { return [(1, 1)] }
-            return (0..<n).map { i in (Double(i) / Double(n - 1), (i == 0 || i == n - 1 ? 0.5 : 1) / Double(n - 1)) }
+            // α as torch.linspace computes it in float32: from the start for the first half,
+            // from the end for the second.
+            let step = Float(1) / Float(n - 1)
+            return (0..<n).map { i in
+                let alpha = i < n / 2 ? Float(i) * step : 1 - Float(n - 1 - i) * step
+                return (Double(alpha), (i == 0 || i == n - 1 ? 0.5 : 1) / Double(n))
+            }
         case .gaussLegendre:
             return GaussLegendre.nodes(n).map { ((1 + $0.node) / 2, $0.weight / 2) }
         }

@@ -132,7 +132,7 @@ public final class SaliencyRunner {
         let (xv, bv) = (x.floats, baseline.floats)
         let points = request.integration.points(request.steps)
         let inputs = points.map { point in
-            Tensor(shape: x.shape, floats: zip(xv, bv).map { x, b in b + Float(point.alpha) * (x - b) })
+            Tensor(shape: x.shape, floats: zip(xv, bv).map { x, b in Float(Double(b) + point.alpha * Double(x - b)) })
         }
         let grads = try gradients(inputs, target: target, logits: logits, request: request)
         var total = [Double](repeating: 0, count: xv.count)
