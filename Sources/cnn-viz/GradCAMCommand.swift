@@ -66,6 +66,9 @@ struct GradCAMCommand: ParsableCommand {
     @Flag(name: .long, help: "Print a JSON manifest on stdout.")
     var json = false
 
+    @Option(name: .customLong("repeat"), help: "Compute each map N more times and report the median time (for benchmarks).")
+    var repeatCount: Int = 0
+
     func validate() throws {
         guard images.isEmpty != (tensor == nil) else { throw ValidationError("give images, or --tensor X.npy") }
         guard top.map({ $0 >= 1 }) ?? true else { throw ValidationError("--top must be at least 1") }
@@ -89,7 +92,11 @@ struct GradCAMCommand: ParsableCommand {
         var warnings: [String]
     }
 
-    struct Manifest: Encodable { var results: [Result] }
+    struct Manifest: Encodable {
+        var results: [Result]
+        /// With --repeat: the median milliseconds per map, after a first untimed run.
+        var timing: [String: Double]?
+    }
 
     func run() throws {
         try CNNVizCommand.reportingErrors {
@@ -104,6 +111,7 @@ struct GradCAMCommand: ParsableCommand {
             let formats = try OutputFormat.list(format)
             let preset = try preprocessing.preprocessing(for: session)
             var results = [Result]()
+            var times = [Double]()
             for source in tensor.map({ [$0] }) ?? images {
                 let input = try preprocessing.tensor(image: tensor == nil ? source : nil, tensor: tensor, session: session)
                 let seen = tensor == nil ? try preset.image(from: input) : nil
@@ -122,6 +130,11 @@ struct GradCAMCommand: ParsableCommand {
                     request.keepSigned = keepSigned
                     request.batchSize = batchSize
                     let result = try runner.run(method, input: input, request: request)
+                    for _ in 0..<repeatCount {
+                        let start = DispatchTime.now().uptimeNanoseconds
+                        _ = try runner.run(method, input: input, request: request)
+                        times.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6)
+                    }
                     if isatty(2) != 0 && !method.usesGradients { FileHandle.standardError.write(Data("\n".utf8)) }
                     for warning in result.warnings { FileHandle.standardError.write(Data("warning: \(warning)\n".utf8)) }
                     let label = names.flatMap { $0.indices.contains(target) ? $0[target] : nil } ?? "class \(target)"
@@ -152,7 +165,7 @@ struct GradCAMCommand: ParsableCommand {
                 try document.write(to: directory.appendingPathComponent("\(self.method).html"))
             }
             if json {
-                try printJSON(Manifest(results: results))
+                try printJSON(Manifest(results: results, timing: times.isEmpty ? nil : ["attribution_ms": times.sorted()[times.count / 2]]))
             } else {
                 for result in results {
                     print("\(result.image): \(result.method) for \(result.class) \(result.label) (logit \(result.score)) at \(result.layer) → \(result.raw)")

@@ -81,6 +81,9 @@ struct SaliencyCommand: ParsableCommand {
     @Flag(name: .long, help: "Print a JSON manifest on stdout.")
     var json = false
 
+    @Option(name: .customLong("repeat"), help: "Compute each map N more times and report the median time (for benchmarks).")
+    var repeatCount: Int = 0
+
     func validate() throws {
         guard images.isEmpty != (tensor == nil) else { throw ValidationError("give images, or --tensor X.npy") }
         guard classes.isEmpty || top == nil else { throw ValidationError("--class and --top exclude each other") }
@@ -114,7 +117,11 @@ struct SaliencyCommand: ParsableCommand {
         var warnings: [String]
     }
 
-    struct Manifest: Encodable { var results: [Result] }
+    struct Manifest: Encodable {
+        var results: [Result]
+        /// With --repeat: the median milliseconds per map, after a first untimed run.
+        var timing: [String: Double]?
+    }
 
     func run() throws {
         try CNNVizCommand.reportingErrors {
@@ -126,6 +133,7 @@ struct SaliencyCommand: ParsableCommand {
             let formats = try OutputFormat.list(format)
             let preset = try preprocessing.preprocessing(for: session)
             var results = [Result]()
+            var times = [Double]()
             for source in tensor.map({ [$0] }) ?? images {
                 let input = try preprocessing.tensor(image: tensor == nil ? source : nil, tensor: tensor, session: session)
                 let seen = tensor == nil ? try preset.image(from: input) : nil
@@ -150,6 +158,11 @@ struct SaliencyCommand: ParsableCommand {
                     request.occlusionValue = occlusionValue
                     request.batchSize = batchSize
                     let result = try runner.run(method, input: input, request: request)
+                    for _ in 0..<repeatCount {
+                        let start = DispatchTime.now().uptimeNanoseconds
+                        _ = try runner.run(method, input: input, request: request)
+                        times.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6)
+                    }
                     if isatty(2) != 0 { FileHandle.standardError.write(Data("\n".utf8)) }
                     for warning in result.warnings { FileHandle.standardError.write(Data("warning: \(warning)\n".utf8)) }
                     let label = names.flatMap { $0.indices.contains(target) ? $0[target] : nil } ?? "class \(target)"
@@ -174,7 +187,7 @@ struct SaliencyCommand: ParsableCommand {
                 try document.write(to: directory.appendingPathComponent("\(method.rawValue)\(suffix).html"))
             }
             if json {
-                try printJSON(Manifest(results: results))
+                try printJSON(Manifest(results: results, timing: times.isEmpty ? nil : ["attribution_ms": times.sorted()[times.count / 2]]))
             } else {
                 for result in results { print("\(result.image): \(result.method) for \(result.class) \(result.label) → \(result.raw)") }
             }
