@@ -1,9 +1,9 @@
 #!/usr/bin/env python3
-"""Benchmark cnn-viz against onnxruntime on the models from make_models.py.
+"""Benchmark cnn-viz against onnxruntime and, where installed, PyTorch peers.
 
 Usage:
   python3 bench/bench.py --cnn-viz PATH --models DIR [--rounds 5] [--iters 20]
-                         [--only NAME]
+                         [--only NAME] [--shared DIR] [--only-attribution]
 
 For each DIR/*.onnx, `rounds` times, alternately:
   (i)  PATH run --model M.onnx --tensor DIR/input.npy --out TMP --json
@@ -27,8 +27,23 @@ After round 1 the two outputs are compared: max|diff| must be at most
 times are medians of the per-round medians; peak RSS is the largest over the
 rounds. A gradient's time is forward_ms + backward_ms, shown also as a ratio
 to cnn-viz's plain forward time for that model (row (i), same run) beside the
-target ratio (GRAD_PATHS). The exit status is 1 if any run failed, any output
-disagreed or any gradient was bad; a missed target ratio is only reported.
+target ratio (GRAD_PATHS).
+
+Then the attribution table (alone with --only-attribution), for DIR's
+resnet18 and resnet50 and the real SqueezeNet 1.1 from the shared data
+(SHARED/data/models/squeezenet1.1_fp32_from_winml_fp16.onnx, fed the same
+DIR/input.npy): cnn-viz's time for each of ATTRIBUTION_METHODS on the model's
+top-1 class (one `cnn-viz run`), explaining the layer from
+bench/gradcam_layer.py, = "timing": {"attribution_ms"} of
+  PATH gradcam|saliency --model M --tensor DIR/input.npy OPTIONS --class C
+       --out TMP --json --repeat RUNS,
+a median over RUNS runs after one untimed run (scorecam: RUNS = 1 when the
+layer has 2048 or more channels, as ResNet-50's). Each map must be finite and
+not all zero. Where torch and the method's peer (pytorch-grad-cam for the CAMs,
+Captum for the rest) import, bench/attribution_torch_worker.py times the same
+request on the same ONNX file, and the ratio cnn-viz / peer is shown beside
+the target. The exit status is 1 if any run failed, any output disagreed or
+any gradient or map was bad; a missed target ratio is only reported.
 """
 
 import argparse
@@ -38,6 +53,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 import numpy as np
@@ -48,6 +64,20 @@ REL_TOL = 1e-4
 RSS_UNIT = 1 if sys.platform == "darwin" else 1024
 # (label, target ratio of forward+backward to cnn-viz's plain forward).
 GRAD_PATHS = [("backward to input", 3.0), ("Grad-CAM path", 1.3)]
+SQUEEZENET = "data/models/squeezenet1.1_fp32_from_winml_fp16.onnx"
+# (method, cnn-viz subcommand and options, timed runs, target ratio to the peer).
+ATTRIBUTION_METHODS = [
+    ("gradcam", ["gradcam", "--method", "gradcam"], 5, 0.5),
+    ("scorecam", ["gradcam", "--method", "scorecam", "--batch-size", "32"], 3, 0.7),
+    ("integrated-gradients", ["saliency", "--method", "integrated-gradients", "--steps", "32"],
+     5, 0.7),
+    ("smoothgrad", ["saliency", "--method", "gradient", "--noise", "smoothgrad",
+                    "--samples", "16", "--sigma", "0.15"], 5, None),
+]
+SCORECAM_ONCE_FROM = 2048  # layer channels from which scorecam is timed once
+# Peer library (import name, shown name) of each method; all need torch too.
+PEERS = {"gradcam": ("pytorch_grad_cam", "grad-cam"), "scorecam": ("pytorch_grad_cam", "grad-cam"),
+         "integrated-gradients": ("captum", "captum"), "smoothgrad": ("captum", "captum")}
 
 
 def run_measured(cmd):
@@ -160,6 +190,8 @@ FORWARD_HEAD = ["model", "cnn-viz ms", "ort ms", "cnn-viz/ort", "cnn-viz MiB", "
                 "max|diff|"]
 GRADIENT_HEAD = ["model", "gradient", "wrt", "fwd ms", "bwd ms", "fwd+bwd ms", "x cnn-viz fwd",
                  "target", "torch fwd+bwd ms"]
+ATTRIBUTION_HEAD = ["model", "method", "timed runs", "cnn-viz ms", "peer ms", "cnn-viz/peer",
+                    "target"]
 
 
 def print_table(rows, head=FORWARD_HEAD):
@@ -172,6 +204,127 @@ def print_table(rows, head=FORWARD_HEAD):
         print(line(r))
 
 
+def forward_tables(args, models, tensor, tmp):
+    """The forward and gradient tables; returns whether anything failed."""
+    _, floor = run_measured([sys.executable, "-c", "import numpy, onnxruntime"])
+    print(f"interpreter floor (python + import numpy, onnxruntime): {floor:.1f} MiB peak RSS")
+    print(f"{args.rounds} rounds x {args.iters} iterations; onnxruntime: 2 intra-op threads")
+    has_torch = importable("torch")
+    print("torch: 2 threads, same gradients\n" if has_torch else "torch: not installed\n",
+          flush=True)
+
+    rows, grad_rows, failed = [], [], False
+    for model in models:
+        try:
+            row, grows, ok = bench_model(args, model, tensor, tmp, has_torch)
+        except (RuntimeError, ValueError, KeyError, TypeError, OSError) as e:
+            print(f"  {model.stem}: FAILED: {e}")
+            row, ok = [model.stem] + ["-"] * 5 + ["FAIL"], False
+            grows = [[model.stem, label, "-"] + ["-"] * 4 + ["FAIL", "-"]
+                     for label, _ in GRAD_PATHS]
+        rows.append(row)
+        grad_rows += grows
+        failed |= not ok
+    print()
+    print_table(rows)
+    print()
+    print_table(grad_rows, GRADIENT_HEAD)
+    return failed
+
+
+def importable(*modules):
+    """Whether `import modules` works, tried in a child (keeps our RSS low)."""
+    return subprocess.run([sys.executable, "-c", "import " + ", ".join(modules)],
+                          capture_output=True).returncode == 0
+
+
+def top1(args, model, tensor, out):
+    """The top-1 class of cnn-viz's forward output for model."""
+    res, _ = run_measured([args.cnn_viz, "run", "--model", model, "--tensor", tensor,
+                           "--out", out, "--json"])
+    return int(first_output(res, out)[0].argmax())
+
+
+def cnnviz_attribution_ms(args, model, tensor, out, opts, cls, layer, runs):
+    """cnn-viz's median attribution_ms for one map; checks the map is sane."""
+    cmd = [args.cnn_viz, *opts, "--model", model, "--tensor", tensor, "--class", str(cls),
+           "--out", out, "--json", "--repeat", str(runs)]
+    res, _ = run_measured(cmd + (["--layer", layer] if opts[0] == "gradcam" else []))
+    raw = np.load(res["results"][0]["raw"])
+    if not np.isfinite(raw).all() or not raw.any():
+        raise ValueError(f"{model.stem} {' '.join(opts)}: map is not finite or all zero")
+    return res["timing"]["attribution_ms"]
+
+
+def peer_attribution_ms(model, tensor, method, cls, layer, runs):
+    """The peer's median ms for the same map (attribution_torch_worker.py)."""
+    res, _ = run_measured([sys.executable, HERE / "attribution_torch_worker.py", model, tensor,
+                           method, str(cls), layer, str(runs)])
+    return res["attribution_ms"]
+
+
+def attribution_rows(args, model, tensor, tmp, peers):
+    """One attribution table row per ATTRIBUTION_METHODS entry, and whether all passed."""
+    layer, _ = run_measured([sys.executable, HERE / "gradcam_layer.py", model])
+    out = tmp / f"{model.stem}.attr"
+    out.mkdir(exist_ok=True)
+    cls = top1(args, model, tensor, out)
+    print(f"  {model.stem}: class {cls}, layer {layer['name']} {layer['shape']}", flush=True)
+    rows, ok = [], True
+    for method, opts, runs, goal in ATTRIBUTION_METHODS:
+        if method == "scorecam" and layer["shape"][1] >= SCORECAM_ONCE_FROM:
+            runs = 1
+        cells, ratio = ["FAIL", "-"], None  # cnn-viz ms, peer ms: until measured
+        try:
+            cv = cnnviz_attribution_ms(args, model, tensor, out, opts, cls, layer["name"], runs)
+            cells[0] = f"{cv:.1f}"
+            if peers[method]:
+                cells[1] = "FAIL"
+                peer = peer_attribution_ms(model, tensor, method, cls, layer["name"], runs)
+                cells[1], ratio = f"{peer:.1f}", cv / peer
+        except (RuntimeError, ValueError, KeyError, IndexError, OSError) as e:
+            print(f"  {model.stem} {method}: FAILED: {e}")
+            ok = False
+        target = "-" if goal is None else f"<= {goal:.1f}x" + (
+            "" if ratio is None else " ok" if ratio <= goal else " MISSED")
+        rows.append([model.stem, method, str(runs), *cells,
+                     "-" if ratio is None else f"{ratio:.2f}x", target])
+        print(f"  {model.stem} {method}: cnn-viz {cells[0]} ms, peer {cells[1]} ms",
+              file=sys.stderr, flush=True)
+    return rows, ok
+
+
+def attribution_table(args, models, tensor, tmp):
+    """The attribution table; returns whether anything failed."""
+    has_torch = importable("torch")
+    peers = {m: has_torch and importable("torch", mod) for m, (mod, _) in PEERS.items()}
+    libs = {"torch": has_torch, **{name: peers[m] for m, (_, name) in PEERS.items()}}
+    if len(set(libs.values())) == 1:
+        state = "2 threads, same requests" if has_torch else "not installed"
+        print(f"\n{' / '.join(libs)}: {state}")
+    else:
+        print("\n" + ", ".join(f"{k}: {'installed' if v else 'not installed'}"
+                               for k, v in libs.items()))
+    print("peers: pytorch-grad-cam for gradcam and scorecam (batch 32), Captum for "
+          "integrated-gradients (32 steps) and smoothgrad (16 samples)\n", flush=True)
+    rows, failed = [], False
+    for model in models:
+        if not model.exists():
+            print(f"  {model}: not found, skipped")
+            continue
+        try:
+            mrows, ok = attribution_rows(args, model, tensor, tmp, peers)
+        except (RuntimeError, ValueError, KeyError, TypeError, OSError) as e:
+            print(f"  {model.stem}: FAILED: {e}")
+            mrows, ok = [[model.stem, m, "-", "FAIL", "-", "-", "-"]
+                         for m, *_ in ATTRIBUTION_METHODS], False
+        rows += mrows
+        failed |= not ok
+    print()
+    print_table(rows, ATTRIBUTION_HEAD)
+    return failed
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.strip().splitlines()[0])
     ap.add_argument("--cnn-viz", required=True, type=Path, help="path to the cnn-viz binary")
@@ -179,44 +332,33 @@ def main():
     ap.add_argument("--rounds", type=int, default=5)
     ap.add_argument("--iters", type=int, default=20)
     ap.add_argument("--only", help="benchmark only this model (file stem)")
+    ap.add_argument("--shared", type=Path, default=HERE.parent.parent / "shared",
+                    help="the shared data directory, for the real SqueezeNet (default: ../shared)")
+    ap.add_argument("--only-attribution", action="store_true",
+                    help="skip the forward and gradient tables")
     args = ap.parse_args()
     args.cnn_viz = args.cnn_viz.resolve()
     if args.rounds < 1 or args.iters < 1:
         ap.error("--rounds and --iters must be at least 1")
 
     tensor = args.models / "input.npy"
-    models = sorted(args.models.glob("*.onnx"))
+    models = [] if args.only_attribution else sorted(args.models.glob("*.onnx"))
+    attr_models = [args.models / "resnet18.onnx", args.models / "resnet50.onnx",
+                   args.shared / SQUEEZENET]
     if args.only:
         models = [m for m in models if m.stem == args.only]
-    if not tensor.exists() or not models:
+        attr_models = [m for m in attr_models if m.stem == args.only]
+    if not tensor.exists() or not (models or attr_models):
         what = f"model {args.only!r}" if args.only else "models"
         sys.exit(f"no {what} or no input.npy in {args.models}; run bench/make_models.py")
 
-    _, floor = run_measured([sys.executable, "-c", "import numpy, onnxruntime"])
-    print(f"interpreter floor (python + import numpy, onnxruntime): {floor:.1f} MiB peak RSS")
-    print(f"{args.rounds} rounds x {args.iters} iterations; onnxruntime: 2 intra-op threads")
-    has_torch = subprocess.run([sys.executable, "-c", "import torch"],
-                               capture_output=True).returncode == 0
-    print("torch: 2 threads, same gradients\n" if has_torch else "torch: not installed\n",
-          flush=True)
-
-    rows, grad_rows, failed = [], [], False
+    start, failed = time.monotonic(), False
     with tempfile.TemporaryDirectory(prefix="cnnviz-bench-") as tmp:
-        for model in models:
-            try:
-                row, grows, ok = bench_model(args, model, tensor, Path(tmp), has_torch)
-            except (RuntimeError, ValueError, KeyError, TypeError, OSError) as e:
-                print(f"  {model.stem}: FAILED: {e}")
-                row, ok = [model.stem] + ["-"] * 5 + ["FAIL"], False
-                grows = [[model.stem, label, "-"] + ["-"] * 4 + ["FAIL", "-"]
-                         for label, _ in GRAD_PATHS]
-            rows.append(row)
-            grad_rows += grows
-            failed |= not ok
-    print()
-    print_table(rows)
-    print()
-    print_table(grad_rows, GRADIENT_HEAD)
+        if models:
+            failed |= forward_tables(args, models, tensor, Path(tmp))
+        if attr_models:
+            failed |= attribution_table(args, attr_models, tensor, Path(tmp))
+    print(f"\ntotal {time.monotonic() - start:.0f} s")
     sys.exit(1 if failed else 0)
 
 

@@ -4,7 +4,7 @@
 Usage: python3 bench/torch_worker.py MODEL.onnx INPUT.npy ITERS OUTPUT:INDEX WRT
 
 The ONNX graph is run node by node with torch.nn.functional; only the ops that
-make_models.py emits are supported. torch.set_num_threads(2), as onnxruntime.
+make_models.py and the real SqueezeNet 1.1 emit are supported. torch.set_num_threads(2), as onnxruntime.
 Weights are plain tensors and the input requires grad, so the forward keeps
 what the backward needs but no weight gradient is computed. One warm-up, then
 ITERS times: the forward, then torch.autograd.grad of OUTPUT[0, INDEX] with
@@ -57,12 +57,19 @@ OPS = {
     "Flatten": lambda a, x: x.reshape(math.prod(x.shape[:a.get("axis", 1)]), -1),
     "Gemm": lambda a, x, w, b=None: _gemm(a, x, w, b),
     "Softmax": lambda a, x: F.softmax(x, a.get("axis", -1)),
+    "Dropout": lambda a, x, *rest: x,  # inference
 }
+
+
+def data_input(graph):
+    """The model input's name: the first graph input that is not a weight."""
+    weights = {t.name for t in graph.initializer}
+    return next(i.name for i in graph.input if i.name not in weights)
 
 
 def run(graph, weights, x):
     """Every tensor of one forward pass, by name."""
-    env = {**weights, graph.input[0].name: x}
+    env = {**weights, data_input(graph): x}
     for node in graph.node:
         env[node.output[0]] = OPS[node.op_type](_attrs(node), *(env[i] for i in node.input))
     return env
@@ -77,7 +84,7 @@ def main():
     producer = {o: n for n in graph.node for o in n.output}
     if output in producer and producer[output].op_type == "Softmax":
         output = producer[output].input[0]
-    wrt = graph.input[0].name if sys.argv[5] == "input" else sys.argv[5]
+    wrt = data_input(graph) if sys.argv[5] == "input" else sys.argv[5]
     torch.set_num_threads(2)
     weights = {t.name: torch.from_numpy(numpy_helper.to_array(t).copy()) for t in graph.initializer}
     x = torch.from_numpy(np.load(tensor)).requires_grad_()

@@ -21,7 +21,7 @@ struct GradCAMCommand: ParsableCommand {
     @Option(name: .long, help: "Use this NCHW float32 .npy as the input instead of images.")
     var tensor: String?
 
-    @Option(name: .long, help: "gradcam, hirescam, gradcam-elementwise, gradcam++, xgradcam, layercam, scorecam, ablationcam, eigencam or eigengradcam.")
+    @Option(name: .long, help: "gradcam, hirescam, gradcam-elementwise, gradcam++, xgradcam, layercam, scorecam, ablationcam, eigencam, eigengradcam or fullgrad.")
     var method: String = "gradcam"
 
     @Option(name: .long, help: "A layer to explain (tensor or node name); repeatable, maps averaged. Default: the last 4-D layer before the head.")

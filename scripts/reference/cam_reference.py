@@ -394,6 +394,49 @@ def cnn_viz_run(binary, model, tensor, layers, logits, cls, workdir):
     return a, g, np.load(manifest["outputs"][logits]).reshape(-1).astype(np.float64)
 
 
+# ------------------------------------------------------------------ FullGrad
+
+def biased_layers(model):
+    """(output tensor, per-channel bias) of every Conv with a bias and every BatchNormalization,
+    whose bias is B − mean·scale/√(var + ε) (pytorch-grad-cam's FullGrad.get_bias_data)."""
+    inits = {t.name: onnx.numpy_helper.to_array(t).astype(np.float64) for t in model.graph.initializer}
+    layers = []
+    for node in model.graph.node:
+        if node.op_type == "Conv" and len(node.input) > 2 and node.input[2] in inits:
+            layers.append((node.output[0], inits[node.input[2]]))
+        elif node.op_type == "BatchNormalization":
+            scale, bias, mean, var = (inits[n] for n in node.input[1:5])
+            eps = next((a.f for a in node.attribute if a.name == "epsilon"), 1e-5)
+            layers.append((node.output[0], bias - mean * scale / np.sqrt(var + eps)))
+    return layers
+
+
+def fullgrad(binary, model_path, model, x, x_path, logits, cls, workdir):
+    """min_max(Σ_c min_max(|x ⊙ ∇x|)_c + Σ_layers Σ_c resize(min_max(|bias_c · g_c|))), with every
+    min-max per (image, channel) plane as pytorch-grad-cam's scale_accross_batch_and_channels."""
+    layers = biased_layers(model)
+    command = [str(binary), "run", "--model", str(model_path), "--tensor", str(x_path),
+               "--backward", f"{logits}:{cls}", "--wrt", "input"]
+    for name, _ in layers:
+        command += ["--wrt", name]
+    command += ["--out", str(workdir), "--json"]
+    done = subprocess.run(command, capture_output=True, text=True)
+    if done.returncode != 0:
+        sys.exit(f"cam_reference: {' '.join(command)} failed ({done.returncode}):\n{done.stderr}")
+    grads = json.loads(done.stdout)["gradients"]
+    height, width = x.shape[-2:]
+    total = np.zeros((height, width))
+    def planes_min_max(t):
+        t = t - t.min(axis=(1, 2), keepdims=True)
+        return t / (MINMAX_EPS + t.max(axis=(1, 2), keepdims=True))
+    total += planes_min_max(np.abs(x[0].astype(np.float64) * np.load(grads["input"])[0].astype(np.float64))).sum(axis=0)
+    for name, bias in layers:
+        g = np.load(grads[name])[0].astype(np.float64)
+        # The resize is linear, so resizing the channel sum equals summing the resized channels.
+        total += resized(planes_min_max(np.abs(bias[:, None, None] * g)).sum(axis=0), height, width, linear_taps)
+    return min_max(total)
+
+
 # ------------------------------------------------------------------ one group
 
 class Group:
@@ -631,6 +674,14 @@ def main(argv=None):
                         if method == "ablationcam":
                             entry["ablation_value"] = [group.ablation[n][2] for n in layers]
                         entries.append(entry)
+                    if tag == next(iter(spec["layer_sets"])):   # FullGrad ignores layers: once per group
+                        m = fullgrad(args.binary.resolve(), group.model_path, group.model, group.x, input_path,
+                                     spec["logits"], cls, Path(tmp) / f"{case}_{cls}_fullgrad")
+                        path = camdir / f"{case}_{cls}_fullgrad.npy"
+                        np.save(path, m.astype(np.float32))
+                        print(f"    {'fullgrad':<24} min {m.min():.4f} max {m.max():.4f} mean {m.mean():.4f}")
+                        entries.append({**entry, "method": "fullgrad", "aug_smooth": False, "eigen_smooth": False,
+                                        "layers": [], "reference": str(path)})
     out = outdir / "cam_cases.json"
     out.write_text(json.dumps({"cases": entries}, indent=1) + "\n")
     print(f"{len(entries)} maps → {out} ({time.perf_counter() - start:.1f} s)")

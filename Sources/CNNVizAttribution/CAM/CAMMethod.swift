@@ -51,7 +51,7 @@ extension ChannelWeightedCAM {
 public enum CAMMethods {
     public static let all: [any CAMMethod] = [
         GradCAM(), HiResCAM(), GradCAMElementWise(), GradCAMPlusPlus(), XGradCAM(), LayerCAM(), ScoreCAM(),
-        AblationCAM(), EigenCAM(), EigenGradCAM(),
+        AblationCAM(), EigenCAM(), EigenGradCAM(), FullGrad(),
     ]
 
     public static func named(_ name: String) throws -> any CAMMethod {

@@ -89,6 +89,16 @@ public final class CAMRunner {
         guard request.classes.count == 1 || request.classes.count == batch else {
             throw CNNVizError(.invalidArgument, "\(request.classes.count) classes for \(batch) images; give one class, or one per image")
         }
+        if let fullGrad = method as? FullGrad {
+            let output = session.graph.outputs[0].name
+            let logits = try request.logits.map { try session.resolveTensorName($0) } ?? session.logitsBeforeSoftmax(output) ?? output
+            let (map, scores) = try fullGrad.run(self, input: input, request: request, logits: logits)
+            let plane = height * width
+            let warnings = (0..<batch).filter { b in !map[(b * plane)..<((b + 1) * plane)].contains { $0 != 0 } }
+                .map { "the fullgrad map of image \($0) is all zero" }
+            return CAMResult(map: Tensor(shape: [batch, height, width], floats: map), layers: ["input and every Conv/BN bias"], logits: logits, scores: scores,
+                             warnings: warnings)
+        }
         let (logits, layers) = try resolve(request, input: input)
         var activations = [String: Tensor](), gradients = [String: Tensor](), logitValues: Tensor
         if method.usesGradients {
