@@ -78,7 +78,7 @@ enum CAMMath {
     /// pytorch-grad-cam uses, not torch's interpolate (whose clamping differs at the edges).
     static func resize(_ map: [Float], images: Int, from source: (h: Int, w: Int), to target: (h: Int, w: Int)) -> [Float] {
         if source == target { return map }
-        func taps(_ size: Int, _ out: Int) -> [(Int, Int, Float)] {
+        return bilinear(map, images: images, from: source, to: target) { size, out in
             let scale = Double(size) / Double(out)
             return (0..<out).map { x in
                 var f = (Double(x) + 0.5) * scale - 0.5
@@ -89,25 +89,12 @@ enum CAMMath {
                 return (s, min(s + 1, size - 1), Float(f))
             }
         }
-        let rows = taps(source.h, target.h), columns = taps(source.w, target.w)
-        var result = [Float](repeating: 0, count: images * target.h * target.w)
-        for b in 0..<images {
-            let base = b * source.h * source.w
-            for (y, (y0, y1, fy)) in rows.enumerated() {
-                for (x, (x0, x1, fx)) in columns.enumerated() {
-                    let top = map[base + y0 * source.w + x0] * (1 - fx) + map[base + y0 * source.w + x1] * fx
-                    let bottom = map[base + y1 * source.w + x0] * (1 - fx) + map[base + y1 * source.w + x1] * fx
-                    result[(b * target.h + y) * target.w + x] = top * (1 - fy) + bottom * fy
-                }
-            }
-        }
-        return result
     }
 
     /// Bilinear resize with align_corners = True (torch's UpsamplingBilinear2d): source
     /// coordinate x·(in − 1)/(out − 1), so the corner pixels map onto each other.
     static func alignedCornersResize(_ map: [Float], images: Int, from source: (h: Int, w: Int), to target: (h: Int, w: Int)) -> [Float] {
-        func taps(_ size: Int, _ out: Int) -> [(Int, Int, Float)] {
+        bilinear(map, images: images, from: source, to: target) { size, out in
             let scale = out > 1 ? Float(size - 1) / Float(out - 1) : 0
             return (0..<out).map { x in
                 let f = Float(x) * scale
@@ -115,6 +102,12 @@ enum CAMMath {
                 return (s, min(s + 1, size - 1), f - Float(s))
             }
         }
+    }
+
+    /// Separable bilinear interpolation, given per axis the two source taps and the weight of
+    /// the second for every output index.
+    static func bilinear(_ map: [Float], images: Int, from source: (h: Int, w: Int), to target: (h: Int, w: Int),
+                         taps: (_ size: Int, _ out: Int) -> [(Int, Int, Float)]) -> [Float] {
         let rows = taps(source.h, target.h), columns = taps(source.w, target.w)
         var result = [Float](repeating: 0, count: images * target.h * target.w)
         for b in 0..<images {
