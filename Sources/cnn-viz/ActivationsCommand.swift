@@ -69,9 +69,7 @@ struct ActivationsCommand: ParsableCommand {
             let names = layer.isEmpty ? session.graph.tensorNames : try layer.map { try session.resolveTensorName($0) }
             let values = try session.run([session.graph.inputs[0].name: input], outputs: names)
             let directory = URL(fileURLWithPath: out ?? "reports/\(URL(fileURLWithPath: source).deletingPathExtension().lastPathComponent)/activations")
-            do { try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true) } catch {
-                throw CNNVizError(.writeFailed, "cannot create the output directory", location: directory.path, cause: error)
-            }
+            try createOutputDirectory(directory)
             let formats = try OutputFormat.list(format)
             var layers = [Layer]()
             var figures = [String]()

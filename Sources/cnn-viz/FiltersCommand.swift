@@ -64,9 +64,7 @@ struct FiltersCommand: ParsableCommand {
             let nodes = try FiltersCommand.convolutions(session, named: layer)
             let stem = URL(fileURLWithPath: session.model.source).deletingPathExtension().lastPathComponent
             let directory = URL(fileURLWithPath: out ?? "reports/\(stem)/filters")
-            do { try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true) } catch {
-                throw CNNVizError(.writeFailed, "cannot create the output directory", location: directory.path, cause: error)
-            }
+            try createOutputDirectory(directory)
             var document = HTMLDocument(title: "Filters of \(URL(fileURLWithPath: session.model.source).lastPathComponent)")
             var entries = [Entry]()
             var figures = [String]()

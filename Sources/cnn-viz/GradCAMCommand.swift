@@ -117,9 +117,7 @@ struct GradCAMCommand: ParsableCommand {
                 let seen = tensor == nil ? try preset.image(from: input) : nil
                 let stem = URL(fileURLWithPath: source).deletingPathExtension().lastPathComponent
                 let directory = URL(fileURLWithPath: out ?? "reports/\(fileStem(for: stem))")
-                do { try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true) } catch {
-                    throw CNNVizError(.writeFailed, "cannot create the output directory", location: directory.path, cause: error)
-                }
+                try createOutputDirectory(directory)
                 var document = HTMLDocument(title: "\(method.name) for \(URL(fileURLWithPath: source).lastPathComponent)")
                 var figures = [String]()
                 for target in try ClassTargets.resolve(classes, top: top, labels: names, input: input, session: session) {

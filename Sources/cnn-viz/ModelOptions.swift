@@ -27,3 +27,10 @@ func printJSON<T: Encodable>(_ value: T) throws {
 func fileStem(for tensorName: String) -> String {
     String(tensorName.map { $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" || $0 == "." ? $0 : "_" })
 }
+
+/// Creates `url` and its parents, or fails naming it.
+func createOutputDirectory(_ url: URL) throws {
+    do { try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true) } catch {
+        throw CNNVizError(.writeFailed, "cannot create the output directory", location: url.path, cause: error)
+    }
+}

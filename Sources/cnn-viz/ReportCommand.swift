@@ -59,9 +59,7 @@ struct ReportCommand: ParsableCommand {
             for path in images {
                 let stem = URL(fileURLWithPath: path).deletingPathExtension().lastPathComponent
                 let directory = root.appendingPathComponent(fileStem(for: stem))
-                do { try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true) } catch {
-                    throw CNNVizError(.writeFailed, "cannot create the output directory", location: directory.path, cause: error)
-                }
+                try createOutputDirectory(directory)
                 let report = ImageReport(session: session, preprocessing: preset, labels: names, top: top, layer: layer)
                 let (document, result) = try report.build(image: path)
                 let url = directory.appendingPathComponent("report.html")

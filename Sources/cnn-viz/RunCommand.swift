@@ -139,9 +139,7 @@ struct RunCommand: ParsableCommand {
     /// Writes each tensor as `<stem>.npy` (prefixed) into --out; returns name → path.
     func write(_ tensors: [String: Tensor], names: [String], prefix: String = "") throws -> [String: String] {
         let directory = URL(fileURLWithPath: out)
-        do { try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true) } catch {
-            throw CNNVizError(.writeFailed, "cannot create the output directory", location: directory.path, cause: error)
-        }
+        try createOutputDirectory(directory)
         var written = [String: String]()
         for name in names {
             let url = directory.appendingPathComponent(prefix + fileStem(for: name) + ".npy")

@@ -139,9 +139,7 @@ struct SaliencyCommand: ParsableCommand {
                 let seen = tensor == nil ? try preset.image(from: input) : nil
                 let stem = URL(fileURLWithPath: source).deletingPathExtension().lastPathComponent
                 let directory = URL(fileURLWithPath: out ?? "reports/\(fileStem(for: stem))")
-                do { try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true) } catch {
-                    throw CNNVizError(.writeFailed, "cannot create the output directory", location: directory.path, cause: error)
-                }
+                try createOutputDirectory(directory)
                 let suffix = noise.map { "_\($0)" } ?? ""
                 var document = HTMLDocument(title: "\(method.rawValue)\(suffix) for \(URL(fileURLWithPath: source).lastPathComponent)")
                 var figures = [String]()
