@@ -81,7 +81,7 @@ conformance: build
 # Speed and memory against onnxruntime (2 threads), side by side in one run. Not a test.
 bench: build python-deps
 	@[ -f bench/models/vgg16.onnx ] || python3 bench/make_models.py bench/models
-	python3 bench/bench.py --cnn-viz $(BIN) --models bench/models
+	python3 bench/bench.py --cnn-viz $(BIN) --models bench/models --shared $(SHARED)
 
 clean:
 	rm -rf .build reports/demo
