@@ -84,12 +84,8 @@ public struct HTMLDocument {
         return html
     }
 
-    /// Writes the page atomically (a temporary file beside it, then a rename).
+    /// Writes the page atomically (a temporary file beside it, then a rename; see `AtomicFile`).
     public func write(to url: URL) throws {
-        do {
-            try Data(render().utf8).write(to: url, options: .atomic)
-        } catch {
-            throw CNNVizError(.writeFailed, "cannot write the HTML report", location: url.path, cause: error)
-        }
+        try AtomicFile.write(Data(render().utf8), to: url)
     }
 }

@@ -14,27 +14,13 @@ struct GradCAMCommand: ParsableCommand {
 
     @OptionGroup var modelOptions: ModelOptions
     @OptionGroup var preprocessing: PreprocessOptions
-
-    @Argument(help: "PNG or JPEG images.")
-    var images: [String] = []
-
-    @Option(name: .long, help: "Use this NCHW float32 .npy as the input instead of images.")
-    var tensor: String?
+    @OptionGroup var common: AttributionOptions
 
     @Option(name: .long, help: "gradcam, hirescam, gradcam-elementwise, gradcam++, xgradcam, layercam, scorecam, ablationcam, eigencam, eigengradcam or fullgrad.")
     var method: String = "gradcam"
 
     @Option(name: .long, help: "A layer to explain (tensor or node name); repeatable, maps averaged. Default: the last 4-D layer before the head.")
     var layer: [String] = []
-
-    @Option(name: .customLong("class"), help: "A class index, or a class name from --labels; repeatable.")
-    var classes: [String] = []
-
-    @Option(name: .long, help: "Explain the top K classes of each image (default 1, when no --class is given).")
-    var top: Int?
-
-    @Option(name: .long, help: "Class names: one per line (synset lines accepted) or a JSON list.")
-    var labels: String?
 
     @Flag(name: .long, help: "Replace the channel sum by the first principal component (eigen-smooth).")
     var eigenSmooth = false
@@ -57,45 +43,10 @@ struct GradCAMCommand: ParsableCommand {
     @Option(name: .long, help: "Colormap for the overlay: jet, turbo, viridis, inferno, magma, plasma, gray.")
     var colormap: String = "jet"
 
-    @Option(name: .long, help: "Picture formats, comma-separated: png, pdf, svg.")
-    var format: String = "png"
-
-    @Option(name: .long, help: "Where files go. Default: reports/<image stem>/.")
-    var out: String?
-
-    @Flag(name: .long, help: "Print a JSON manifest on stdout.")
-    var json = false
-
-    @Option(name: .customLong("repeat"), help: "Compute each map N more times and report the median time (for benchmarks).")
-    var repeatCount: Int = 0
-
     func validate() throws {
-        guard images.isEmpty != (tensor == nil) else { throw ValidationError("give images, or --tensor X.npy") }
-        guard top.map({ $0 >= 1 }) ?? true else { throw ValidationError("--top must be at least 1") }
-        guard classes.isEmpty || top == nil else { throw ValidationError("--class and --top exclude each other") }
         guard batchSize >= 1 else { throw ValidationError("--batch-size must be at least 1") }
         guard (0...1).contains(imageWeight) else { throw ValidationError("--image-weight must be in [0, 1]") }
         guard Colormap.named(colormap) != nil else { throw ValidationError("unknown colormap '\(colormap)'") }
-        _ = try OutputFormat.list(format)
-    }
-
-    struct Result: Encodable {
-        var image: String
-        var `class`: Int
-        var label: String
-        var score: Float
-        var method: String
-        var layer: String
-        var raw: String
-        var overlay: [String]
-        var report: String
-        var warnings: [String]
-    }
-
-    struct Manifest: Encodable {
-        var results: [Result]
-        /// With --repeat: the median milliseconds per map, after a first untimed run.
-        var timing: [String: Double]?
     }
 
     func run() throws {
@@ -103,72 +54,57 @@ struct GradCAMCommand: ParsableCommand {
             let session = try modelOptions.loadSession()
             var method = try CAMMethods.named(self.method)
             if expScore, method is GradCAMPlusPlus { method = GradCAMPlusPlus(exponentialScore: true) }
-            let names = try labels.map { try ClassLabels.load(contentsOf: URL(fileURLWithPath: $0)) }
+            let names = try common.labels.map { try ClassLabels.load(contentsOf: URL(fileURLWithPath: $0)) }
             let runner = CAMRunner(session: session)
             if isatty(2) != 0 {
                 runner.progress = { done, total in FileHandle.standardError.write(Data("\r\(method.name) \(done)/\(total)".utf8)) }
             }
-            let formats = try OutputFormat.list(format)
             let preset = try preprocessing.preprocessing(for: session)
-            var results = [Result]()
-            var times = [Double]()
-            for source in tensor.map({ [$0] }) ?? images {
-                let input = try preprocessing.tensor(image: tensor == nil ? source : nil, tensor: tensor, session: session)
-                let seen = tensor == nil ? try preset.image(from: input) : nil
-                let stem = URL(fileURLWithPath: source).deletingPathExtension().lastPathComponent
-                let directory = URL(fileURLWithPath: out ?? "reports/\(fileStem(for: stem))")
-                try createOutputDirectory(directory)
-                var document = HTMLDocument(title: "\(method.name) for \(URL(fileURLWithPath: source).lastPathComponent)")
+            var results = [AttributionOptions.Result](), times = [Double]()
+            for source in common.sources {
+                let input = try preprocessing.tensor(image: common.tensor == nil ? source : nil, tensor: common.tensor, session: session)
+                let seen = common.tensor == nil ? try preset.image(from: input) : nil
+                let directory = try common.directory(for: source)
+                let report = directory.appendingPathComponent("\(self.method).html")
                 var figures = [String]()
-                for target in try ClassTargets.resolve(classes, top: top, labels: names, input: input, session: session) {
+                for target in try ClassTargets.resolve(common.classes, top: common.top, labels: names, input: input, session: session) {
                     var request = CAMRequest(classes: [target])
                     request.layers = layer
                     request.eigenSmooth = eigenSmooth
                     request.augSmooth = augSmooth
                     request.keepSigned = keepSigned
                     request.batchSize = batchSize
-                    let result = try runner.run(method, input: input, request: request)
-                    for _ in 0..<repeatCount {
-                        let start = DispatchTime.now().uptimeNanoseconds
-                        _ = try runner.run(method, input: input, request: request)
-                        times.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6)
-                    }
+                    let result = try common.timed(&times) { try runner.run(method, input: input, request: request) }
                     if isatty(2) != 0 && !method.usesGradients { FileHandle.standardError.write(Data("\n".utf8)) }
                     for warning in result.warnings { FileHandle.standardError.write(Data("warning: \(warning)\n".utf8)) }
                     let label = names.flatMap { $0.indices.contains(target) ? $0[target] : nil } ?? "class \(target)"
-                    let base = "\(self.method)_\(target)"
-                    let raw = directory.appendingPathComponent(fileStem(for: base) + ".npy")
+                    let base = directory.appendingPathComponent(fileStem(for: "\(self.method)_\(target)"))
                     let (height, width) = (result.map.shape[1], result.map.shape[2])
+                    let raw = base.appendingPathExtension("npy")
                     try NumpyFile.write(result.map.reshaped([height, width]), to: raw)
-                    var overlayFiles = [String]()
+                    var files = [String]()
                     if let seen {
                         var shown = result.map.floats
                         if keepSigned {  // the picture always shows the [0, 1] map
                             let low = shown.min() ?? 0, high = shown.max() ?? 0
                             shown = shown.map { high > low ? ($0 - low) / (high - low) : 0 }
                         }
-                        let blended = try Overlay.cam(Tensor(shape: [height, width], floats: shown), on: seen,
-                                                      colormap: Colormap.named(colormap)!, imageWeight: imageWeight)
-                        let figure = OverlayFigure(image: blended, caption: Caption(label: "\(target) \(label)", score: result.scores[0],
-                                                                                    method: method.name, layer: result.layers.joined(separator: " + ")),
-                                                   colorBar: ColorBar(colormap: Colormap.named(colormap)!))
-                        overlayFiles = try figure.picture.write(to: directory.appendingPathComponent(fileStem(for: base)), formats: formats).map(\.path)
-                        figures.append(HTMLDocument.figure(png: try figure.picture.encoded(as: .png), caption: "\(method.name): \(target) \(label)"))
+                        let caption = Caption(label: "\(target) \(label)", score: result.scores[0], method: method.name,
+                                              layer: result.layers.joined(separator: " + "))
+                        let (written, figure) = try common.overlay(Tensor(shape: [height, width], floats: shown), on: seen, caption: caption,
+                                                                   colormap: Colormap.named(colormap)!, imageWeight: imageWeight, base: base)
+                        files = written
+                        figures.append(figure)
                     }
-                    results.append(Result(image: source, class: target, label: label, score: result.scores[0], method: method.name,
-                                          layer: result.layers.joined(separator: ","), raw: raw.path, overlay: overlayFiles,
-                                          report: directory.appendingPathComponent("\(self.method).html").path, warnings: result.warnings))
+                    results.append(.init(image: source, class: target, label: label, score: result.scores[0], method: method.name,
+                                         layer: result.layers.joined(separator: ","), raw: raw.path, overlay: files,
+                                         report: report.path, warnings: result.warnings))
                 }
+                var document = HTMLDocument(title: "\(method.name) for \(URL(fileURLWithPath: source).lastPathComponent)")
                 document.addSection("\(method.name) maps", body: figures.joined(separator: "\n"))
-                try document.write(to: directory.appendingPathComponent("\(self.method).html"))
+                try document.write(to: report)
             }
-            if json {
-                try printJSON(Manifest(results: results, timing: times.isEmpty ? nil : ["attribution_ms": times.sorted()[times.count / 2]]))
-            } else {
-                for result in results {
-                    print("\(result.image): \(result.method) for \(result.class) \(result.label) (logit \(result.score)) at \(result.layer) → \(result.raw)")
-                }
-            }
+            try common.report(results, times: times)
         }
     }
 }

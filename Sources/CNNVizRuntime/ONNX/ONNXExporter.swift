@@ -45,7 +45,7 @@ public enum ONNXExporter {
     /// removed and `url` is left as it was; the error is `.writeFailed` naming the path.
     public static func write(_ model: Model, to url: URL) throws {
         let bytes = try data(of: model)
-        try writeAtomically(bytes, to: url)
+        try AtomicFile.write(bytes, to: url)
     }
 
     // MARK: - Building the protobuf
@@ -175,57 +175,5 @@ public enum ONNXExporter {
         proto.name = info.name
         proto.type = type
         return proto
-    }
-
-    // MARK: - Atomic write
-
-    /// Writes `data` to a fresh temporary file beside `url`, flushes it to disk, and renames it
-    /// over `url` (rename(2) is atomic within a file system, which is why the temporary file
-    /// must be in the same directory and not in /tmp).
-    static func writeAtomically(_ data: Data, to url: URL) throws {
-        let directory = url.deletingLastPathComponent()
-        let temporary = directory.appendingPathComponent(".\(url.lastPathComponent).\(UUID().uuidString).tmp")
-        func failure(_ what: String, _ code: Int32) -> CNNVizError {
-            CNNVizError(.writeFailed, "cannot write the ONNX model: \(what) (\(String(cString: strerror(code))))",
-                        location: url.path)
-        }
-        let descriptor = open(temporary.path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
-        guard descriptor >= 0 else {
-            throw failure("cannot create a temporary file in \(directory.path); does the directory exist and is it writable?", errno)
-        }
-        var renamed = false
-        defer { if !renamed { unlink(temporary.path) } }
-        var closed = false
-        defer { if !closed { close(descriptor) } }
-        try data.withUnsafeBytes { (buffer: UnsafeRawBufferPointer) in
-            guard let base = buffer.baseAddress else { return }
-            var offset = 0
-            while offset < buffer.count {
-                let written = systemWrite(descriptor, base + offset, buffer.count - offset)
-                if written < 0 {
-                    if errno == EINTR { continue }
-                    throw failure("writing \(buffer.count) bytes failed after \(offset)", errno)
-                }
-                offset += written
-            }
-        }
-        guard fsync(descriptor) == 0 else { throw failure("flushing to disk failed", errno) }
-        closed = true
-        guard close(descriptor) == 0 else { throw failure("closing the temporary file failed", errno) }
-        guard rename(temporary.path, url.path) == 0 else {
-            throw failure("cannot rename the temporary file over \(url.lastPathComponent)", errno)
-        }
-        renamed = true
-    }
-
-    /// POSIX write(2); named apart from `ONNXExporter.write(_:to:)`.
-    private static func systemWrite(_ descriptor: Int32, _ bytes: UnsafeRawPointer, _ count: Int) -> Int {
-        #if canImport(Glibc)
-        return Glibc.write(descriptor, bytes, count)
-        #elseif canImport(Musl)
-        return Musl.write(descriptor, bytes, count)
-        #else
-        return Darwin.write(descriptor, bytes, count)
-        #endif
     }
 }

@@ -1,4 +1,3 @@
-import CNNVizRuntime
 import Foundation
 
 #if canImport(Glibc)
@@ -10,12 +9,12 @@ import Darwin
 #endif
 
 /// Writes whole files so that readers see the old file or the new one, never a part.
-enum AtomicFile {
+public enum AtomicFile {
     /// Writes `data` to a fresh temporary file beside `url`, flushes it, and renames it over
     /// `url`. Pitfall: rename(2) is atomic only within one file system, which is why the
     /// temporary file sits in the destination's directory and not in /tmp. On failure the
     /// temporary file is removed and `.writeFailed` names `url`.
-    static func write(_ data: Data, to url: URL) throws {
+    public static func write(_ data: Data, to url: URL) throws {
         let directory = url.deletingLastPathComponent()
         let temporary = directory.appendingPathComponent(".\(url.lastPathComponent).\(UUID().uuidString).tmp")
         func failure(_ what: String, _ code: Int32) -> CNNVizError {

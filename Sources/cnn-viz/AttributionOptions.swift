@@ -1,0 +1,109 @@
+import ArgumentParser
+import CNNVizImaging
+import CNNVizRender
+import CNNVizReport
+import CNNVizRuntime
+import Foundation
+
+/// The inputs, targets and outputs that `gradcam` and `saliency` share.
+struct AttributionOptions: ParsableArguments {
+    @Argument(help: "PNG or JPEG images.")
+    var images: [String] = []
+
+    @Option(name: .long, help: "Use this NCHW float32 .npy as the input instead of images.")
+    var tensor: String?
+
+    @Option(name: .customLong("class"), help: "A class index, or a class name from --labels; repeatable.")
+    var classes: [String] = []
+
+    @Option(name: .long, help: "Explain the top K classes of each image (default 1, when no --class is given).")
+    var top: Int?
+
+    @Option(name: .long, help: "Class names: one per line (synset lines accepted) or a JSON list.")
+    var labels: String?
+
+    @Option(name: .long, help: "Picture formats, comma-separated: png, pdf, svg.")
+    var format: String = "png"
+
+    @Option(name: .long, help: "Where files go. Default: reports/<image stem>/.")
+    var out: String?
+
+    @Flag(name: .long, help: "Print a JSON manifest on stdout.")
+    var json = false
+
+    @Option(name: .customLong("repeat"), help: "Compute each map N more times and report the median time (for benchmarks).")
+    var repeatCount: Int = 0
+
+    func validate() throws {
+        guard images.isEmpty != (tensor == nil) else { throw ValidationError("give images, or --tensor X.npy") }
+        guard top.map({ $0 >= 1 }) ?? true else { throw ValidationError("--top must be at least 1") }
+        guard classes.isEmpty || top == nil else { throw ValidationError("--class and --top exclude each other") }
+        guard repeatCount >= 0 else { throw ValidationError("--repeat must be 0 or more") }
+        _ = try OutputFormat.list(format)
+    }
+
+    /// The images, or the tensor file.
+    var sources: [String] { tensor.map { [$0] } ?? images }
+
+    /// The output directory for one source, created.
+    func directory(for source: String) throws -> URL {
+        let stem = URL(fileURLWithPath: source).deletingPathExtension().lastPathComponent
+        let directory = URL(fileURLWithPath: out ?? "reports/\(fileStem(for: stem))")
+        try createOutputDirectory(directory)
+        return directory
+    }
+
+    /// One result as the JSON contract lists it.
+    struct Result: Encodable {
+        var image: String
+        var `class`: Int
+        var label: String
+        var score: Float
+        var method: String
+        var layer: String?
+        var raw: String
+        var overlay: [String]
+        var report: String
+        var warnings: [String]
+    }
+
+    struct Manifest: Encodable {
+        var results: [Result]
+        /// With --repeat: the median milliseconds per map, after a first untimed run.
+        var timing: [String: Double]?
+    }
+
+    /// Runs `compute` once for the result and `repeatCount` more times for the timing.
+    func timed<T>(_ times: inout [Double], _ compute: () throws -> T) rethrows -> T {
+        let result = try compute()
+        for _ in 0..<repeatCount {
+            let start = DispatchTime.now().uptimeNanoseconds
+            _ = try compute()
+            times.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6)
+        }
+        return result
+    }
+
+    /// The overlay of a [H, W] map in [0, 1] on the image, with caption and colour bar: its
+    /// files and its HTML figure.
+    func overlay(_ map: Tensor, on seen: RGBImage, caption: Caption, colormap: Colormap = .jet, imageWeight: Float = 0.5,
+                 base: URL) throws -> (files: [String], figure: String) {
+        let figure = OverlayFigure(image: try Overlay.cam(map, on: seen, colormap: colormap, imageWeight: imageWeight),
+                                   caption: caption, colorBar: ColorBar(colormap: colormap))
+        let files = try figure.picture.write(to: base, formats: try OutputFormat.list(format)).map(\.path)
+        let title = [caption.method, caption.label].compactMap { $0 }.joined(separator: ": ")
+        return (files, HTMLDocument.figure(png: try figure.picture.encoded(as: .png), caption: title))
+    }
+
+    /// Prints the manifest, or one line per result.
+    func report(_ results: [Result], times: [Double]) throws {
+        if json {
+            try printJSON(Manifest(results: results, timing: times.isEmpty ? nil : ["attribution_ms": times.sorted()[times.count / 2]]))
+        } else {
+            for result in results {
+                print("\(result.image): \(result.method) for \(result.class) \(result.label) (logit \(result.score))"
+                      + (result.layer.map { " at \($0)" } ?? "") + " → \(result.raw)")
+            }
+        }
+    }
+}
