@@ -53,6 +53,7 @@ test: build python-deps
 	python3 scripts/reference/finite_differences.py $(REFERENCE_DIR) --shared $(SHARED)
 	python3 scripts/reference/cam_reference.py $(REFERENCE_DIR) --cnn-viz $(BIN) --shared $(SHARED)
 	python3 scripts/reference/saliency_reference.py $(REFERENCE_DIR) --cnn-viz $(BIN) --shared $(SHARED)
+	python3 scripts/reference/dump_ort_tensors.py $(REFERENCE_DIR)/ort-tensors --shared $(SHARED)
 	swift test -c release --disable-swift-testing
 
 # Open the report for skimage_chelsea.png with SqueezeNet in Debian's headless Chromium: no

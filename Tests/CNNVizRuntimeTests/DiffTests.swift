@@ -1,0 +1,113 @@
+import CNNVizImaging
+import CNNVizRuntime
+import Foundation
+import XCTest
+
+/// `cnn-viz diff` in its three modes, on the real SqueezeNet models in ../shared/data.
+final class DiffTests: XCTestCase {
+    func diff(_ arguments: [String]) throws -> (Int32, [String: Any]) {
+        let process = Process()
+        process.executableURL = try TestData.require(TestData.binary)
+        process.arguments = ["diff"] + arguments + ["--json"]
+        let output = Pipe(), errors = Pipe()
+        process.standardOutput = output
+        process.standardError = errors
+        try process.run()
+        let data = output.fileHandleForReading.readDataToEndOfFile()
+        let message = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        guard let report = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else {
+            XCTFail("no JSON from diff (status \(process.terminationStatus)): \(message)")
+            return (process.terminationStatus, [:])
+        }
+        return (process.terminationStatus, report)
+    }
+
+    /// The fp16 SqueezeNet against its lossless fp32 widening: every layer matched by name and
+    /// SQNR > 60 dB (here identical: caffe inputs are integers, exact in fp16). Rounding every
+    /// activation to fp16 gives finite SQNRs that fall with depth.
+    func testFloat16AgainstFloat32() throws {
+        let fp16 = try TestData.model("winml_squeezenet1.1_fp16.onnx"), fp32 = try TestData.model("squeezenet1.1_fp32_from_winml_fp16.onnx")
+        let image = try TestData.image("skimage_chelsea.png")
+        let arguments = [image.path, "--model", fp16.path, "--model-b", fp32.path, "--preprocess", "caffe"]
+        let (status, report) = try diff(arguments)
+        XCTAssertEqual(status, 0)
+        let layers = try XCTUnwrap(report["layers"] as? [[String: Any]])
+        XCTAssertEqual(layers.count, 66)
+        for layer in layers {
+            XCTAssertNil(layer["matched"], "\(layer["name"]!) should match by name")
+            if let sqnr = layer["sqnr_db"] as? Double { XCTAssertGreaterThan(sqnr, 60, "\(layer["name"]!)") }
+        }
+        let (simulatedStatus, simulated) = try diff(arguments + ["--simulate-fp16", "--atol", "1", "--rtol", "0.1"])
+        XCTAssertEqual(simulatedStatus, 0)
+        let sqnr = try XCTUnwrap(simulated["layers"] as? [[String: Any]]).map { $0["sqnr_db"] as? Double }
+        XCTAssertTrue(sqnr.allSatisfy { $0 != nil && $0!.isFinite }, "every layer differs once rounded to fp16")
+        let values = sqnr.map { $0! }, third = values.count / 3
+        let early = values.prefix(third).reduce(0, +) / Double(third), late = values.suffix(third).reduce(0, +) / Double(third)
+        print(String(format: "simulated fp16: mean SQNR %.1f dB over the first third of the layers, %.1f dB over the last", early, late))
+        XCTAssertGreaterThan(early, late + 3)
+    }
+
+    /// Ours against onnxruntime's dump of every tensor passes at atol 1e-4; corrupting one file
+    /// makes exactly that layer the first failure, with exit status 3.
+    func testAgainstOnnxruntimeTensorsAndACorruptedOne() throws {
+        let model = try TestData.model("squeezenet1.1_fp32_from_winml_fp16.onnx")
+        let dump = try TestData.require(TestData.referenceDirectory.appendingPathComponent("ort-tensors"))
+        let input = TestData.referenceDirectory.appendingPathComponent("ort-input.npy")
+        let (status, report) = try diff(["--tensor", input.path, "--model", model.path, "--against", dump.path, "--atol", "1e-4"])
+        XCTAssertEqual(status, 0)
+        XCTAssertEqual((report["layers"] as? [[String: Any]])?.count, 66)
+        XCTAssertTrue(report["first_failure"] is NSNull)
+
+        let copy = FileManager.default.temporaryDirectory.appendingPathComponent("ort-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: copy) }
+        try FileManager.default.copyItem(at: dump, to: copy)
+        let victim = copy.appendingPathComponent("fire5_concat_1.npy")
+        let tensor = try NumpyFile.read(contentsOf: victim)
+        var values = tensor.floats
+        values[values.count / 2] += 0.5
+        try NumpyFile.write(Tensor(shape: tensor.shape, floats: values), to: victim)
+        let (corrupted, failure) = try diff(["--tensor", input.path, "--model", model.path, "--against", copy.path, "--atol", "1e-4"])
+        XCTAssertEqual(corrupted, 3)
+        XCTAssertEqual(failure["first_failure"] as? String, "fire5/concat_1")
+    }
+
+    /// One image against itself shifted 8 pixels: every layer reported, metrics equal NumPy's
+    /// on the same tensors, exit status 3 (they differ).
+    func testTwoInputsMatchNumpyMetrics() throws {
+        let model = try TestData.model("squeezenet1.1_fp32_from_winml_fp16.onnx")
+        let x = try Preprocessing.caffe.tensor(from: try ImageDecoder.decode(contentsOf: try TestData.image("skimage_chelsea.png")))
+        var shifted = [Float](repeating: 0, count: x.count)
+        let values = x.floats
+        for plane in 0..<3 { for y in 0..<224 { for column in 8..<224 { shifted[(plane * 224 + y) * 224 + column] = values[(plane * 224 + y) * 224 + column - 8] } } }
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("diff-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let a = directory.appendingPathComponent("a.npy"), b = directory.appendingPathComponent("b.npy")
+        try NumpyFile.write(x, to: a)
+        try NumpyFile.write(Tensor(shape: x.shape, floats: shifted), to: b)
+        let (status, report) = try diff(["--tensor", a.path, "--tensor-b", b.path, "--model", model.path])
+        XCTAssertEqual(status, 3)
+        let layers = try XCTUnwrap(report["layers"] as? [[String: Any]])
+        XCTAssertEqual(layers.count, 66)
+        print("cosine, image vs shifted 8 px: " + layers.prefix(12).map { String(format: "%@ %.3f", $0["name"] as! String, $0["cosine"] as! Double) }.joined(separator: ", "))
+        let session = try Session(contentsOf: model)
+        for name in ["conv1_2", "fire3/concat_1", "fire9/concat_1"] {
+            let ta = try session.run(["data_0": x], outputs: [name])[name]!, tb = try session.run(["data_0": Tensor(shape: x.shape, floats: shifted)], outputs: [name])[name]!
+            let pa = directory.appendingPathComponent("la.npy"), pb = directory.appendingPathComponent("lb.npy")
+            try NumpyFile.write(ta, to: pa)
+            try NumpyFile.write(tb, to: pb)
+            let numpy = try JSONSerialization.jsonObject(with: Data(try TestData.python("""
+                import numpy as np, json
+                a = np.load('\(pa.path)').astype(np.float64); b = np.load('\(pb.path)').astype(np.float64); d = a - b
+                print(json.dumps({"max_abs": float(np.abs(d).max()), "mean_abs": float(np.abs(d).mean()),
+                  "rel_l2": float(np.linalg.norm(d) / np.linalg.norm(a)), "cosine": float((a * b).sum() / np.linalg.norm(a) / np.linalg.norm(b)),
+                  "sqnr_db": float(20 * np.log10(np.linalg.norm(a) / np.linalg.norm(d)))}))
+                """).utf8)) as! [String: Double]
+            let ours = try XCTUnwrap(layers.first { $0["name"] as? String == name })
+            for (key, value) in numpy {
+                XCTAssertEqual(ours[key] as! Double, value, accuracy: 1e-9 + 1e-9 * abs(value), "\(name) \(key)")
+            }
+        }
+    }
+}
