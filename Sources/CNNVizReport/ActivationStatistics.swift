@@ -1,0 +1,81 @@
+import CNNVizRuntime
+
+/// Per-layer, per-channel activation statistics accumulated over a set of images.
+///
+/// Per channel: mean, std (population), max, and the fraction of exact zeros (after a ReLU,
+/// the inactive positions). A channel is dead when it is never > 0 on the whole set, and
+/// saturated when at least 99% of its values equal its maximum and that maximum is > 0
+/// (stuck at a ReLU6 bound, say). Sums in Double.
+/// Pitfall: "dead on this set" is a property of the set as much as of the network.
+public struct ActivationStatistics: Sendable {
+    public struct Channel: Encodable, Sendable {
+        public var index: Int
+        public var mean: Double
+        public var std: Double
+        public var max: Double
+        public var zeroFraction: Double
+        enum CodingKeys: String, CodingKey { case index, mean, std, max, zeroFraction = "zero_fraction" }
+    }
+
+    public struct Layer: Encodable, Sendable {
+        public var name: String
+        public var channels: [Channel]
+        public var dead: [Int]
+        public var saturated: [Int]
+    }
+
+    struct Accumulator: Sendable {
+        var count = 0.0, sum = 0.0, squares = 0.0, zeros = 0.0
+        var maximum = -Double.infinity, atMaximum = 0.0
+        var active = false
+
+        mutating func add(_ value: Float) {
+            let v = Double(value)
+            count += 1
+            sum += v
+            squares += v * v
+            if value == 0 { zeros += 1 }
+            if value > 0 { active = true }
+            if v > maximum { maximum = v; atMaximum = 1 } else if v == maximum { atMaximum += 1 }
+        }
+    }
+
+    var order = [String]()
+    var accumulators = [String: [Accumulator]]()
+
+    public init() {}
+
+    /// Adds one batch of activations [N, C, …] of `name`.
+    public mutating func add(_ name: String, _ tensor: Tensor) {
+        guard tensor.isFloatingPoint, tensor.rank >= 2 else { return }
+        let (batch, channels) = (tensor.shape[0], tensor.shape[1])
+        let plane = tensor.count / Swift.max(batch * channels, 1)
+        if accumulators[name] == nil {
+            order.append(name)
+            accumulators[name] = [Accumulator](repeating: Accumulator(), count: channels)
+        }
+        guard accumulators[name]!.count == channels else { return }
+        let values = tensor.floats
+        for n in 0..<batch {
+            for c in 0..<channels {
+                let base = (n * channels + c) * plane
+                for i in base..<(base + plane) { accumulators[name]![c].add(values[i]) }
+            }
+        }
+    }
+
+    /// The statistics, layers in the order they were first added.
+    public var layers: [Layer] {
+        order.map { name in
+            let channels = accumulators[name]!.enumerated().map { index, a in
+                let mean = a.count > 0 ? a.sum / a.count : 0
+                return Channel(index: index, mean: mean, std: Swift.max(0, a.count > 0 ? a.squares / a.count - mean * mean : 0).squareRoot(),
+                               max: a.count > 0 ? a.maximum : 0, zeroFraction: a.count > 0 ? a.zeros / a.count : 0)
+            }
+            let accumulated = accumulators[name]!
+            return Layer(name: name, channels: channels,
+                         dead: accumulated.indices.filter { !accumulated[$0].active },
+                         saturated: accumulated.indices.filter { accumulated[$0].maximum > 0 && accumulated[$0].atMaximum >= 0.99 * accumulated[$0].count })
+        }
+    }
+}

@@ -1,0 +1,64 @@
+import CNNVizReport
+import CNNVizRuntime
+import Foundation
+import XCTest
+
+/// `cnn-viz stats`: a channel pushed to −10⁶ before its ReLU is the one dead channel, and the
+/// per-channel numbers equal NumPy's over the same activations.
+final class StatsTests: XCTestCase {
+    func testDeadChannelIsFoundAndStatisticsMatchNumpy() throws {
+        var model = try NetworkBuilder(seed: 6).conv(out: 5, kernel: 3, pad: 1).relu().globalAveragePool().flatten().dense(out: 2)
+            .build(inputShape: [1, 1, 6, 6])
+        var bias = model.graph.initializers["conv1.bias"]!.floats
+        bias[3] = -1e6
+        model.graph.initializers["conv1.bias"] = Tensor(shape: [5], floats: bias)
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("stats-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let modelURL = directory.appendingPathComponent("dead.onnx")
+        try ONNXExporter.write(model, to: modelURL)
+        var random = GradientCheck.Generator(state: 8)
+        var arguments = ["stats", "--model", modelURL.path, "--json"]
+        var inputs = [Tensor]()
+        for k in 0..<3 {
+            let x = random.tensor([1, 1, 6, 6])
+            inputs.append(x)
+            let url = directory.appendingPathComponent("x\(k).npy")
+            try NumpyFile.write(x, to: url)
+            arguments += ["--tensor", url.path]
+        }
+        let process = Process()
+        process.executableURL = try TestData.require(TestData.binary)
+        process.arguments = arguments
+        let output = Pipe()
+        process.standardOutput = output
+        process.standardError = Pipe()
+        try process.run()
+        let data = output.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        XCTAssertEqual(process.terminationStatus, 0)
+        let report = try JSONSerialization.jsonObject(with: data) as! [String: Any]
+        XCTAssertEqual(report["images"] as? Int, 3)
+        let layers = try XCTUnwrap(report["layers"] as? [[String: Any]])
+        let relu = try XCTUnwrap(layers.first { $0["name"] as? String == "relu1" })
+        XCTAssertEqual(relu["dead"] as? [Int], [3])
+        XCTAssertEqual(layers.first { $0["name"] as? String == "conv1" }?["dead"] as? [Int], [3])
+
+        // The same numbers from NumPy over the ReLU activations of the three inputs.
+        let session = try Session(model: model)
+        let activations = try inputs.map { try session.run([session.graph.inputs[0].name: $0], outputs: ["relu1"])["relu1"]! }
+        let stacked = directory.appendingPathComponent("relu.npy")
+        try NumpyFile.write(Tensor(shape: [3, 5, 6, 6], floats: activations.flatMap(\.floats)), to: stacked)
+        let numpy = try JSONSerialization.jsonObject(with: Data(try TestData.python("""
+            import numpy as np, json
+            a = np.load('\(stacked.path)').astype(np.float64).transpose(1, 0, 2, 3).reshape(5, -1)
+            print(json.dumps({"mean": a.mean(1).tolist(), "std": a.std(1).tolist(), "max": a.max(1).tolist(), "zeros": (a == 0).mean(1).tolist()}))
+            """).utf8)) as! [String: [Double]]
+        let channels = try XCTUnwrap(relu["channels"] as? [[String: Any]])
+        for (c, channel) in channels.enumerated() {
+            for (ours, theirs) in [("mean", "mean"), ("std", "std"), ("max", "max"), ("zero_fraction", "zeros")] {
+                XCTAssertEqual(channel[ours] as! Double, numpy[theirs]![c], accuracy: 1e-9, "channel \(c) \(ours)")
+            }
+        }
+    }
+}
