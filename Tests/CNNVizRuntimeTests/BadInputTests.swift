@@ -14,21 +14,6 @@ final class BadInputTests: XCTestCase {
 
     override func tearDownWithError() throws { try? FileManager.default.removeItem(at: scratch) }
 
-    func expectError(_ code: CNNVizError.Code, containing fragments: [String], _ body: () throws -> Void,
-                     file: StaticString = #filePath, line: UInt = #line) {
-        do {
-            try body()
-            XCTFail("expected a \(code) error", file: file, line: line)
-        } catch let error as CNNVizError {
-            XCTAssertEqual(error.code, code, "\(error)", file: file, line: line)
-            for fragment in fragments {
-                XCTAssertTrue(error.description.contains(fragment), "'\(error)' should mention '\(fragment)'", file: file, line: line)
-            }
-        } catch {
-            XCTFail("expected CNNVizError, got \(error)", file: file, line: line)
-        }
-    }
-
     /// A one-node model built in memory.
     func model(opType: String, opset: Int64 = 13) throws -> Data {
         var node = Onnx_NodeProto()
@@ -105,22 +90,13 @@ final class BadInputTests: XCTestCase {
     }
 
     func testCommandLineExitsNonZeroWithAMessage() throws {
-        let binary = try TestData.require(TestData.binary)
         let url = scratch.appendingPathComponent("unknown-op.onnx")
         try model(opType: "FrobnicateNd").write(to: url)
         let tensor = scratch.appendingPathComponent("x.npy")
         try NumpyFile.write(.zeros([2, 3]), to: tensor)
         let out = scratch.appendingPathComponent("out")
-        let process = Process()
-        process.executableURL = binary
-        process.arguments = ["run", "--model", url.path, "--tensor", tensor.path, "--out", out.path, "--json"]
-        let stderr = Pipe()
-        process.standardError = stderr
-        process.standardOutput = Pipe()
-        try process.run()
-        process.waitUntilExit()
-        let message = String(decoding: stderr.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        XCTAssertEqual(process.terminationStatus, 1)
+        let (status, _, message) = try TestData.runBinary(["run", "--model", url.path, "--tensor", tensor.path, "--out", out.path, "--json"])
+        XCTAssertEqual(status, 1)
         XCTAssertTrue(message.contains("FrobnicateNd"), message)
         XCTAssertFalse(FileManager.default.fileExists(atPath: out.appendingPathComponent("y.npy").path), "nothing half-written")
     }

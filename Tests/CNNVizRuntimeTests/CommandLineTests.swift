@@ -8,24 +8,11 @@ import XCTest
 /// `cnn-viz predict … --json`, checked against onnxruntime's values and the photos' labels.
 final class CommandLineTests: XCTestCase {
     func runBinary(_ arguments: [String]) throws -> (Int32, Data) {
-        let (status, data, _) = try runBinaryWithErrors(arguments)
+        let (status, data, _) = try TestData.runBinary(arguments)
         return (status, data)
     }
 
-    /// Runs cnn-viz; returns the exit status, stdout and stderr.
-    func runBinaryWithErrors(_ arguments: [String]) throws -> (Int32, Data, String) {
-        let process = Process()
-        process.executableURL = try TestData.require(TestData.binary)
-        process.arguments = arguments
-        let output = Pipe(), errors = Pipe()
-        process.standardOutput = output
-        process.standardError = errors
-        try process.run()
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        let message = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        return (process.terminationStatus, data, message)
-    }
+    func runBinaryWithErrors(_ arguments: [String]) throws -> (Int32, Data, String) { try TestData.runBinary(arguments) }
 
     /// `run --backward` on SqueezeNet: the pre-softmax logit is seeded (and the note says so),
     /// the gradient files equal the library's, and the timing has backward_ms.

@@ -6,21 +6,12 @@ import XCTest
 /// `cnn-viz diff` in its three modes, on the real SqueezeNet models in ../shared/data.
 final class DiffTests: XCTestCase {
     func diff(_ arguments: [String]) throws -> (Int32, [String: Any]) {
-        let process = Process()
-        process.executableURL = try TestData.require(TestData.binary)
-        process.arguments = ["diff"] + arguments + ["--json"]
-        let output = Pipe(), errors = Pipe()
-        process.standardOutput = output
-        process.standardError = errors
-        try process.run()
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        let message = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
+        let (status, data, message) = try TestData.runBinary(["diff"] + arguments + ["--json"])
         guard let report = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else {
-            XCTFail("no JSON from diff (status \(process.terminationStatus)): \(message)")
-            return (process.terminationStatus, [:])
+            XCTFail("no JSON from diff (status \(status)): \(message)")
+            return (status, [:])
         }
-        return (process.terminationStatus, report)
+        return (status, report)
     }
 
     /// The fp16 SqueezeNet against its lossless fp32 widening: every layer matched by name and

@@ -6,20 +6,7 @@ import XCTest
 /// (the .npz with numpy.load) and checked against the runtime's own tensors and statistics
 /// recomputed in NumPy.
 final class FeatureMapCommandTests: XCTestCase {
-    func run(_ arguments: [String]) throws -> [String: Any] {
-        let process = Process()
-        process.executableURL = try TestData.require(TestData.binary)
-        process.arguments = arguments + ["--json"]
-        let output = Pipe(), errors = Pipe()
-        process.standardOutput = output
-        process.standardError = errors
-        try process.run()
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        let message = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        XCTAssertEqual(process.terminationStatus, 0, message)
-        return try JSONSerialization.jsonObject(with: data) as! [String: Any]
-    }
+    func run(_ arguments: [String]) throws -> [String: Any] { try TestData.runJSON(arguments) }
 
     func testActivationsWritesNpyNpzStatisticsAndGrids() throws {
         let model = try TestData.model("winml_mnist.onnx")
@@ -75,16 +62,8 @@ final class FeatureMapCommandTests: XCTestCase {
             XCTAssertEqual(files.map { URL(fileURLWithPath: $0).pathExtension }, ["png", "pdf"])
             XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: files[1])).prefix(5), Data("%PDF-".utf8))
         }
-        let process = Process()
-        process.executableURL = try TestData.require(TestData.binary)
-        process.arguments = ["filters", "--model", model.path, "--layer", "nope", "--out", out.path]
-        let errors = Pipe()
-        process.standardError = errors
-        process.standardOutput = Pipe()
-        try process.run()
-        let message = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        XCTAssertEqual(process.terminationStatus, 1)
+        let (status, _, message) = try TestData.runBinary(["filters", "--model", model.path, "--layer", "nope", "--out", out.path])
+        XCTAssertEqual(status, 1)
         XCTAssertTrue(message.contains("no Conv layer with constant weights named 'nope'"), message)
     }
 }

@@ -40,17 +40,7 @@ final class ReportTests: XCTestCase {
         let images = [try TestData.image("skimage_chelsea.png"), try TestData.image("winml_dog.jpg")]
         let out = FileManager.default.temporaryDirectory.appendingPathComponent("report-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: out) }
-        let process = Process()
-        process.executableURL = try TestData.require(TestData.binary)
-        process.arguments = ["report"] + images.map(\.path) + ["--model", model.path, "--preprocess", "caffe", "--out", out.path, "--json"]
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = Pipe()
-        try process.run()
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        XCTAssertEqual(process.terminationStatus, 0)
-        let manifest = try JSONSerialization.jsonObject(with: data) as! [String: Any]
+        let manifest = try TestData.runJSON(["report"] + images.map(\.path) + ["--model", model.path, "--preprocess", "caffe", "--out", out.path])
         let results = try XCTUnwrap(manifest["results"] as? [[String: Any]])
         XCTAssertEqual(results.count, 2)
         // The charted top class is the model's top class on the same input.

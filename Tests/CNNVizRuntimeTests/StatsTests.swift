@@ -18,7 +18,7 @@ final class StatsTests: XCTestCase {
         let modelURL = directory.appendingPathComponent("dead.onnx")
         try ONNXExporter.write(model, to: modelURL)
         var random = GradientCheck.Generator(state: 8)
-        var arguments = ["stats", "--model", modelURL.path, "--json"]
+        var arguments = ["stats", "--model", modelURL.path]
         var inputs = [Tensor]()
         for k in 0..<3 {
             let x = random.tensor([1, 1, 6, 6])
@@ -27,17 +27,7 @@ final class StatsTests: XCTestCase {
             try NumpyFile.write(x, to: url)
             arguments += ["--tensor", url.path]
         }
-        let process = Process()
-        process.executableURL = try TestData.require(TestData.binary)
-        process.arguments = arguments
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = Pipe()
-        try process.run()
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        XCTAssertEqual(process.terminationStatus, 0)
-        let report = try JSONSerialization.jsonObject(with: data) as! [String: Any]
+        let report = try TestData.runJSON(arguments)
         XCTAssertEqual(report["images"] as? Int, 3)
         let layers = try XCTUnwrap(report["layers"] as? [[String: Any]])
         let relu = try XCTUnwrap(layers.first { $0["name"] as? String == "relu1" })

@@ -29,21 +29,45 @@ enum TestData {
     static func model(_ name: String) throws -> URL { try require(shared.appendingPathComponent("data/models/\(name)")) }
     static func image(_ name: String) throws -> URL { try require(shared.appendingPathComponent("data/images/\(name)")) }
 
+    /// Runs a program; returns its exit status, stdout and stderr.
+    static func runProcess(_ executable: URL, _ arguments: [String]) throws -> (status: Int32, output: Data, errors: String) {
+        let process = Process()
+        process.executableURL = executable
+        process.arguments = arguments
+        let output = Pipe(), errors = Pipe()
+        process.standardOutput = output
+        process.standardError = errors
+        try process.run()
+        let data = output.fileHandleForReading.readDataToEndOfFile()
+        let message = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        return (process.terminationStatus, data, message)
+    }
+
+    /// Runs the release cnn-viz binary (`make test` builds it).
+    static func runBinary(_ arguments: [String]) throws -> (status: Int32, output: Data, errors: String) {
+        try runProcess(try require(binary), arguments)
+    }
+
+    /// Runs cnn-viz with `--json`, expecting success, and returns the parsed JSON object.
+    static func runJSON(_ arguments: [String], file: StaticString = #filePath, line: UInt = #line) throws -> [String: Any] {
+        let (status, output, errors) = try runBinary(arguments + ["--json"])
+        XCTAssertEqual(status, 0, errors, file: file, line: line)
+        guard let object = (try? JSONSerialization.jsonObject(with: output)) as? [String: Any] else {
+            XCTFail("cnn-viz \(arguments.first ?? "") printed no JSON object (status \(status)): \(errors)", file: file, line: line)
+            throw NoJSON()
+        }
+        return object
+    }
+
+    struct NoJSON: Error {}
+
     /// Runs a Python script and returns its stdout. A machine without python3 and `modules`
     /// skips (fails under CI=true); a script that fails fails the test with its stderr.
     static func python(_ script: String, modules: [String] = ["numpy"], file: StaticString = #filePath, line: UInt = #line) throws -> String {
         func run(_ code: String) throws -> (Int32, String, String) {
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-            process.arguments = ["python3", "-c", code]
-            let output = Pipe(), errors = Pipe()
-            process.standardOutput = output
-            process.standardError = errors
-            try process.run()
-            let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-            let message = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-            process.waitUntilExit()
-            return (process.terminationStatus, text, message)
+            let (status, output, errors) = try runProcess(URL(fileURLWithPath: "/usr/bin/env"), ["python3", "-c", code])
+            return (status, String(decoding: output, as: UTF8.self), errors)
         }
         let imports = "import " + modules.joined(separator: ", ")
         guard let probe = try? run(imports), probe.0 == 0 else {

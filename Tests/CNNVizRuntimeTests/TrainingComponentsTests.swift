@@ -36,21 +36,6 @@ final class TrainingComponentsTests: XCTestCase {
     /// A Python list literal of Float32 values (shortest round-trip decimal; NumPy rounds it back to the same float32).
     func literal(_ values: [Float]) -> String { "[" + values.map { "\($0)" }.joined(separator: ", ") + "]" }
 
-    func expectError(_ code: CNNVizError.Code, containing fragments: [String], _ body: () throws -> Void,
-                     file: StaticString = #filePath, line: UInt = #line) {
-        do {
-            try body()
-            XCTFail("expected a \(code) error", file: file, line: line)
-        } catch let error as CNNVizError {
-            XCTAssertEqual(error.code, code, "\(error)", file: file, line: line)
-            for fragment in fragments {
-                XCTAssertTrue(error.description.contains(fragment), "'\(error)' should mention '\(fragment)'", file: file, line: line)
-            }
-        } catch {
-            XCTFail("expected CNNVizError, got \(error)", file: file, line: line)
-        }
-    }
-
     /// Every |actual − expected| ≤ absolute + relative·|expected|; reports the worst element.
     func assertClose(_ actual: [Float], _ expected: [Double], absolute: Double, relative: Double, _ what: String,
                      file: StaticString = #filePath, line: UInt = #line) {

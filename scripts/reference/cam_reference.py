@@ -605,15 +605,21 @@ def float32_maps(group, cls, layers):
     return maps32
 
 
-def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.strip().splitlines()[0])
+def reference_arguments(tool, description, argv):
+    """OUTDIR --cnn-viz BINARY [--shared DIR], as every script that reads cnn-viz's dumps takes them."""
+    parser = argparse.ArgumentParser(description=description)
     parser.add_argument("outdir", type=Path)
     parser.add_argument("--cnn-viz", dest="binary", type=Path, required=True, help="the cnn-viz binary")
     parser.add_argument("--shared", type=Path, default=DEFAULT_SHARED,
                         help=f"shared data directory (default {DEFAULT_SHARED})")
     args = parser.parse_args(argv)
     if not args.binary.is_file():
-        sys.exit(f"cam_reference: no cnn-viz binary at {args.binary}; build it first (swift build -c release)")
+        sys.exit(f"{tool}: no cnn-viz binary at {args.binary}; build it first (swift build -c release)")
+    return args
+
+
+def main(argv=None):
+    args = reference_arguments("cam_reference", __doc__.strip().splitlines()[0], argv)
     outdir = args.outdir.resolve()
     camdir = outdir / "cam"
     camdir.mkdir(parents=True, exist_ok=True)

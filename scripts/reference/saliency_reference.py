@@ -90,7 +90,6 @@ Writes
 A missing model or image skips its case with a note on stderr.
 """
 
-import argparse
 import json
 import os
 import subprocess
@@ -107,11 +106,9 @@ import numpy as np  # noqa: E402
 import onnx  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from cam_reference import GROUPS, PREPROCESS, batched, session  # noqa: E402  (same inputs)
+from cam_reference import GROUPS, PREPROCESS, batched, reference_arguments, session  # noqa: E402  (same inputs)
 from decode_images import decode  # noqa: E402  (Pillow decoding, as cnn-viz decodes)
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
-DEFAULT_SHARED = Path(os.environ.get("CNNVIZ_SHARED", REPO_ROOT.parent / "shared"))
 
 N_STEPS = 16
 BASELINE_FACTOR = 0.5
@@ -389,14 +386,7 @@ def run_case(spec, shared, binary, workdir, saldir):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.strip().splitlines()[0])
-    parser.add_argument("outdir", type=Path)
-    parser.add_argument("--cnn-viz", dest="binary", type=Path, required=True, help="the cnn-viz binary")
-    parser.add_argument("--shared", type=Path, default=DEFAULT_SHARED,
-                        help=f"shared data directory (default {DEFAULT_SHARED})")
-    args = parser.parse_args(argv)
-    if not args.binary.is_file():
-        sys.exit(f"saliency_reference: no cnn-viz binary at {args.binary}; build it first (swift build -c release)")
+    args = reference_arguments("saliency_reference", __doc__.strip().splitlines()[0], argv)
     outdir = args.outdir.resolve()
     saldir = outdir / "saliency"
     saldir.mkdir(parents=True, exist_ok=True)

@@ -94,11 +94,7 @@ struct Pool: Operator {
                                 continue
                             }
                             for o in 0..<outPlane {
-                                var rest = o
-                                for axis in stride(from: spatial.count - 1, through: 0, by: -1) {
-                                    position[axis] = rest % geometry.output[axis]
-                                    rest /= geometry.output[axis]
-                                }
+                                Pool.unflatten(o, shape: geometry.output, into: &position)
                                 let (value, argmax) = reduceWindow(input, position: position, axes: axes, strides: inStrides)
                                 yp[plane * outPlane + o] = value
                                 if wantsIndices {
@@ -216,25 +212,39 @@ struct Pool: Operator {
     @inline(__always)
     func reduceWindow(_ input: UnsafePointer<Float>, position: [Int], axes: [AxisWindows], strides: [Int]) -> (Float, Int) {
         var best = -Float.infinity, bestOffset = -1, sum: Float = 0, count = 0
-        func visit(_ axis: Int, _ offset: Int) {
-            if axis == axes.count {
-                let v = input[offset]
-                if kind == .max {
-                    if v > best || bestOffset < 0 { best = v; bestOffset = offset }
-                } else {
-                    sum += v
-                    count += 1
-                }
-                return
+        Pool.forEachTap(position: position, axes: axes, strides: strides) { offset in
+            let v = input[offset]
+            if kind == .max {
+                if v > best || bestOffset < 0 { best = v; bestOffset = offset }
+            } else {
+                sum += v
+                count += 1
             }
-            for i in axes[axis].taps(position[axis]) { visit(axis + 1, offset + i * strides[axis]) }
         }
-        visit(0, 0)
         if kind == .max { return (best, bestOffset) }
         if countIncludePad {
             count = (0..<axes.count).reduce(1) { $0 * axes[$1].paddedCounts[position[$1]] }
         }
         return (count > 0 ? sum / Float(count) : 0, 0)
+    }
+
+    /// Calls `body` with the plane offset of every in-image tap of the window at `position`,
+    /// in row-major window order.
+    static func forEachTap(position: [Int], axes: [AxisWindows], strides: [Int], _ body: (Int) -> Void) {
+        func visit(_ axis: Int, _ offset: Int) {
+            if axis == axes.count { return body(offset) }
+            for i in axes[axis].taps(position[axis]) { visit(axis + 1, offset + i * strides[axis]) }
+        }
+        visit(0, 0)
+    }
+
+    /// The multi-index of flat index `index` in a row-major array of `shape`.
+    static func unflatten(_ index: Int, shape: [Int], into position: inout [Int]) {
+        var rest = index
+        for axis in stride(from: shape.count - 1, through: 0, by: -1) {
+            position[axis] = rest % shape[axis]
+            rest /= shape[axis]
+        }
     }
 
     /// A row-major plane offset re-expressed in the requested index order.
@@ -306,11 +316,7 @@ extension Pool: Differentiable {
                                 continue
                             }
                             for o in 0..<outPlane {
-                                var rest = o
-                                for axis in stride(from: spatial.count - 1, through: 0, by: -1) {
-                                    position[axis] = rest % geometry.output[axis]
-                                    rest /= geometry.output[axis]
-                                }
+                                Pool.unflatten(o, shape: geometry.output, into: &position)
                                 if kind == .max {
                                     let (_, argmax) = reduceWindow(input, position: position, axes: axes, strides: inStrides)
                                     if argmax >= 0 { target[argmax] += gradient[o] }
@@ -355,14 +361,7 @@ extension Pool: Differentiable {
         if countIncludePad { count = (0..<axes.count).reduce(1) { $0 * axes[$1].paddedCounts[position[$1]] } }
         guard count > 0 else { return }
         let share = g / Float(count)
-        func visit(_ axis: Int, _ offset: Int) {
-            if axis == axes.count {
-                target[offset] += share
-                return
-            }
-            for i in axes[axis].taps(position[axis]) { visit(axis + 1, offset + i * strides[axis]) }
-        }
-        visit(0, 0)
+        Pool.forEachTap(position: position, axes: axes, strides: strides) { target[$0] += share }
     }
 }
 
