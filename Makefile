@@ -6,7 +6,7 @@ APT_PACKAGES := pkg-config libpng-dev libjpeg62-turbo-dev libturbojpeg0-dev libc
 BIN := .build/release/cnn-viz
 REFERENCE_DIR := .build/reference
 
-.PHONY: all deps python-deps build demo test test-browser bench conformance clean
+.PHONY: all deps python-deps build demo shapes-model embed-model samples examples test test-browser bench conformance clean
 
 all: build
 
@@ -24,27 +24,34 @@ python-deps:
 build: deps
 	swift build -c release
 
-# Until the embedded model lands: predictions, Grad-CAM overlays and HTML reports with the real SqueezeNet on real photos, into reports/demo/
+# Grad-CAM with the embedded shapes model on a two-object sample scene: one overlay per class
+# present (the top 2), the raw maps as .npy and an HTML report, under reports/demo/.
+DEMO_SCENE := samples/images/$(notdir $(firstword $(wildcard samples/images/*+*_1.png)))
 demo: build
-	@mkdir -p reports/demo
-	@if [ -f "$(SHARED)/data/models/squeezenet1.1_fp32_from_winml_fp16.onnx" ]; then \
-	  echo "No embedded model yet: running SqueezeNet 1.1 from $(SHARED)/data on a real photo."; \
-	  $(BIN) predict "$(SHARED)/data/images/skimage_coffee.png" "$(SHARED)/data/images/winml_dog.jpg" \
-	    --model "$(SHARED)/data/models/squeezenet1.1_fp32_from_winml_fp16.onnx" \
-	    --labels "$(SHARED)/data/labels/imagenet_synset.txt" --preprocess caffe --top 3 | tee reports/demo/predictions.txt; \
-	  $(BIN) predict "$(SHARED)/data/images/skimage_coffee.png" "$(SHARED)/data/images/winml_dog.jpg" \
-	    --model "$(SHARED)/data/models/squeezenet1.1_fp32_from_winml_fp16.onnx" \
-	    --labels "$(SHARED)/data/labels/imagenet_synset.txt" --preprocess caffe --top 3 --json > reports/demo/predictions.json; \
-	  $(BIN) gradcam "$(SHARED)/data/images/gradcam_both.png" --class 243 --class 281 \
-	    --model "$(SHARED)/data/models/squeezenet1.1_fp32_from_winml_fp16.onnx" \
-	    --labels "$(SHARED)/data/labels/imagenet_synset.txt" --preprocess caffe --out reports/demo/gradcam; \
-	  $(BIN) report "$(SHARED)/data/images/skimage_coffee.png" "$(SHARED)/data/images/winml_dog.jpg" \
-	    --model "$(SHARED)/data/models/squeezenet1.1_fp32_from_winml_fp16.onnx" \
-	    --labels "$(SHARED)/data/labels/imagenet_synset.txt" --preprocess caffe --out reports/demo; \
-	  echo "wrote reports/demo/predictions.txt, reports/demo/predictions.json, Grad-CAM overlays in reports/demo/gradcam and the reports above"; \
-	else \
-	  echo "No embedded model yet and no $(SHARED)/data to demo on: see README for cnn-viz predict --model."; \
-	fi
+	$(BIN) gradcam $(DEMO_SCENE) --top 2 --out reports/demo
+	@echo "demo: the overlays (*.png) and the HTML report (gradcam.html) are in reports/demo/"
+
+# The default model: train it (about 5 minutes on 2 cores), keep checkpoints for the filter
+# evolution picture, embed it in the binary, redraw the sample scenes and reports/examples/.
+shapes-model: build
+	$(BIN) train shapes --out samples/models/shapes.onnx --checkpoints 0 1 2 12 --checkpoint-directory .build/checkpoints
+	python3 scripts/embed-model.py
+	$(MAKE) examples
+
+embed-model:
+	python3 scripts/embed-model.py
+
+samples: build
+	python3 scripts/make-samples.py
+
+# reports/examples/: the output of make demo, a report, and the filter evolution across the
+# checkpoints that make shapes-model leaves in .build/checkpoints.
+examples: build
+	rm -rf reports/examples && mkdir -p reports/examples
+	$(BIN) gradcam $(DEMO_SCENE) --top 2 --out reports/examples/gradcam
+	$(BIN) report samples/images/*.png --out reports/examples/report
+	$(BIN) filters --layer conv1 --out reports/examples/filters \
+	  $(foreach c,$(sort $(wildcard .build/checkpoints/epoch*.onnx)),--model $(c))
 
 # References from onnxruntime, the onnx package and Pillow (decoded photos), then the XCTest suite on the release build.
 test: build python-deps
@@ -54,6 +61,7 @@ test: build python-deps
 	python3 scripts/reference/cam_reference.py $(REFERENCE_DIR) --cnn-viz $(BIN) --shared $(SHARED)
 	python3 scripts/reference/saliency_reference.py $(REFERENCE_DIR) --cnn-viz $(BIN) --shared $(SHARED)
 	python3 scripts/reference/dump_ort_tensors.py $(REFERENCE_DIR)/ort-tensors --shared $(SHARED)
+	python3 scripts/reference/shapes_reference.py $(REFERENCE_DIR)
 	swift test -c release --disable-swift-testing
 
 # Open the report for skimage_chelsea.png with SqueezeNet in Debian's headless Chromium: no
@@ -83,6 +91,7 @@ conformance: build
 bench: build python-deps
 	@[ -f bench/models/vgg16.onnx ] || python3 bench/make_models.py bench/models
 	python3 bench/bench.py --cnn-viz $(BIN) --models bench/models --shared $(SHARED)
+	python3 bench/bench_shapes.py --cnn-viz $(BIN)
 
 clean:
 	rm -rf .build reports/demo

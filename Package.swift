@@ -52,14 +52,16 @@ let package = Package(
         .target(name: "CNNVizAttribution", dependencies: ["CNNVizRuntime"]),
         // Reports: self-contained HTML, .npz archives, layer statistics.
         .target(name: "CNNVizReport", dependencies: ["CNNVizRuntime", "CNNVizImaging", "CNNVizRender", "CNNVizAttribution", .product(name: "ZIPFoundation", package: "ZIPFoundation")]),
+        // The shapes world: generated scenes with ground truth, the default model's training and evaluation.
+        .target(name: "CNNVizShapes", dependencies: ["CNNVizRuntime", "CNNVizImaging", "CNNVizRender", "CNNVizAttribution", "CCairo"]),
         .executableTarget(
             name: "cnn-viz",
             dependencies: [
-                "CNNVizRuntime", "CNNVizImaging", "CNNVizRender", "CNNVizReport", "CNNVizAttribution",
+                "CNNVizRuntime", "CNNVizImaging", "CNNVizRender", "CNNVizReport", "CNNVizAttribution", "CNNVizShapes",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
-        .testTarget(name: "CNNVizRuntimeTests", dependencies: ["CNNVizRuntime", "CNNVizImaging", "CNNVizRender", "CNNVizReport", "CNNVizAttribution"]),
+        .testTarget(name: "CNNVizRuntimeTests", dependencies: ["CNNVizRuntime", "CNNVizImaging", "CNNVizRender", "CNNVizReport", "CNNVizAttribution", "CNNVizShapes"]),
     ],
     swiftLanguageModes: [.v5]
 )

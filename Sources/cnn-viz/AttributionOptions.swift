@@ -25,7 +25,7 @@ struct AttributionOptions: ParsableArguments {
     @Option(name: .long, help: "Picture formats, comma-separated: png, pdf, svg.")
     var format: String = "png"
 
-    @Option(name: .long, help: "Where files go. Default: reports/<image stem>/.")
+    @Option(name: .long, help: "Where files go. Default: reports/<image stem>/. With several images, DIR/<image stem>/.")
     var out: String?
 
     @Flag(name: .long, help: "Print a JSON manifest on stdout.")
@@ -45,10 +45,16 @@ struct AttributionOptions: ParsableArguments {
     /// The images, or the tensor file.
     var sources: [String] { tensor.map { [$0] } ?? images }
 
-    /// The output directory for one source, created.
+    /// The output directory for one source, created: `--out` itself for one source, else a
+    /// folder per source inside it, so that two images' maps never overwrite each other.
     func directory(for source: String) throws -> URL {
-        let stem = URL(fileURLWithPath: source).deletingPathExtension().lastPathComponent
-        let directory = URL(fileURLWithPath: out ?? "reports/\(fileStem(for: stem))")
+        let stem = fileStem(for: URL(fileURLWithPath: source).deletingPathExtension().lastPathComponent)
+        let directory: URL
+        switch out {
+        case .some(let out) where sources.count == 1: directory = URL(fileURLWithPath: out)
+        case .some(let out): directory = URL(fileURLWithPath: out).appendingPathComponent(stem)
+        case .none: directory = URL(fileURLWithPath: "reports/\(stem)")
+        }
         try createOutputDirectory(directory)
         return directory
     }

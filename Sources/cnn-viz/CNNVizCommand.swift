@@ -7,7 +7,7 @@ struct CNNVizCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "cnn-viz",
         abstract: "Interpret and debug convolutional neural networks from ONNX, with no Python.",
-        subcommands: [RunCommand.self, ConformanceCommand.self, PredictCommand.self, SummaryCommand.self, ActivationsCommand.self, FiltersCommand.self, ReportCommand.self, GradCAMCommand.self, SaliencyCommand.self, DiffCommand.self, StatsCommand.self]
+        subcommands: [RunCommand.self, ConformanceCommand.self, PredictCommand.self, SummaryCommand.self, ActivationsCommand.self, FiltersCommand.self, ReportCommand.self, GradCAMCommand.self, SaliencyCommand.self, DiffCommand.self, StatsCommand.self, ShapesCommand.self, TrainCommand.self]
     )
 
     /// Runs a command body, turning cnn-viz errors into a one-line message and exit code 1.

@@ -7,10 +7,18 @@ import Foundation
 struct FiltersCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "filters",
-        abstract: "Draw conv filters as grids: first-layer RGB filters as colour tiles, deeper ones per (out, in) pair or averaged."
+        abstract: "Draw conv filters as grids: first-layer RGB filters as colour tiles, deeper ones per (out, in) pair or averaged.",
+        discussion: """
+        With several --model (checkpoints of one network), each layer is drawn once per model, \
+        stacked in one picture (filter evolution), with each model's low-frequency share: the \
+        part of the filters' spectral energy in the constant and first harmonics, about \
+        9/(k·k) for random k×k filters and near 1 for smooth blobs and edges.
+        """
     )
 
-    @OptionGroup var modelOptions: ModelOptions
+    @Option(name: .long, parsing: .singleValue,
+            help: "An ONNX model; repeat it to draw the same layers across training checkpoints, one row per model. Default: the embedded shapes model.")
+    var model: [String] = []
 
     @Option(name: .long, help: "A Conv layer (node name, output tensor or weight name); repeatable. Default: every Conv.")
     var layer: [String] = []
@@ -33,9 +41,12 @@ struct FiltersCommand: ParsableCommand {
     func validate() throws { _ = try OutputFormat.list(format) }
 
     struct Entry: Encodable {
+        var model: String
         var layer: String
         var weights: String
         var shape: [Int]
+        /// FilterSpectrum.lowFrequencyShare, for kernels of at least 4×4.
+        var lowFrequencyShare: Double?
         var files: [String]
     }
 
@@ -59,33 +70,61 @@ struct FiltersCommand: ParsableCommand {
 
     func run() throws {
         try CNNVizCommand.reportingErrors {
-            let session = try modelOptions.loadSession()
+            let sessions = try model.isEmpty ? [ModelOptions().loadSession()] : model.map { try ModelOptions(model: $0).loadSession() }
             let formats = try OutputFormat.list(format)
-            let nodes = try FiltersCommand.convolutions(session, named: layer)
-            let stem = URL(fileURLWithPath: session.model.source).deletingPathExtension().lastPathComponent
+            let names = sessions.map { URL(fileURLWithPath: $0.model.source).lastPathComponent }
+            let stem = URL(fileURLWithPath: sessions[0].model.source).deletingPathExtension().lastPathComponent
             let directory = URL(fileURLWithPath: out ?? "reports/\(stem)/filters")
             try createOutputDirectory(directory)
-            var document = HTMLDocument(title: "Filters of \(URL(fileURLWithPath: session.model.source).lastPathComponent)")
+            let title = sessions.count == 1 ? "Filters of \(names[0])" : "Filter evolution: \(names.joined(separator: " → "))"
+            var document = HTMLDocument(title: title)
             var entries = [Entry]()
             var figures = [String]()
-            for node in nodes {
-                let weights = session.graph.initializers[node.inputs[1]]!
-                let name = node.name.isEmpty ? node.outputs[0] : node.name
-                var options = FilterGrid.Options()
-                if mean { options.mode = .meanOverInputs }
-                if bgr { options.inputChannelOrder = .bgr }
-                let grid = try FilterGrid(weights: weights, layerName: name, options: options)
-                let files = try grid.picture.write(to: directory.appendingPathComponent(fileStem(for: name)), formats: formats)
-                figures.append(HTMLDocument.figure(png: try grid.picture.encoded(as: .png), caption: grid.title))
-                entries.append(Entry(layer: name, weights: node.inputs[1], shape: weights.shape, files: files.map(\.path)))
+            var rowsByLayer = [(layer: String, rows: [(label: String, picture: Picture)])]()
+            for (session, modelName) in zip(sessions, names) {
+                for (position, node) in try FiltersCommand.convolutions(session, named: layer).enumerated() {
+                    let weights = session.graph.initializers[node.inputs[1]]!
+                    let name = node.name.isEmpty ? node.outputs[0] : node.name
+                    var options = FilterGrid.Options()
+                    if mean { options.mode = .meanOverInputs }
+                    if bgr { options.inputChannelOrder = .bgr }
+                    let grid = try FilterGrid(weights: weights, layerName: name, options: options)
+                    let share = FilterSpectrum.lowFrequencyShare(weights)
+                    var files = [URL]()
+                    if sessions.count == 1 {
+                        files = try grid.picture.write(to: directory.appendingPathComponent(fileStem(for: name)), formats: formats)
+                        figures.append(HTMLDocument.figure(png: try grid.picture.encoded(as: .png), caption: grid.title))
+                    } else {
+                        if position == rowsByLayer.count { rowsByLayer.append((name, [])) }
+                        let label = modelName + (share.map { String(format: " · low-frequency share %.2f", $0) } ?? "")
+                        rowsByLayer[position].rows.append((label, grid.picture))
+                    }
+                    entries.append(Entry(model: session.model.source, layer: name, weights: node.inputs[1], shape: weights.shape,
+                                         lowFrequencyShare: share, files: files.map(\.path)))
+                }
+            }
+            for (name, rows) in rowsByLayer {
+                let picture = Picture.stacked(rows)
+                let files = try picture.write(to: directory.appendingPathComponent("\(fileStem(for: name))_evolution"), formats: formats)
+                figures.append(HTMLDocument.figure(png: try picture.encoded(as: .png), caption: "\(name) across \(rows.count) models"))
+                for index in entries.indices where entries[index].layer == name { entries[index].files = files.map(\.path) }
             }
             document.addSection("Conv filters", body: figures.joined(separator: "\n"))
+            let shares = entries.compactMap { entry in
+                entry.lowFrequencyShare.map { [entry.model, entry.layer, String(format: "%.3f", $0)] }
+            }
+            if !shares.isEmpty {
+                document.addSection("Low-frequency share", body: HTMLDocument.table(header: ["model", "layer", "share"], rows: shares))
+            }
             let report = directory.appendingPathComponent("filters.html")
             try document.write(to: report)
             if json {
                 try printJSON(Manifest(filters: entries, report: report.path))
             } else {
-                for entry in entries { print("\(entry.layer) \(entry.shape) → \(entry.files.joined(separator: ", "))") }
+                for entry in entries {
+                    let share = entry.lowFrequencyShare.map { String(format: " low-frequency share %.3f", $0) } ?? ""
+                    print("\(entry.model) \(entry.layer) \(entry.shape)\(share) → \(entry.files.joined(separator: ", "))")
+                }
                 print("report → \(report.path)")
             }
         }

@@ -54,7 +54,7 @@ struct GradCAMCommand: ParsableCommand {
             let session = try modelOptions.loadSession()
             var method = try CAMMethods.named(self.method)
             if expScore, method is GradCAMPlusPlus { method = GradCAMPlusPlus(exponentialScore: true) }
-            let names = try common.labels.map { try ClassLabels.load(contentsOf: URL(fileURLWithPath: $0)) }
+            let names = try classNames(file: common.labels, session: session)
             let runner = CAMRunner(session: session)
             if isatty(2) != 0 {
                 runner.progress = { done, total in FileHandle.standardError.write(Data("\r\(method.name) \(done)/\(total)".utf8)) }

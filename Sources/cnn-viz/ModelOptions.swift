@@ -1,18 +1,28 @@
 import ArgumentParser
+import CNNVizImaging
 import CNNVizRuntime
+import CNNVizShapes
 import Foundation
 
 /// Options shared by every command that loads a model.
 struct ModelOptions: ParsableArguments {
-    @Option(name: .long, help: "The ONNX model to load.")
+    @Option(name: .long, help: "The ONNX model to load. Default: the embedded shapes model (samples/models/shapes.onnx).")
     var model: String?
 
+    init() {}
+
+    init(model: String?) { self.model = model }
+
     func loadSession() throws -> Session {
-        guard let model else {
-            throw CNNVizError(.invalidArgument, "no --model given, and this build has no embedded default model yet; pass --model PATH.onnx")
-        }
+        guard let model else { return try Session(model: EmbeddedShapesModel.model()) }
         return try Session(contentsOf: URL(fileURLWithPath: model))
     }
+}
+
+/// The class names from a `--labels` file, else those the model declares in its metadata, else nil.
+func classNames(file: String?, session: Session) throws -> [String]? {
+    if let file { return try ClassLabels.load(contentsOf: URL(fileURLWithPath: file)) }
+    return ModelMetadata.labels(of: session.model)
 }
 
 /// Writes `value` as pretty, key-sorted JSON on standard output.

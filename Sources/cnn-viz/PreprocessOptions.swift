@@ -5,7 +5,7 @@ import Foundation
 
 /// `--preprocess` and its overrides, shared by the commands that read images.
 struct PreprocessOptions: ParsableArguments {
-    @Option(name: .long, help: "Preprocessing preset: imagenet, caffe, mnist or none. Default: mnist for one-channel models, else imagenet.")
+    @Option(name: .long, help: "Preprocessing preset: imagenet, caffe, mnist or none. Default: what the model declares in its metadata, else mnist for one-channel models and imagenet for others.")
     var preprocess: String?
 
     @Option(name: .long, help: "Override the resize: N (short side) or WxH.")
@@ -32,8 +32,15 @@ struct PreprocessOptions: ParsableArguments {
             throw CNNVizError(.invalidModel, "the model has no inputs", location: session.model.source)
         }
         let channels = input.shape.flatMap { $0.count > 1 ? $0[1] : nil } ?? 3
-        return try Preprocessing.preset(named: preprocess ?? (channels == 1 ? "mnist" : "imagenet"))
-            .overridden(size: size, crop: crop, mean: mean, std: std, bgr: bgr, scale: scale)
+        let base: Preprocessing
+        if let preprocess {
+            base = try Preprocessing.preset(named: preprocess)
+        } else if let declared = try ModelMetadata.preprocessing(of: session.model) {
+            base = declared
+        } else {
+            base = try Preprocessing.preset(named: channels == 1 ? "mnist" : "imagenet")
+        }
+        return try base.overridden(size: size, crop: crop, mean: mean, std: std, bgr: bgr, scale: scale)
     }
 
     /// The decoded, preprocessed image, checked against the model's declared input; or the

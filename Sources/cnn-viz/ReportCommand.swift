@@ -52,7 +52,7 @@ struct ReportCommand: ParsableCommand {
     func run() throws {
         try CNNVizCommand.reportingErrors {
             let session = try modelOptions.loadSession()
-            let names = try labels.map { try ClassLabels.load(contentsOf: URL(fileURLWithPath: $0)) }
+            let names = try classNames(file: labels, session: session)
             let preset = try preprocessing.preprocessing(for: session)
             let root = URL(fileURLWithPath: out)
             var results = [Result]()

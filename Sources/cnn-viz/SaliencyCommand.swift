@@ -80,7 +80,7 @@ struct SaliencyCommand: ParsableCommand {
         try CNNVizCommand.reportingErrors {
             let session = try modelOptions.loadSession()
             let method = try SaliencyMethod.named(self.method)
-            let names = try common.labels.map { try ClassLabels.load(contentsOf: URL(fileURLWithPath: $0)) }
+            let names = try classNames(file: common.labels, session: session)
             let runner = SaliencyRunner(session: session)
             if isatty(2) != 0 { runner.progress = { done, total in FileHandle.standardError.write(Data("\r\(method.rawValue) \(done)/\(total)".utf8)) } }
             let preset = try preprocessing.preprocessing(for: session)

@@ -13,7 +13,8 @@ import Foundation
 /// Each layer is a node named after its kind and its number among that kind (`conv1`, `relu1`,
 /// `pool1`, `gap1`, `flatten1`, `dense1`); the node's output tensor has the node's name, and
 /// its parameters are `<node>.weight` and `<node>.bias`. The last node's output is renamed to
-/// `outputName`. Models are opset 13, IR 8, and record the seed in their metadata.
+/// `outputName`; batch-norm parameters are `<node>.weight`, `.bias`, `.running_mean` and
+/// `.running_var`. Models are opset 13, IR 8, and record the seed in their metadata.
 ///
 /// Weights are He-uniform (Kaiming, for ReLU networks): w ~ U(−b, b) with b = √(6 / fan_in),
 /// fan_in = in_channels·k·k for a convolution and in_features for a dense layer, so that
@@ -27,7 +28,8 @@ import Foundation
 /// The same seed and the same layers always give bit-identical weights.
 public struct NetworkBuilder: Sendable {
     enum Layer: Sendable {
-        case conv(out: Int, kernel: Int, stride: Int, pad: Int)
+        case conv(out: Int, kernel: Int, stride: Int, pad: Int, dilation: Int)
+        case batchNorm(epsilon: Float, momentum: Float)
         case relu
         case maxPool(kernel: Int, stride: Int)
         case globalAveragePool
@@ -45,9 +47,18 @@ public struct NetworkBuilder: Sendable {
         self.seed = seed
     }
 
-    /// A square 2-D convolution with bias: `out` channels, `kernel`×`kernel`, zero padding `pad` on every side.
-    public func conv(out: Int, kernel: Int, stride: Int = 1, pad: Int = 0) -> NetworkBuilder {
-        adding(.conv(out: out, kernel: kernel, stride: stride, pad: pad))
+    /// A square 2-D convolution with bias: `out` channels, `kernel`×`kernel`, zero padding `pad`
+    /// on every side, taps `dilation` pixels apart (the kernel spans dilation·(kernel − 1) + 1).
+    public func conv(out: Int, kernel: Int, stride: Int = 1, pad: Int = 0, dilation: Int = 1) -> NetworkBuilder {
+        adding(.conv(out: out, kernel: kernel, stride: stride, pad: pad, dilation: dilation))
+    }
+
+    /// Batch normalisation over the channels (ONNX BatchNormalization in inference form):
+    /// scale 1, bias 0, running mean 0 and running variance 1 to start. `momentum` is ONNX's
+    /// (running ← momentum·running + (1 − momentum)·batch), so PyTorch's default 0.1 is 0.9 here.
+    /// Train it with `BatchNormTraining`, which switches the nodes to training mode.
+    public func batchNorm(epsilon: Float = 1e-5, momentum: Float = 0.9) -> NetworkBuilder {
+        adding(.batchNorm(epsilon: epsilon, momentum: momentum))
     }
 
     public func relu() -> NetworkBuilder { adding(.relu) }
@@ -107,10 +118,10 @@ public struct NetworkBuilder: Sendable {
             var inputs = [current]
             var attributes = [String: Attribute]()
             switch layer {
-            case .conv(let out, let kernel, let stride, let pad):
-                guard out > 0, kernel > 0, stride > 0, pad >= 0 else {
+            case .conv(let out, let kernel, let stride, let pad, let dilation):
+                guard out > 0, kernel > 0, stride > 0, pad >= 0, dilation > 0 else {
                     throw CNNVizError(.invalidArgument,
-                                      "conv needs out > 0, kernel > 0, stride > 0 and pad ≥ 0, found out \(out), kernel \(kernel), stride \(stride), pad \(pad)",
+                                      "conv needs out > 0, kernel > 0, stride > 0, pad ≥ 0 and dilation > 0, found out \(out), kernel \(kernel), stride \(stride), pad \(pad), dilation \(dilation)",
                                       location: at)
                 }
                 guard shape.count == 4, let channels = shape[1] else {
@@ -124,9 +135,25 @@ public struct NetworkBuilder: Sendable {
                 inputs += ["\(name).weight", "\(name).bias"]
                 attributes = ["kernel_shape": .ints([kernel, kernel]), "strides": .ints([stride, stride]),
                               "pads": .ints([pad, pad, pad, pad])]
+                if dilation > 1 { attributes["dilations"] = .ints([dilation, dilation]) }
+                let span = dilation * (kernel - 1) + 1
                 shape = [shape[0], out,
-                         try windowed(shape[2], kernel: kernel, stride: stride, pad: pad, at: at),
-                         try windowed(shape[3], kernel: kernel, stride: stride, pad: pad, at: at)]
+                         try windowed(shape[2], kernel: span, stride: stride, pad: pad, at: at),
+                         try windowed(shape[3], kernel: span, stride: stride, pad: pad, at: at)]
+            case .batchNorm(let epsilon, let momentum):
+                guard epsilon > 0, (0...1).contains(momentum) else {
+                    throw CNNVizError(.invalidArgument, "batchNorm needs epsilon > 0 and momentum in [0, 1], found \(epsilon) and \(momentum)",
+                                      location: at)
+                }
+                guard shape.count == 4, let channels = shape[1] else {
+                    throw CNNVizError(.shapeMismatch,
+                                      "batchNorm needs a [N, C, H, W] input with a known C, found \(describe(shape))", location: at)
+                }
+                for (parameter, value) in [("weight", Float(1)), ("bias", 0), ("running_mean", 0), ("running_var", 1)] {
+                    initializers["\(name).\(parameter)"] = Tensor(shape: [channels], floats: [Float](repeating: value, count: channels))
+                    inputs.append("\(name).\(parameter)")
+                }
+                attributes = ["epsilon": .float(epsilon), "momentum": .float(momentum)]
             case .relu:
                 break
             case .maxPool(let kernel, let stride):
@@ -217,16 +244,17 @@ public struct NetworkBuilder: Sendable {
 extension NetworkBuilder.Layer {
     var arguments: [Int] {
         switch self {
-        case .conv(let out, let kernel, let stride, let pad): return [out, kernel, stride, pad]
+        case .conv(let out, let kernel, let stride, let pad, let dilation): return [out, kernel, stride, pad, dilation]
         case .maxPool(let kernel, let stride): return [kernel, stride]
         case .dense(let out): return [out]
-        case .relu, .globalAveragePool, .flatten: return []
+        case .batchNorm, .relu, .globalAveragePool, .flatten: return []
         }
     }
 
     var kind: String {
         switch self {
         case .conv: return "conv"
+        case .batchNorm: return "bn"
         case .relu: return "relu"
         case .maxPool: return "pool"
         case .globalAveragePool: return "gap"
@@ -238,6 +266,7 @@ extension NetworkBuilder.Layer {
     var opType: String {
         switch self {
         case .conv: return "Conv"
+        case .batchNorm: return "BatchNormalization"
         case .relu: return "Relu"
         case .maxPool: return "MaxPool"
         case .globalAveragePool: return "GlobalAveragePool"
