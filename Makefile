@@ -29,7 +29,7 @@ build: deps
 DEMO_SCENE := samples/images/$(notdir $(firstword $(wildcard samples/images/*+*_1.png)))
 demo: build
 	$(BIN) gradcam $(DEMO_SCENE) --top 2 --out reports/demo
-	@echo "demo: the overlays (*.png) and the HTML report (gradcam.html) are in reports/demo/"
+	@echo "demo: overlays, raw maps and the HTML report are in reports/demo/ (listed above)"
 
 # The default model: train it (about 5 minutes on 2 cores), keep checkpoints for the filter
 # evolution picture, embed it in the binary, redraw the sample scenes and reports/examples/.
@@ -92,6 +92,7 @@ bench: build python-deps
 	@[ -f bench/models/vgg16.onnx ] || python3 bench/make_models.py bench/models
 	python3 bench/bench.py --cnn-viz $(BIN) --models bench/models --shared $(SHARED)
 	python3 bench/bench_shapes.py --cnn-viz $(BIN)
+	python3 bench/bench_diff.py --cnn-viz $(BIN) --shared $(SHARED)
 
 clean:
 	rm -rf .build reports/demo

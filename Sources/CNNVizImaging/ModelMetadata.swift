@@ -7,13 +7,16 @@ import CNNVizRuntime
 /// - `cnn-viz.labels`: the class names, one per line, in class-index order;
 /// - `cnn-viz.preprocess`: a preset name (imagenet, caffe, mnist, none);
 /// - `cnn-viz.preprocess.size`, `.crop`, `.mean`, `.std`, `.scale`: overrides, written as the
-///   command-line options take them ("64x64", "0.5", "1/255").
+///   command-line options take them ("64x64", "0.5", "1/255");
+/// - `cnn-viz.scores`: "sigmoid" when each output is an independent (multi-label) class score,
+///   so that probabilities are σ(x) per class rather than a softmax over classes.
 ///
 /// Pitfall: the command line still wins. An explicit `--preprocess` replaces the declared
 /// preset and its overrides; `--mean` and the like apply on top of whichever preset is used.
 public enum ModelMetadata {
     public static let labelsKey = "cnn-viz.labels"
     public static let preprocessKey = "cnn-viz.preprocess"
+    public static let scoresKey = "cnn-viz.scores"
 
     /// The entries that describe `labels` and `preprocessing` (a preset with overrides).
     public static func entries(labels: [String], preprocessing: Preprocessing) -> [String: String] {

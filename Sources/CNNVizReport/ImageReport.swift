@@ -39,6 +39,21 @@ public struct ImageReport {
         labels.flatMap { $0.indices.contains(index) ? $0[index] : nil } ?? "class \(index)"
     }
 
+    /// The class probabilities for a model's first output: the output itself when the graph
+    /// ends in Softmax or Sigmoid; σ(xᵢ) per class when the model declares independent
+    /// (multi-label) scores in its metadata (`cnn-viz.scores` = sigmoid, as the shapes model
+    /// does); else the softmax. Pitfall: a softmax over multi-label logits would split one
+    /// unit of probability between two objects that are both certainly present.
+    public static func classProbabilities(_ output: [Float], session: Session) -> [Float] {
+        let name = session.graph.outputs[0].name
+        let last = session.graph.nodes.last { $0.outputs.contains(name) }?.opType
+        if last == "Softmax" || last == "Sigmoid" { return output }
+        if session.model.metadata[ModelMetadata.scoresKey] == "sigmoid" {
+            return output.map { Float(1 / (1 + Foundation.exp(-Double($0)))) }
+        }
+        return probabilities(output)
+    }
+
     /// pᵢ = e^(xᵢ − max) / Σ e^(xⱼ − max), in Double.
     public static func probabilities(_ logits: [Float]) -> [Float] {
         let maximum = logits.max() ?? 0
@@ -62,8 +77,7 @@ public struct ImageReport {
         let values = try session.run([inputInfo.name: tensor], outputs: session.graph.tensorNames)
         let forwardMilliseconds = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e6
         let logitsName = session.logitsBeforeSoftmax(output)
-        let scores = values[output]!.floats
-        let probabilities = logitsName == nil ? ImageReport.probabilities(scores) : scores
+        let probabilities = ImageReport.classProbabilities(values[output]!.floats, session: session)
         let ranked = probabilities.indices.sorted { probabilities[$0] > probabilities[$1] }.prefix(top)
         let predictions = ranked.map { Prediction(class: $0, label: label($0), score: probabilities[$0]) }
         let layerName = try layer.map { try session.resolveTensorName($0) }

@@ -13,14 +13,14 @@ import Foundation
 /// freshly initialised batch-norm network overshoot and the first epoch is wasted.
 public struct ShapesTrainer {
     public struct Options: Sendable {
-        public var epochs = 12
+        public var epochs = 16
         public var seed: UInt64 = 1
         public var scenesPerEpoch = 8192
         public var batchSize = 64
         public var learningRate: Float = 3e-3
         public var weightDecay: Float = 1e-4
         /// The share of two-object scenes in training.
-        public var twoObjectFraction = 0.3
+        public var twoObjectFraction = 0.5
         /// Fresh single-object scenes scored after every epoch (from a different seed).
         public var validationScenes = 1000
 
@@ -110,7 +110,7 @@ public struct ShapesTrainer {
     /// The command that reproduces this training, recorded in the model's metadata.
     public var description: String {
         "cnn-viz train shapes --epochs \(options.epochs) --seed \(options.seed) --scenes-per-epoch \(options.scenesPerEpoch) "
-            + "--batch-size \(options.batchSize) --learning-rate \(options.learningRate)"
+            + "--batch-size \(options.batchSize) --learning-rate \(options.learningRate) --two-objects \(options.twoObjectFraction)"
     }
 
     func learningRate(at step: Int, of steps: Int, warmUp: Int) -> Float {

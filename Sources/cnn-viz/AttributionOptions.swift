@@ -108,8 +108,9 @@ struct AttributionOptions: ParsableArguments {
         } else {
             for result in results {
                 print("\(result.image): \(result.method) for \(result.class) \(result.label) (logit \(result.score))"
-                      + (result.layer.map { " at \($0)" } ?? "") + " → \(result.raw)")
+                      + (result.layer.map { " at \($0)" } ?? "") + " → " + ([result.raw] + result.overlay).joined(separator: ", "))
             }
+            for report in Set(results.map(\.report)).sorted() { print("report → \(report)") }
         }
     }
 }

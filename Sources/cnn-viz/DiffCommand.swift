@@ -40,6 +40,9 @@ struct DiffCommand: ParsableCommand {
     @Flag(name: .long, help: "Print a JSON report on stdout.")
     var json = false
 
+    @Option(name: .long, help: "Also write an HTML page: the table, SQNR against depth, heat maps of the worst layers.")
+    var html: String?
+
     func validate() throws {
         let inputs = images.count + (tensor == nil ? 0 : 1) + (tensorB == nil ? 0 : 1)
         let modes = [modelB != nil, against != nil].filter { $0 }.count
@@ -56,7 +59,8 @@ struct DiffCommand: ParsableCommand {
         var mode: String
         var layers: [LayerDifference]
         var firstFailure: String?
-        enum CodingKeys: String, CodingKey { case mode, layers, firstFailure = "first_failure" }
+        var html: String?
+        enum CodingKeys: String, CodingKey { case mode, layers, firstFailure = "first_failure", html }
 
         /// first_failure is written as null when every layer passes, not left out.
         func encode(to encoder: Encoder) throws {
@@ -64,6 +68,7 @@ struct DiffCommand: ParsableCommand {
             try container.encode(mode, forKey: .mode)
             try container.encode(layers, forKey: .layers)
             try container.encode(firstFailure, forKey: .firstFailure)
+            try container.encodeIfPresent(html, forKey: .html)
         }
     }
 
@@ -75,46 +80,60 @@ struct DiffCommand: ParsableCommand {
             if let tensor { inputs.insert((nil, tensor), at: 0) }
             if let tensorB { inputs.append((nil, tensorB)) }
             let inputA = try preprocessing.tensor(image: inputs[0].image, tensor: inputs[0].tensor, session: session)
-            let inputName = session.graph.inputs[0].name
-            var hooks = [String: ActivationHook]()
-            if simulateFp16 { for name in session.graph.tensorNames { hooks[name] = { _, t in t.roundedToHalf() } } }
-            let valuesA = try session.run([inputName: inputA], outputs: session.graph.tensorNames, hooks: hooks)
-            var layers = [LayerDifference]()
+            // Each run's activations go to disk as they are made, so that memory holds the
+            // models and about two activations, not every activation of both runs.
+            let spillA = try ActivationSpill()
+            _ = try session.run([session.graph.inputs[0].name: inputA],
+                                hooks: spillA.hooks(for: session.graph.tensorNames, transform: simulateFp16 ? { $0.roundedToHalf() } : nil))
+            var pairs = [(String, String)]()
+            var readB: (String) throws -> Tensor?
             let mode: String
             if let modelB {
                 mode = "two models"
                 let sessionB = try Session(contentsOf: URL(fileURLWithPath: modelB))
                 let inputB = try preprocessing.tensor(image: inputs[0].image, tensor: inputs[0].tensor, session: sessionB)
-                let valuesB = try sessionB.run([sessionB.graph.inputs[0].name: inputB], outputs: sessionB.graph.tensorNames)
-                let pairs = LayerMatching.pairs(session, sessionB, shapesA: valuesA.mapValues(\.shape), shapesB: valuesB.mapValues(\.shape))
-                for (a, b) in pairs where valuesA[a]!.isFloatingPoint && valuesB[b]!.isFloatingPoint {
-                    layers.append(try LayerDifference(name: a, matched: a == b ? nil : b, a: valuesA[a]!, b: valuesB[b]!, atol: atol, rtol: rtol))
-                }
+                let spill = try ActivationSpill()
+                _ = try sessionB.run([sessionB.graph.inputs[0].name: inputB], hooks: spill.hooks(for: sessionB.graph.tensorNames))
+                pairs = LayerMatching.pairs(session, sessionB, shapesA: spillA.shapes, shapesB: spill.shapes)
+                readB = spill.tensor  // keeps the spill alive
             } else if let against {
                 mode = "against \(against)"
-                for name in session.graph.tensorNames where valuesA[name]!.isFloatingPoint {
-                    let url = URL(fileURLWithPath: against).appendingPathComponent(fileStem(for: name) + ".npy")
-                    guard FileManager.default.fileExists(atPath: url.path) else { continue }
-                    layers.append(try LayerDifference(name: name, a: valuesA[name]!, b: try NumpyFile.read(contentsOf: url), atol: atol, rtol: rtol))
+                let directory = URL(fileURLWithPath: against)
+                pairs = session.graph.tensorNames.map { ($0, $0) }.filter { name, _ in
+                    FileManager.default.fileExists(atPath: directory.appendingPathComponent(fileStem(for: name) + ".npy").path)
                 }
-                guard !layers.isEmpty else {
-                    throw CNNVizError(.invalidArgument, "no .npy file in the directory is named after a tensor of the model (e.g. \(fileStem(for: session.graph.tensorNames[0])).npy)",
-                                      location: against)
-                }
+                readB = { name in try NumpyFile.read(contentsOf: directory.appendingPathComponent(fileStem(for: name) + ".npy")) }
             } else {
                 mode = "two inputs"
                 let inputB = try preprocessing.tensor(image: inputs[1].image, tensor: inputs[1].tensor, session: session)
-                let valuesB = try session.run([inputName: inputB], outputs: session.graph.tensorNames)
-                for name in session.graph.tensorNames where valuesA[name]!.isFloatingPoint {
-                    layers.append(try LayerDifference(name: name, a: valuesA[name]!, b: valuesB[name]!, atol: atol, rtol: rtol))
-                }
+                let spill = try ActivationSpill()
+                _ = try session.run([session.graph.inputs[0].name: inputB], hooks: spill.hooks(for: session.graph.tensorNames))
+                pairs = session.graph.tensorNames.map { ($0, $0) }
+                readB = spill.tensor  // keeps the spill alive
+            }
+            var layers = [LayerDifference]()
+            for (nameA, nameB) in pairs {
+                guard let a = try spillA.tensor(nameA), let b = try readB(nameB), b.isFloatingPoint else { continue }
+                layers.append(try LayerDifference(name: nameA, matched: nameA == nameB ? nil : nameB, a: a, b: b, atol: atol, rtol: rtol))
+            }
+            if let against, layers.isEmpty {
+                throw CNNVizError(.invalidArgument, "no .npy file in the directory is named after a tensor of the model (e.g. \(fileStem(for: session.graph.tensorNames[0])).npy)",
+                                  location: against)
             }
             let firstFailure = layers.first { !$0.pass }?.name
             failed = firstFailure != nil
+            if let html {
+                let document = try DiffPage.document(mode: mode, layers: layers, firstFailure: firstFailure) { layer in
+                    guard let a = try spillA.tensor(layer.name), let b = try readB(layer.matched ?? layer.name) else { return nil }
+                    return (a, b)
+                }
+                try document.write(to: URL(fileURLWithPath: html))
+            }
             if json {
-                try printJSON(Report(mode: mode, layers: layers, firstFailure: firstFailure))
+                try printJSON(Report(mode: mode, layers: layers, firstFailure: firstFailure, html: html))
             } else {
                 DiffCommand.printTable(layers, firstFailure: firstFailure, mode: mode)
+                if let html { print("report → \(html)") }
             }
         }
         if failed { throw ExitCode(3) }

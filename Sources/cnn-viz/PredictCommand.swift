@@ -42,12 +42,11 @@ struct PredictCommand: ParsableCommand {
                 throw CNNVizError(.invalidModel, "the model has no inputs", location: session.model.source)
             }
             let outputName = session.graph.outputs[0].name
-            let endsInSoftmax = session.graph.nodes.last { $0.outputs.contains(outputName) }?.opType == "Softmax"
             var results = [Result]()
             for path in images {
                 let tensor = try preprocessing.tensor(image: path, tensor: nil, session: session)
                 let output = try session.run([input.name: tensor], outputs: [outputName])[outputName]!.floats
-                let probabilities = endsInSoftmax ? output : ImageReport.probabilities(output)
+                let probabilities = ImageReport.classProbabilities(output, session: session)
                 let ranked = probabilities.indices.sorted { probabilities[$0] > probabilities[$1] }.prefix(top)
                 let entries = ranked.map { index in
                     ImageReport.Prediction(class: index, label: names.flatMap { $0.indices.contains(index) ? $0[index] : nil } ?? "class \(index)",

@@ -21,6 +21,9 @@ struct StatsCommand: ParsableCommand {
     @Flag(name: .long, help: "Print a JSON report on stdout.")
     var json = false
 
+    @Option(name: .long, help: "Also write an HTML page: the layer table and each layer's zero fraction per channel.")
+    var html: String?
+
     func validate() throws {
         guard !inputs.isEmpty || !tensor.isEmpty else { throw ValidationError("give images, directories, or --tensor X.npy") }
     }
@@ -28,6 +31,7 @@ struct StatsCommand: ParsableCommand {
     struct Report: Encodable {
         var images: Int
         var layers: [ActivationStatistics.Layer]
+        var html: String?
     }
 
     /// The image files: files as given, directories' PNG and JPEG files in name order.
@@ -56,8 +60,12 @@ struct StatsCommand: ParsableCommand {
                 for name in names { statistics.add(name, values[name]!) }
             }
             let layers = statistics.layers
+            if let html {
+                let model = URL(fileURLWithPath: session.model.source).lastPathComponent
+                try StatsPage.document(model: model, inputs: sources.count, layers: layers).write(to: URL(fileURLWithPath: html))
+            }
             if json {
-                try printJSON(Report(images: sources.count, layers: layers))
+                try printJSON(Report(images: sources.count, layers: layers, html: html))
                 return
             }
             print("layer".padding(toLength: 30, withPad: " ", startingAt: 0) + " channels      mean       max   zeros  dead  saturated")
@@ -71,6 +79,7 @@ struct StatsCommand: ParsableCommand {
                                layer.dead.count, layer.saturated.count))
             }
             print("\(sources.count) inputs, \(layers.count) layers")
+            if let html { print("report → \(html)") }
         }
     }
 }

@@ -37,6 +37,9 @@ struct TrainShapesCommand: ParsableCommand {
     @Option(name: .long, help: "Adam's peak learning rate (warm-up, then cosine decay).")
     var learningRate = ShapesTrainer.Options().learningRate
 
+    @Option(name: .long, help: "The share of two-object training scenes, 0 to 1.")
+    var twoObjects = ShapesTrainer.Options().twoObjectFraction
+
     @Option(name: .long, help: "The trained model.")
     var out = "shapes.onnx"
 
@@ -58,6 +61,10 @@ struct TrainShapesCommand: ParsableCommand {
             options.scenesPerEpoch = scenesPerEpoch
             options.batchSize = batchSize
             options.learningRate = learningRate
+            guard (0...1).contains(twoObjects) else {
+                throw CNNVizError(.invalidArgument, "--two-objects is a share between 0 and 1, found \(twoObjects)")
+            }
+            options.twoObjectFraction = twoObjects
             let trainer = ShapesTrainer(options: options)
             let output = URL(fileURLWithPath: out)
             let checkpointFolder = checkpointDirectory.map { URL(fileURLWithPath: $0) } ?? output.deletingLastPathComponent()

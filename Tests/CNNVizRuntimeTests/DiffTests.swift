@@ -65,18 +65,26 @@ final class DiffTests: XCTestCase {
 
     /// One image against itself shifted 8 pixels: every layer reported, metrics equal NumPy's
     /// on the same tensors, exit status 3 (they differ).
-    func testTwoInputsMatchNumpyMetrics() throws {
-        let model = try TestData.model("squeezenet1.1_fp32_from_winml_fp16.onnx")
+    /// skimage_chelsea.png through caffe preprocessing, and the same shifted right by 8 pixels,
+    /// as a.npy and b.npy in a fresh directory.
+    func shiftedPair() throws -> (x: Tensor, shifted: Tensor, a: URL, b: URL, directory: URL) {
         let x = try Preprocessing.caffe.tensor(from: try ImageDecoder.decode(contentsOf: try TestData.image("skimage_chelsea.png")))
         var shifted = [Float](repeating: 0, count: x.count)
         let values = x.floats
         for plane in 0..<3 { for y in 0..<224 { for column in 8..<224 { shifted[(plane * 224 + y) * 224 + column] = values[(plane * 224 + y) * 224 + column - 8] } } }
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("diff-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: directory) }
         let a = directory.appendingPathComponent("a.npy"), b = directory.appendingPathComponent("b.npy")
         try NumpyFile.write(x, to: a)
         try NumpyFile.write(Tensor(shape: x.shape, floats: shifted), to: b)
+        return (x, Tensor(shape: x.shape, floats: shifted), a, b, directory)
+    }
+
+    func testTwoInputsMatchNumpyMetrics() throws {
+        let model = try TestData.model("squeezenet1.1_fp32_from_winml_fp16.onnx")
+        let (x, shiftedTensor, a, b, directory) = try shiftedPair()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let shifted = shiftedTensor.floats
         let (status, report) = try diff(["--tensor", a.path, "--tensor-b", b.path, "--model", model.path])
         XCTAssertEqual(status, 3)
         let layers = try XCTUnwrap(report["layers"] as? [[String: Any]])
@@ -100,5 +108,50 @@ final class DiffTests: XCTestCase {
                 XCTAssertEqual(ours[key] as! Double, value, accuracy: 1e-9 + 1e-9 * abs(value), "\(name) \(key)")
             }
         }
+    }
+
+    /// The HTML view: one chart point per layer, the worst layers (lowest SQNR among 4-D
+    /// layers, as the JSON ranks them), and the first heat map's brightest pixel where NumPy's
+    /// Σ_c |a − b| of that layer peaks.
+    func testHTMLPageChartsSQNRAndDrawsTheWorstLayers() throws {
+        let model = try TestData.model("squeezenet1.1_fp32_from_winml_fp16.onnx")
+        let (_, _, a, b, directory) = try shiftedPair()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let page = directory.appendingPathComponent("diff.html")
+        let (status, report) = try diff(["--tensor", a.path, "--tensor-b", b.path, "--model", model.path, "--html", page.path])
+        XCTAssertEqual(status, 3)
+        let layers = try XCTUnwrap(report["layers"] as? [[String: Any]])
+        let html = try String(contentsOf: page, encoding: .utf8)
+        XCTAssertEqual(html.components(separatedBy: "<circle ").count - 1, layers.count, "one chart point per layer")
+        XCTAssertFalse(html.contains("http://") && html.contains("<script"), "self-contained")
+        let worst = layers.filter { ($0["shape"] as? [Int])?.count == 4 && $0["sqnr_db"] is Double }
+            .sorted { ($0["sqnr_db"] as! Double) < ($1["sqnr_db"] as! Double) }.prefix(3).map { $0["name"] as! String }
+        let headings = html.components(separatedBy: "<h3>").dropFirst().map { String($0.prefix { $0 != " " }) }
+        XCTAssertEqual(Array(headings.prefix(3)), worst)
+
+        // The first heat map (Σ_c |a − b| of the worst layer): its brightest pixel, against NumPy's argmax.
+        let base64 = try XCTUnwrap(html.components(separatedBy: "data:image/png;base64,").dropFirst().first?.prefix { $0 != "\"" })
+        let image = try ImageDecoder.decode(try XCTUnwrap(Data(base64Encoded: String(base64))))
+        var brightest = (value: -1, x: 0, y: 0)
+        for y in 0..<image.height { for x in 0..<image.width {
+            let o = 3 * (y * image.width + x)
+            let value = Int(image.pixels[o]) + Int(image.pixels[o + 1]) + Int(image.pixels[o + 2])
+            if value > brightest.value { brightest = (value, x, y) }
+        } }
+        let session = try Session(contentsOf: model)
+        let name = worst[0]
+        let ta = try session.run(["data_0": try NumpyFile.read(contentsOf: a)], outputs: [name])[name]!
+        let tb = try session.run(["data_0": try NumpyFile.read(contentsOf: b)], outputs: [name])[name]!
+        let pa = directory.appendingPathComponent("la.npy"), pb = directory.appendingPathComponent("lb.npy")
+        try NumpyFile.write(ta, to: pa)
+        try NumpyFile.write(tb, to: pb)
+        let peak = try TestData.python("""
+            import numpy as np
+            d = np.abs(np.load('\(pa.path)')[0] - np.load('\(pb.path)')[0]).sum(axis=0)
+            y, x = np.unravel_index(np.argmax(d), d.shape); print(x, y, d.shape[1])
+            """).split(separator: " ").map { Int($0)! }
+        let scale = image.width / peak[2]
+        XCTAssertEqual(brightest.x / scale, peak[0], "heat map peak column")
+        XCTAssertEqual(brightest.y / scale, peak[1], "heat map peak row")
     }
 }

@@ -16,7 +16,7 @@ final class ShapesSceneTests: XCTestCase {
         case .cross:
             let arm = 0.95 * r, width = 0.32 * r
             return 8 * arm * width - 4 * width * width
-        case .heart: return 180 * Double.pi * pow(r / 17, 2)  // the heart curve's area is 180π
+        case .pentagon: return 5.0 / 2 * r * r * sin(2 * Double.pi / 5)
         }
     }
 
@@ -111,10 +111,10 @@ final class ShapesSceneTests: XCTestCase {
         from PIL import Image
         root = sys.argv[1] if len(sys.argv) > 1 else '\(directory.path)'
         data = json.load(open(root + '/scenes.json'))
-        assert data['classes'] == ['circle', 'square', 'triangle', 'star', 'cross', 'heart'], data['classes']
+        assert data['classes'] == ['circle', 'square', 'triangle', 'star', 'cross', 'pentagon'], data['classes']
         area = {'circle': lambda r: math.pi * (0.85 * r) ** 2, 'square': lambda r: 2 * r * r,
                 'triangle': lambda r: 3 * math.sqrt(3) / 4 * r * r, 'star': lambda r: 5 * r * 0.45 * r * math.sin(math.pi / 5),
-                'cross': lambda r: 8 * 0.95 * r * 0.32 * r - 4 * (0.32 * r) ** 2, 'heart': lambda r: 180 * math.pi * (r / 17) ** 2}
+                'cross': lambda r: 8 * 0.95 * r * 0.32 * r - 4 * (0.32 * r) ** 2, 'pentagon': lambda r: 2.5 * r * r * math.sin(2 * math.pi / 5)}
         checked = 0
         for scene in data['scenes']:
             image = np.asarray(Image.open(root + '/' + scene['file']).convert('RGB')).astype(float)

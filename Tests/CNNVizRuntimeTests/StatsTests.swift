@@ -27,11 +27,21 @@ final class StatsTests: XCTestCase {
             try NumpyFile.write(x, to: url)
             arguments += ["--tensor", url.path]
         }
-        let report = try TestData.runJSON(arguments)
+        let page = directory.appendingPathComponent("stats.html")
+        let report = try TestData.runJSON(arguments + ["--html", page.path])
         XCTAssertEqual(report["images"] as? Int, 3)
         let layers = try XCTUnwrap(report["layers"] as? [[String: Any]])
         let relu = try XCTUnwrap(layers.first { $0["name"] as? String == "relu1" })
         XCTAssertEqual(relu["dead"] as? [Int], [3])
+        // The HTML page: relu1's row lists channel 3 as dead, and its bar in the strip is the one red bar.
+        let html = try String(contentsOf: page, encoding: .utf8)
+        XCTAssertTrue(html.contains("<tr><td>relu1</td>"), "relu1 has a row")
+        let row = try XCTUnwrap(html.components(separatedBy: "<tr><td>relu1</td>").dropFirst().first?.components(separatedBy: "</tr>").first)
+        XCTAssertTrue(row.hasSuffix("<td>3</td><td>–</td>"), "dead column lists 3, saturated none: \(row)")
+        let strip = try XCTUnwrap(html.components(separatedBy: "<h3>relu1</h3>").dropFirst().first?.components(separatedBy: "</svg>").first)
+        let bars = strip.components(separatedBy: "<rect x=").dropFirst()
+        XCTAssertEqual(bars.filter { $0.contains("#d62728") }.count, 1)
+        XCTAssertTrue(bars.dropFirst(3).first?.contains("#d62728") ?? false, "channel 3's bar is the red one")
         XCTAssertEqual(layers.first { $0["name"] as? String == "conv1" }?["dead"] as? [Int], [3])
 
         // The same numbers from NumPy over the ReLU activations of the three inputs.

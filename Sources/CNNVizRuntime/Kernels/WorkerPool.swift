@@ -11,19 +11,35 @@ import Synchronization
 /// claimed one at a time from a shared counter, so that when another process slows one core
 /// down (a shared machine), the other threads take over its share instead of waiting for it.
 ///
-/// Protocol: the caller publishes a job (body, count), resets `nextIndex` to 0 and bumps
-/// `generation`; every participant claims indices from `nextIndex`; the caller returns once
-/// `finishedItems == count`, after parking `nextIndex` far beyond any count, so that a helper
-/// that wakes late can never claim an item of a job that is over. The body is read only by
-/// a thread that has claimed an item, which happens only while the caller waits.
-/// A loop started from inside a job (nested parallelism) runs inline on its thread.
+/// Protocol: the caller publishes a job (body, count) under a new tag t: `job` ← (t, count),
+/// `nextIndex` ← (t, 0), then bumps `generation`. A participant reads `job` once, then claims
+/// indices by compare-and-swap on `nextIndex`, only while its tag is still t and the index is
+/// below that job's count. The caller returns once `finishedItems == count`, after parking
+/// `nextIndex` at (t, max). The body is read only by a thread that has claimed an item, which
+/// happens only while the caller waits. A loop started from inside a job (nested
+/// parallelism) runs inline on its thread.
+///
+/// Pitfall (a crash seen in training): with an untagged counter, a helper could take an index
+/// beyond job A's count, be preempted, and compare it with job B's larger count once B had
+/// begun; it then ran an item of B that B also handed out, B finished early, and the body
+/// escaped `withoutActuallyEscaping`. The tag makes a claim and its bound belong to one job.
+/// Tags wrap after 2²⁴ jobs; a helper would have to sleep through that many to be confused.
 final class WorkerPool: @unchecked Sendable {
     static let shared = WorkerPool(helpers: Parallel.workers - 1)
-    static let parked = Int.max / 2
+    /// Indices and counts live in the low 39 bits, the job's tag in the 24 above them.
+    static let indexBits = 39
+    static let parked = (1 << indexBits) - 1
+
+    static func pack(tag: Int, _ value: Int) -> Int { (tag & 0xFF_FFFF) << indexBits | value }
+    static func tag(of packed: Int) -> Int { packed >> indexBits }
+    static func value(of packed: Int) -> Int { packed & parked }
 
     private let generation = Atomic<Int>(0)
-    private let nextIndex = Atomic<Int>(WorkerPool.parked)
-    private let itemCount = Atomic<Int>(0)
+    /// (tag, next unclaimed index), packed by `pack`.
+    private let nextIndex = Atomic<Int>(WorkerPool.pack(tag: 0, WorkerPool.parked))
+    /// (tag, item count) of the current job.
+    private let job = Atomic<Int>(WorkerPool.pack(tag: 0, 0))
+    private var tag = 0
     private let finishedItems = Atomic<Int>(0)
     private let sleepingHelpers = Atomic<Int>(0)
     private let wake = DispatchSemaphore(value: 0)
@@ -46,16 +62,17 @@ final class WorkerPool: @unchecked Sendable {
     /// and the helpers (1…H); returns when all items are done. `participant` lets a body use
     /// per-thread scratch memory.
     func run(_ count: Int, _ body: (_ index: Int, _ participant: Int) -> Void) {
-        guard helpers > 0, count > 1, submission.try() else {
+        guard helpers > 0, count > 1, count < WorkerPool.parked, submission.try() else {
             for i in 0..<count { body(i, 0) }
             return
         }
         defer { submission.unlock() }
         withoutActuallyEscaping(body) { escapable in
             self.body = escapable
-            itemCount.store(count, ordering: .sequentiallyConsistent)
+            tag = (tag + 1) & 0xFF_FFFF
             finishedItems.store(0, ordering: .sequentiallyConsistent)
-            nextIndex.store(0, ordering: .sequentiallyConsistent)
+            job.store(WorkerPool.pack(tag: tag, count), ordering: .sequentiallyConsistent)
+            nextIndex.store(WorkerPool.pack(tag: tag, 0), ordering: .sequentiallyConsistent)
             generation.add(1, ordering: .sequentiallyConsistent)
             let sleepers = sleepingHelpers.load(ordering: .sequentiallyConsistent)
             for _ in 0..<sleepers { wake.signal() }
@@ -66,17 +83,25 @@ final class WorkerPool: @unchecked Sendable {
                 spins += 1
                 if spins > 2_000 { sched_yield() }
             }
-            nextIndex.store(WorkerPool.parked, ordering: .sequentiallyConsistent)
+            nextIndex.store(WorkerPool.pack(tag: tag, WorkerPool.parked), ordering: .sequentiallyConsistent)
             self.body = nil
         }
     }
 
     private func work(participant: Int) {
-        while true {
-            let index = nextIndex.add(1, ordering: .sequentiallyConsistent).oldValue
-            guard index < itemCount.load(ordering: .sequentiallyConsistent) else { return }
-            runItem(index, participant: participant)
+        let current = job.load(ordering: .sequentiallyConsistent)
+        let jobTag = WorkerPool.tag(of: current), count = WorkerPool.value(of: current)
+        var claim = nextIndex.load(ordering: .sequentiallyConsistent)
+        while WorkerPool.tag(of: claim) == jobTag, WorkerPool.value(of: claim) < count {
+            let (exchanged, seen) = nextIndex.compareExchange(expected: claim, desired: claim + 1,
+                                                              ordering: .sequentiallyConsistent)
+            guard exchanged else {
+                claim = seen
+                continue
+            }
+            runItem(WorkerPool.value(of: claim), participant: participant)
             finishedItems.add(1, ordering: .sequentiallyConsistent)
+            claim = nextIndex.load(ordering: .sequentiallyConsistent)
         }
     }
 

@@ -1,0 +1,64 @@
+import CNNVizRuntime
+import Foundation
+
+/// A run's floating-point activations kept on disk, one raw Float32 file per tensor, so that
+/// two runs can be compared layer by layer with only two activations in memory at a time.
+///
+/// `hooks(for:)` gives activation hooks that write each tensor as the graph produces it (the
+/// executor frees it after its last use, as usual); `tensor(_:)` reads one back. The files
+/// live in a fresh temporary directory that is removed with the spill.
+///
+/// Pitfall: the page cache usually keeps the files in memory anyway, but as reclaimable cache,
+/// not as the process's own memory; on a machine short of memory they go to disk.
+public final class ActivationSpill {
+    public let directory: URL
+    /// The spilled tensors' shapes, by name.
+    public private(set) var shapes: [String: [Int]] = [:]
+    private var files: [String: URL] = [:]
+
+    public init() throws {
+        directory = FileManager.default.temporaryDirectory.appendingPathComponent("cnn-viz-spill-\(UUID().uuidString)")
+        do { try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true) } catch {
+            throw CNNVizError(.writeFailed, "cannot create a temporary directory for activations", location: directory.path, cause: error)
+        }
+    }
+
+    deinit { try? FileManager.default.removeItem(at: directory) }
+
+    /// Hooks that spill each named floating-point tensor, after `transform` (which may replace
+    /// it downstream, as fp16 rounding does). Integer tensors pass untouched and unspilled.
+    public func hooks(for names: [String], transform: ((Tensor) -> Tensor)? = nil) -> [String: ActivationHook] {
+        var hooks = [String: ActivationHook]()
+        for name in names {
+            hooks[name] = { [unowned self] name, tensor in
+                guard tensor.isFloatingPoint else { return nil }
+                let value = transform?(tensor) ?? tensor
+                try self.store(value, name: name)
+                return transform == nil ? nil : value
+            }
+        }
+        return hooks
+    }
+
+    func store(_ tensor: Tensor, name: String) throws {
+        let url = directory.appendingPathComponent("\(files.count).f32")
+        let data = tensor.floats.withUnsafeBufferPointer { Data(buffer: $0) }
+        do { try data.write(to: url) } catch {
+            throw CNNVizError(.writeFailed, "cannot spill activation '\(name)' (\(data.count) bytes) to disk", location: url.path, cause: error)
+        }
+        files[name] = url
+        shapes[name] = tensor.shape
+    }
+
+    /// The spilled tensor, or nil when `name` was not spilled.
+    public func tensor(_ name: String) throws -> Tensor? {
+        guard let url = files[name], let shape = shapes[name] else { return nil }
+        let data: Data
+        do { data = try Data(contentsOf: url) } catch {
+            throw CNNVizError(.invalidArgument, "cannot read back spilled activation '\(name)'", location: url.path, cause: error)
+        }
+        var floats = [Float](repeating: 0, count: data.count / MemoryLayout<Float>.size)
+        _ = floats.withUnsafeMutableBytes { data.copyBytes(to: $0) }
+        return Tensor(shape: shape, floats: floats)
+    }
+}
