@@ -51,7 +51,7 @@ examples: build
 	$(BIN) gradcam $(DEMO_SCENE) --top 2 --out reports/examples/gradcam
 	$(BIN) report samples/images/*.png --out reports/examples/report
 	$(BIN) filters --layer conv1 --out reports/examples/filters \
-	  $(foreach c,$(sort $(wildcard .build/checkpoints/epoch*.onnx)),--model $(c))
+	  $(foreach c,$(shell ls .build/checkpoints/epoch*.onnx | sort -V),--model $(c))
 
 # References from onnxruntime, the onnx package and Pillow (decoded photos), then the XCTest suite on the release build.
 test: build python-deps

@@ -91,11 +91,13 @@ struct AttributionOptions: ParsableArguments {
     }
 
     /// The overlay of a [H, W] map in [0, 1] on the image, with caption and colour bar: its
-    /// files and its HTML figure.
+    /// files and its HTML figure. Inputs smaller than 224 pixels are enlarged by a whole
+    /// factor (nearest-neighbour), so that a 64×64 scene is drawn at 192×192.
     func overlay(_ map: Tensor, on seen: RGBImage, caption: Caption, colormap: Colormap = .jet, imageWeight: Float = 0.5,
                  base: URL) throws -> (files: [String], figure: String) {
         let figure = OverlayFigure(image: try Overlay.cam(map, on: seen, colormap: colormap, imageWeight: imageWeight),
-                                   caption: caption, colorBar: ColorBar(colormap: colormap))
+                                   caption: caption, colorBar: ColorBar(colormap: colormap),
+                                   scale: max(1, 224 / max(seen.width, seen.height, 1)))
         let files = try figure.picture.write(to: base, formats: try OutputFormat.list(format)).map(\.path)
         let title = [caption.method, caption.label].compactMap { $0 }.joined(separator: ": ")
         return (files, HTMLDocument.figure(png: try figure.picture.encoded(as: .png), caption: title))

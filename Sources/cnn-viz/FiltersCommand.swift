@@ -10,7 +10,7 @@ struct FiltersCommand: ParsableCommand {
         abstract: "Draw conv filters as grids: first-layer RGB filters as colour tiles, deeper ones per (out, in) pair or averaged.",
         discussion: """
         With several --model (checkpoints of one network), each layer is drawn once per model, \
-        stacked in one picture (filter evolution), with each model's low-frequency share: the \
+        side by side in one picture (filter evolution), with each model's low-frequency share: the \
         part of the filters' spectral energy in the constant and first harmonics, about \
         9/(k·k) for random k×k filters and near 1 for smooth blobs and edges.
         """
@@ -80,7 +80,7 @@ struct FiltersCommand: ParsableCommand {
             var document = HTMLDocument(title: title)
             var entries = [Entry]()
             var figures = [String]()
-            var rowsByLayer = [(layer: String, rows: [(label: String, picture: Picture)])]()
+            var columnsByLayer = [(layer: String, columns: [(caption: [String], picture: Picture)])]()
             for (session, modelName) in zip(sessions, names) {
                 for (position, node) in try FiltersCommand.convolutions(session, named: layer).enumerated() {
                     let weights = session.graph.initializers[node.inputs[1]]!
@@ -95,23 +95,23 @@ struct FiltersCommand: ParsableCommand {
                         files = try grid.picture.write(to: directory.appendingPathComponent(fileStem(for: name)), formats: formats)
                         figures.append(HTMLDocument.figure(png: try grid.picture.encoded(as: .png), caption: grid.title))
                     } else {
-                        if position == rowsByLayer.count { rowsByLayer.append((name, [])) }
-                        let label = modelName + (share.map { String(format: " · low-frequency share %.2f", $0) } ?? "")
-                        rowsByLayer[position].rows.append((label, grid.picture))
+                        if position == columnsByLayer.count { columnsByLayer.append((name, [])) }
+                        let caption = [modelName] + (share.map { [String(format: "low-frequency share %.2f", $0)] } ?? [])
+                        columnsByLayer[position].columns.append((caption, grid.picture))
                     }
                     entries.append(Entry(model: session.model.source, layer: name, weights: node.inputs[1], shape: weights.shape,
                                          lowFrequencyShare: share, files: files.map(\.path)))
                 }
             }
-            for (name, rows) in rowsByLayer {
-                let picture = Picture.stacked(rows)
+            for (name, columns) in columnsByLayer {
+                let picture = Picture.sideBySide(columns)
                 let files = try picture.write(to: directory.appendingPathComponent("\(fileStem(for: name))_evolution"), formats: formats)
-                figures.append(HTMLDocument.figure(png: try picture.encoded(as: .png), caption: "\(name) across \(rows.count) models"))
+                figures.append(HTMLDocument.figure(png: try picture.encoded(as: .png), caption: "\(name) across \(columns.count) models"))
                 for index in entries.indices where entries[index].layer == name { entries[index].files = files.map(\.path) }
             }
             document.addSection("Conv filters", body: figures.joined(separator: "\n"))
             let shares = entries.compactMap { entry in
-                entry.lowFrequencyShare.map { [entry.model, entry.layer, String(format: "%.3f", $0)] }
+                entry.lowFrequencyShare.map { [URL(fileURLWithPath: entry.model).lastPathComponent, entry.layer, String(format: "%.3f", $0)] }
             }
             if !shares.isEmpty {
                 document.addSection("Low-frequency share", body: HTMLDocument.table(header: ["model", "layer", "share"], rows: shares))
