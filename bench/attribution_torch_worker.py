@@ -32,6 +32,9 @@ import torch
 from onnx import numpy_helper
 
 from torch_worker import OPS, _attrs, data_input
+import torchvision_stub
+
+torchvision_stub.install()  # pytorch-grad-cam imports torchvision; see torchvision_stub.py
 
 
 class OnnxModule(torch.nn.Module):

@@ -233,9 +233,10 @@ def forward_tables(args, models, tensor, tmp):
 
 
 def importable(*modules):
-    """Whether `import modules` works, tried in a child (keeps our RSS low)."""
-    return subprocess.run([sys.executable, "-c", "import " + ", ".join(modules)],
-                          capture_output=True).returncode == 0
+    """Whether `import modules` works, tried in a child (keeps our RSS low), with
+    torchvision_stub installed first as the attribution worker does."""
+    code = "import torchvision_stub; torchvision_stub.install(); import " + ", ".join(modules)
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, cwd=HERE).returncode == 0
 
 
 def top1(args, model, tensor, out):

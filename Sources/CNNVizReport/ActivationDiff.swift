@@ -79,11 +79,12 @@ public struct LayerDifference: Encodable, Sendable {
 public enum LayerMatching {
     /// Tensor names present in both graphs pair up; the rest of A's node outputs pair, in
     /// topological order, with B's unpaired outputs of nodes of the same op type and output
-    /// shape (the k-th with the k-th). Returns (name in A, name in B), in A's order.
-    public static func pairs(_ a: Session, _ b: Session, shapesA: [String: [Int]], shapesB: [String: [Int]]) -> [(String, String)] {
-        let namesB = Set(b.graph.tensorNames)
-        let outputsA = a.graph.nodes.flatMap { node in node.outputs.filter { !$0.isEmpty }.map { (node.opType, $0) } }
-        let outputsB = b.graph.nodes.flatMap { node in node.outputs.filter { !$0.isEmpty }.map { (node.opType, $0) } }
+    /// shape (the k-th with the k-th). Returns (name in A, name in B), in A's order. Only the
+    /// graphs' nodes are read, so the weights may already be gone.
+    public static func pairs(_ a: Graph, _ b: Graph, shapesA: [String: [Int]], shapesB: [String: [Int]]) -> [(String, String)] {
+        let namesB = Set(b.tensorNames)
+        let outputsA = a.nodes.flatMap { node in node.outputs.filter { !$0.isEmpty }.map { (node.opType, $0) } }
+        let outputsB = b.nodes.flatMap { node in node.outputs.filter { !$0.isEmpty }.map { (node.opType, $0) } }
         let pairedB = Set(outputsA.map(\.1).filter { namesB.contains($0) })
         var queues = [String: [String]]()
         for (op, name) in outputsB where !pairedB.contains(name) {

@@ -40,25 +40,43 @@ public final class ActivationSpill {
         return hooks
     }
 
+    /// Runs `session` on `input` with every tensor spilled (after `transform`, see `hooks`).
+    public func record(_ session: Session, input: Tensor, transform: ((Tensor) -> Tensor)? = nil) throws {
+        _ = try session.run([session.graph.inputs[0].name: input], hooks: hooks(for: session.graph.tensorNames, transform: transform))
+    }
+
+    /// Writes the tensor's bytes straight from its storage (no intermediate copy).
     func store(_ tensor: Tensor, name: String) throws {
         let url = directory.appendingPathComponent("\(files.count).f32")
-        let data = tensor.floats.withUnsafeBufferPointer { Data(buffer: $0) }
-        do { try data.write(to: url) } catch {
-            throw CNNVizError(.writeFailed, "cannot spill activation '\(name)' (\(data.count) bytes) to disk", location: url.path, cause: error)
+        let floats = tensor.floats
+        let written = floats.withUnsafeBytes { bytes -> Bool in
+            guard let file = fopen(url.path, "wb") else { return false }
+            defer { fclose(file) }
+            return bytes.isEmpty || fwrite(bytes.baseAddress, 1, bytes.count, file) == bytes.count
+        }
+        guard written else {
+            throw CNNVizError(.writeFailed, "cannot spill activation '\(name)' (\(4 * floats.count) bytes) to disk", location: url.path)
         }
         files[name] = url
         shapes[name] = tensor.shape
     }
 
-    /// The spilled tensor, or nil when `name` was not spilled.
+    /// The spilled tensor, read straight into its storage, or nil when `name` was not spilled.
     public func tensor(_ name: String) throws -> Tensor? {
         guard let url = files[name], let shape = shapes[name] else { return nil }
-        let data: Data
-        do { data = try Data(contentsOf: url) } catch {
-            throw CNNVizError(.invalidArgument, "cannot read back spilled activation '\(name)'", location: url.path, cause: error)
+        let count = shape.reduce(1, *)
+        var complete = false
+        let floats = [Float](unsafeUninitializedCapacity: count) { buffer, initialized in
+            if let file = fopen(url.path, "rb") {
+                complete = fread(buffer.baseAddress, MemoryLayout<Float>.size, count, file) == count || count == 0
+                fclose(file)
+            }
+            if !complete { buffer.initialize(repeating: 0) }
+            initialized = count
         }
-        var floats = [Float](repeating: 0, count: data.count / MemoryLayout<Float>.size)
-        _ = floats.withUnsafeMutableBytes { data.copyBytes(to: $0) }
+        guard complete else {
+            throw CNNVizError(.invalidArgument, "cannot read back spilled activation '\(name)' (\(count) floats)", location: url.path)
+        }
         return Tensor(shape: shape, floats: floats)
     }
 }

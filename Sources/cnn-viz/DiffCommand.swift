@@ -75,49 +75,58 @@ struct DiffCommand: ParsableCommand {
     func run() throws {
         var failed = false
         try CNNVizCommand.reportingErrors {
-            let session = try modelOptions.loadSession()
             var inputs = images.map { (image: Optional($0), tensor: String?.none) }
             if let tensor { inputs.insert((nil, tensor), at: 0) }
             if let tensorB { inputs.append((nil, tensorB)) }
-            let inputA = try preprocessing.tensor(image: inputs[0].image, tensor: inputs[0].tensor, session: session)
-            // Each run's activations go to disk as they are made, so that memory holds the
-            // models and about two activations, not every activation of both runs.
+            // Each run's activations go to disk as they are made, and a model is let go once its
+            // run is on disk, so that memory holds one model and about two activations, not
+            // every activation of both runs.
+            var session: Session? = try modelOptions.loadSession()
+            let inputA = try preprocessing.tensor(image: inputs[0].image, tensor: inputs[0].tensor, session: session!)
             let spillA = try ActivationSpill()
-            _ = try session.run([session.graph.inputs[0].name: inputA],
-                                hooks: spillA.hooks(for: session.graph.tensorNames, transform: simulateFp16 ? { $0.roundedToHalf() } : nil))
+            try spillA.record(session!, input: inputA, transform: simulateFp16 ? { $0.roundedToHalf() } : nil)
+            var graphA = session!.graph
+            graphA.initializers = [:]
             var pairs = [(String, String)]()
             var readB: (String) throws -> Tensor?
             let mode: String
             if let modelB {
                 mode = "two models"
-                let sessionB = try Session(contentsOf: URL(fileURLWithPath: modelB))
-                let inputB = try preprocessing.tensor(image: inputs[0].image, tensor: inputs[0].tensor, session: sessionB)
+                session = nil
+                MemoryTuning.releaseFreeMemory()
                 let spill = try ActivationSpill()
-                _ = try sessionB.run([sessionB.graph.inputs[0].name: inputB], hooks: spill.hooks(for: sessionB.graph.tensorNames))
-                pairs = LayerMatching.pairs(session, sessionB, shapesA: spillA.shapes, shapesB: spill.shapes)
+                var graphB: Graph
+                do {
+                    let sessionB = try Session(contentsOf: URL(fileURLWithPath: modelB))
+                    try spill.record(sessionB, input: try preprocessing.tensor(image: inputs[0].image, tensor: inputs[0].tensor, session: sessionB))
+                    graphB = sessionB.graph
+                }
+                graphB.initializers = [:]
+                MemoryTuning.releaseFreeMemory()
+                pairs = LayerMatching.pairs(graphA, graphB, shapesA: spillA.shapes, shapesB: spill.shapes)
                 readB = spill.tensor  // keeps the spill alive
             } else if let against {
                 mode = "against \(against)"
                 let directory = URL(fileURLWithPath: against)
-                pairs = session.graph.tensorNames.map { ($0, $0) }.filter { name, _ in
+                pairs = graphA.tensorNames.map { ($0, $0) }.filter { name, _ in
                     FileManager.default.fileExists(atPath: directory.appendingPathComponent(fileStem(for: name) + ".npy").path)
                 }
                 readB = { name in try NumpyFile.read(contentsOf: directory.appendingPathComponent(fileStem(for: name) + ".npy")) }
             } else {
                 mode = "two inputs"
-                let inputB = try preprocessing.tensor(image: inputs[1].image, tensor: inputs[1].tensor, session: session)
                 let spill = try ActivationSpill()
-                _ = try session.run([session.graph.inputs[0].name: inputB], hooks: spill.hooks(for: session.graph.tensorNames))
-                pairs = session.graph.tensorNames.map { ($0, $0) }
+                try spill.record(session!, input: try preprocessing.tensor(image: inputs[1].image, tensor: inputs[1].tensor, session: session!))
+                pairs = graphA.tensorNames.map { ($0, $0) }
                 readB = spill.tensor  // keeps the spill alive
             }
+            session = nil
             var layers = [LayerDifference]()
             for (nameA, nameB) in pairs {
                 guard let a = try spillA.tensor(nameA), let b = try readB(nameB), b.isFloatingPoint else { continue }
                 layers.append(try LayerDifference(name: nameA, matched: nameA == nameB ? nil : nameB, a: a, b: b, atol: atol, rtol: rtol))
             }
             if let against, layers.isEmpty {
-                throw CNNVizError(.invalidArgument, "no .npy file in the directory is named after a tensor of the model (e.g. \(fileStem(for: session.graph.tensorNames[0])).npy)",
+                throw CNNVizError(.invalidArgument, "no .npy file in the directory is named after a tensor of the model (e.g. \(fileStem(for: graphA.tensorNames[0])).npy)",
                                   location: against)
             }
             let firstFailure = layers.first { !$0.pass }?.name

@@ -165,9 +165,10 @@ public final class Session {
         return tensor
     }
 
-    /// Runs the nodes that `kept` needs and returns the computed tensors; every name in `kept`
-    /// (resolved tensor names) and every hooked tensor is among them, the others are freed
-    /// after their last use.
+    /// Runs the nodes that `kept` and the hooks need and returns the computed tensors; every
+    /// name in `kept` (resolved tensor names) is among them. The others, hooked ones included,
+    /// are freed after their last use, so that hooking every tensor (a diff spilling each
+    /// layer to disk) holds no more memory than a plain run.
     func execute(_ feeds: [String: Tensor], keeping kept: Set<String>,
                  hooks: [String: ActivationHook], given: [String: Tensor] = [:]) throws -> [String: Tensor] {
         var values = try validatedFeeds(feeds)
@@ -231,7 +232,7 @@ public final class Session {
                 }
                 values[name] = tensor
             }
-            for name in node.inputs where !name.isEmpty && lastUse[name] == index && !targets.contains(name) {
+            for name in node.inputs where !name.isEmpty && lastUse[name] == index && !kept.contains(name) {
                 values[name] = nil
             }
         }
