@@ -79,14 +79,15 @@ public struct ShapesTrainer {
                 let scenes = try generator.scenes(first..<(first + options.batchSize))
                 let targets = ShapesModel.targets(scenes)
                 let input = try ShapesModel.batch(scenes.map(\.image))
-                var logits = Tensor.zeros([1])
+                var logits = Tensor.zeros([1]), loss: Float = 0
                 let seed = GradientSeed(output: ShapesModel.outputName, kind: .loss { output in
                     logits = output
-                    return try Loss.binaryCrossEntropyWithLogits(logits: output, targets: targets).gradient
+                    let value = try Loss.binaryCrossEntropyWithLogits(logits: output, targets: targets)
+                    loss = value.loss
+                    return value.gradient
                 })
                 let result = try session.gradients([ShapesModel.inputName: input], seed: seed, wrt: parameters,
                                                    outputs: training.outputs)
-                let loss = try Loss.binaryCrossEntropyWithLogits(logits: logits, targets: targets).loss
                 optimizer.learningRate = learningRate(at: step, of: steps, warmUp: warmUp)
                 var values = try session.parameters(parameters)
                 try optimizer.step(&values, gradients: result.gradients)

@@ -56,9 +56,8 @@ struct GradCAMCommand: ParsableCommand {
             if expScore, method is GradCAMPlusPlus { method = GradCAMPlusPlus(exponentialScore: true) }
             let names = try classNames(file: common.labels, session: session)
             let runner = CAMRunner(session: session)
-            if isatty(2) != 0 {
-                runner.progress = { done, total in FileHandle.standardError.write(Data("\r\(method.name) \(done)/\(total)".utf8)) }
-            }
+            let bar = ProgressLine(label: method.name)
+            if bar.enabled { runner.progress = { done, total in bar.update(done, of: total) } }
             let preset = try preprocessing.preprocessing(for: session)
             var results = [AttributionOptions.Result](), times = [Double]()
             for source in common.sources {
@@ -75,7 +74,7 @@ struct GradCAMCommand: ParsableCommand {
                     request.keepSigned = keepSigned
                     request.batchSize = batchSize
                     let result = try common.timed(&times) { try runner.run(method, input: input, request: request) }
-                    if isatty(2) != 0 && !method.usesGradients { FileHandle.standardError.write(Data("\n".utf8)) }
+                    bar.finish()
                     for warning in result.warnings { FileHandle.standardError.write(Data("warning: \(warning)\n".utf8)) }
                     let label = names.flatMap { $0.indices.contains(target) ? $0[target] : nil } ?? "class \(target)"
                     let base = directory.appendingPathComponent(fileStem(for: "\(self.method)_\(target)"))

@@ -82,7 +82,8 @@ struct SaliencyCommand: ParsableCommand {
             let method = try SaliencyMethod.named(self.method)
             let names = try classNames(file: common.labels, session: session)
             let runner = SaliencyRunner(session: session)
-            if isatty(2) != 0 { runner.progress = { done, total in FileHandle.standardError.write(Data("\r\(method.rawValue) \(done)/\(total)".utf8)) } }
+            let bar = ProgressLine(label: method.rawValue)
+            if bar.enabled { runner.progress = { done, total in bar.update(done, of: total) } }
             let preset = try preprocessing.preprocessing(for: session)
             let name = method.rawValue + (noise.map { "_\($0)" } ?? "")
             var results = [AttributionOptions.Result](), times = [Double]()
@@ -95,7 +96,7 @@ struct SaliencyCommand: ParsableCommand {
                 for target in try ClassTargets.resolve(common.classes, top: common.top, labels: names, input: input, session: session) {
                     let request = try request(for: target)
                     let result = try common.timed(&times) { try runner.run(method, input: input, request: request) }
-                    if isatty(2) != 0 { FileHandle.standardError.write(Data("\n".utf8)) }
+                    bar.finish()
                     for warning in result.warnings { FileHandle.standardError.write(Data("warning: \(warning)\n".utf8)) }
                     let label = names.flatMap { $0.indices.contains(target) ? $0[target] : nil } ?? "class \(target)"
                     let base = directory.appendingPathComponent(fileStem(for: "\(name)_\(target)"))
