@@ -6,8 +6,7 @@ public struct ShapesClassifier {
     public var batchSize = 64
 
     public init(model: Model) throws {
-        session = try Session(model: model)
-        session.acceptsAnyBatch = true
+        self.init(session: try Session(model: model))
     }
 
     public init(session: Session) {

@@ -64,38 +64,41 @@ public struct ShapesEvaluator {
             let top2 = Set(row.indices.sorted { row[$0] > row[$1] }.prefix(2))
             return top2 == Set(scene.objects.map(\.shape.rawValue))
         }.count
+        // Each batch's model input is built once, for every method.
+        let singleBatches = try batches(singles), pairBatches = try batches(pairs)
+        let area = singles.map { scene in
+            Double(scene.objects[0].mask.filter { $0 }.count) / Double(scene.objects[0].mask.count)
+        }.reduce(0, +)
+        let total = singles.count + pairs.count
         var scores = [MethodScore]()
         for method in methods {
             let start = DispatchTime.now().uptimeNanoseconds
-            var pointing = 0, energy = 0.0, area = 0.0, discriminative = 0
+            var pointing = 0, energy = 0.0, discriminative = 0, done = 0
             var classHits = [Int](repeating: 0, count: ShapeClass.allCases.count), classCounts = classHits
-            let total = singles.count + pairs.count
-            for first in stride(from: 0, to: singles.count, by: batchSize) {
-                let batch = Array(singles[first..<min(first + batchSize, singles.count)])
+            for (batch, input) in singleBatches {
                 let objects = batch.map { $0.objects[0] }
-                let maps = try self.maps(method, batch, objects)
-                for (index, object) in objects.enumerated() {
-                    let map = maps[index]
+                let maps = try self.maps(method, input, objects)
+                for (map, object) in zip(maps, objects) {
                     classCounts[object.shape.rawValue] += 1
                     if AttributionScores.pointingHit(map: map, mask: object.mask) {
                         pointing += 1
                         classHits[object.shape.rawValue] += 1
                     }
                     energy += AttributionScores.energyInside(map: map, mask: object.mask)
-                    area += Double(object.mask.filter { $0 }.count) / Double(object.mask.count)
                 }
-                progress(method.name, first + batch.count, total)
+                done += batch.count
+                progress(method.name, done, total)
             }
-            for first in stride(from: 0, to: pairs.count, by: batchSize) {
-                let batch = Array(pairs[first..<min(first + batchSize, pairs.count)])
-                let mapsA = try self.maps(method, batch, batch.map { $0.objects[0] })
-                let mapsB = try self.maps(method, batch, batch.map { $0.objects[1] })
+            for (batch, input) in pairBatches {
+                let mapsA = try self.maps(method, input, batch.map { $0.objects[0] })
+                let mapsB = try self.maps(method, input, batch.map { $0.objects[1] })
                 for (index, scene) in batch.enumerated()
                 where AttributionScores.pointingHit(map: mapsA[index], mask: scene.objects[0].mask)
                     && AttributionScores.pointingHit(map: mapsB[index], mask: scene.objects[1].mask) {
                     discriminative += 1
                 }
-                progress(method.name, singles.count + first + batch.count, total)
+                done += batch.count
+                progress(method.name, done, total)
             }
             let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
             var byClass = [String: Double]()
@@ -112,12 +115,19 @@ public struct ShapesEvaluator {
                       twoObjectAccuracy: pairs.isEmpty ? nil : Double(pairHits) / Double(pairs.count), methods: scores)
     }
 
-    /// One map per scene, for the class of the given object, each as a row-major slice.
-    func maps(_ method: AttributionMethod, _ scenes: [Scene], _ objects: [SceneObject]) throws -> [ArraySlice<Float>] {
-        let input = try ShapesModel.batch(scenes.map(\.image))
+    /// The scenes in batches of `batchSize`, each with its model input.
+    func batches(_ scenes: [Scene]) throws -> [(scenes: [Scene], input: Tensor)] {
+        try stride(from: 0, to: scenes.count, by: batchSize).map { first in
+            let batch = Array(scenes[first..<min(first + batchSize, scenes.count)])
+            return (batch, try ShapesModel.batch(batch.map(\.image)))
+        }
+    }
+
+    /// One map per image of `input`, for the class of the given object, each as a row-major slice.
+    func maps(_ method: AttributionMethod, _ input: Tensor, _ objects: [SceneObject]) throws -> [ArraySlice<Float>] {
         let maps = try method.maps(session: session, input: input, classes: objects.map(\.shape.rawValue), layer: layer,
                                    batchSize: batchSize).floats
-        let plane = maps.count / scenes.count
-        return (0..<scenes.count).map { maps[($0 * plane)..<(($0 + 1) * plane)] }
+        let plane = maps.count / objects.count
+        return (0..<objects.count).map { maps[($0 * plane)..<(($0 + 1) * plane)] }
     }
 }

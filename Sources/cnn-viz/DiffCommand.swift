@@ -93,7 +93,6 @@ struct DiffCommand: ParsableCommand {
             if let modelB {
                 mode = "two models"
                 session = nil
-                MemoryTuning.releaseFreeMemory()
                 let spill = try ActivationSpill()
                 var graphB: Graph
                 do {
@@ -102,7 +101,6 @@ struct DiffCommand: ParsableCommand {
                     graphB = sessionB.graph
                 }
                 graphB.initializers = [:]
-                MemoryTuning.releaseFreeMemory()
                 pairs = LayerMatching.pairs(graphA, graphB, shapesA: spillA.shapes, shapesB: spill.shapes)
                 readB = spill.tensor  // keeps the spill alive
             } else if let against {

@@ -105,17 +105,9 @@ final class ShapesModelTests: XCTestCase {
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: directory) }
         let scene = Self.samples.appendingPathComponent("star_1.png")
-        let binary = try TestData.require(TestData.binary)
-        let process = Process()
-        process.executableURL = binary
-        process.arguments = ["gradcam", scene.path, "--out", "maps", "--json"]
-        process.currentDirectoryURL = directory
-        let output = Pipe()
-        process.standardOutput = output
-        try process.run()
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        XCTAssertEqual(process.terminationStatus, 0)
+        let (status, data, errors) = try TestData.runProcess(try TestData.require(TestData.binary),
+                                                             ["gradcam", scene.path, "--out", "maps", "--json"], in: directory)
+        XCTAssertEqual(status, 0, errors)
         let json = try XCTUnwrap(try JSONSerialization.jsonObject(with: data) as? [String: Any])
         let result = try XCTUnwrap((json["results"] as? [[String: Any]])?.first)
         XCTAssertEqual(result["label"] as? String, "star")

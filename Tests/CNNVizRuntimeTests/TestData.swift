@@ -29,11 +29,13 @@ enum TestData {
     static func model(_ name: String) throws -> URL { try require(shared.appendingPathComponent("data/models/\(name)")) }
     static func image(_ name: String) throws -> URL { try require(shared.appendingPathComponent("data/images/\(name)")) }
 
-    /// Runs a program; returns its exit status, stdout and stderr.
-    static func runProcess(_ executable: URL, _ arguments: [String]) throws -> (status: Int32, output: Data, errors: String) {
+    /// Runs a program (in `directory`, else the current one); returns its exit status, stdout and stderr.
+    static func runProcess(_ executable: URL, _ arguments: [String],
+                           in directory: URL? = nil) throws -> (status: Int32, output: Data, errors: String) {
         let process = Process()
         process.executableURL = executable
         process.arguments = arguments
+        process.currentDirectoryURL = directory
         let output = Pipe(), errors = Pipe()
         process.standardOutput = output
         process.standardError = errors

@@ -7,17 +7,10 @@ import CMalloc
 /// milliseconds per pass on a ResNet. Raising the mmap and trim thresholds lets freed
 /// activation buffers be reused from one layer and one run to the next. Pitfall: the process
 /// keeps its peak heap instead of returning it to the system between runs.
-public enum MemoryTuning {
+enum MemoryTuning {
     static let applied: Void = {
         // 32 MiB is the largest mmap threshold glibc accepts on 64-bit (a larger value is refused).
         _ = mallopt(M_MMAP_THRESHOLD, 32 << 20)
         _ = mallopt(M_TRIM_THRESHOLD, 256 << 20)
     }()
-
-    /// Hands the heap's free memory back to the system (glibc's malloc_trim): for a command
-    /// that holds little between phases, such as `diff` between loading a model and running
-    /// the next, so that its peak is what it holds, not every buffer it ever freed.
-    public static func releaseFreeMemory() {
-        _ = malloc_trim(0)
-    }
 }
