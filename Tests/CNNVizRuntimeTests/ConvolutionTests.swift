@@ -6,7 +6,7 @@ import XCTest
 /// inputs, covering the paths the conformance files are too small to reach: column tiling of
 /// large im2col matrices, 1×1 GEMM without unfolding, depthwise, groups, dilation, asymmetric
 /// pads, batch > 1, the fused Conv → Relu, and Winograd F(2×2, 3×3) for 3×3 stride-1 convs
-/// with at least 64 input channels and 128 output tiles.
+/// with at least 64 input channels and 128 output tiles over the batch.
 final class ConvolutionTests: XCTestCase {
     struct Generator {
         var state: UInt64
@@ -80,6 +80,37 @@ final class ConvolutionTests: XCTestCase {
         // Odd output sizes (a half-empty last tile row and column), asymmetric pads, batch 2, ReLU.
         try check(input: [2, 64, 31, 27], weight: [7, 64, 3, 3], stride: [1, 1], pads: [1, 0, 2, 1], dilation: [1, 1], group: 1, relu: true)
         try check(input: [1, 70, 30, 30], weight: [4, 70, 3, 3], stride: [1, 1], pads: [0, 0, 0, 0], dilation: [1, 1], group: 1)
+        // Rows of 20 tiles: two full groups of eight and a short one, stored column by column.
+        try check(input: [1, 64, 20, 40], weight: [5, 64, 3, 3], stride: [1, 1], pads: [1, 1, 1, 1], dilation: [1, 1], group: 1)
+    }
+
+    /// Tile rows are numbered across the batch, so with small planes a chunk spans images; with
+    /// many chunks each worker takes whole chunks, with few the steps are split.
+    func testWinogradChunksSpanImages() throws {
+        // 40 images of 5 × 4 tiles: 200 tile rows in several chunks whose edges fall inside images.
+        try check(input: [40, 64, 9, 7], weight: [16, 64, 3, 3], stride: [1, 1], pads: [1, 1, 1, 1], dilation: [1, 1], group: 1, relu: true)
+        // 3 images of 7 × 7 tiles: one chunk of 21 rows, every group shorter than eight tiles.
+        try check(input: [3, 64, 14, 14], weight: [32, 64, 3, 3], stride: [1, 1], pads: [1, 1, 1, 1], dilation: [1, 1], group: 1)
+    }
+
+    /// The transformed filters are kept between runs; new weights must replace them.
+    func testWinogradFollowsChangedWeights() throws {
+        let node = Node(name: "conv", opType: "Conv", inputs: ["x", "w"], outputs: ["y"], attributes: ["pads": .ints([1, 1, 1, 1])])
+        let graph = Graph(name: "conv", nodes: [node], initializers: [:],
+                          inputs: [ValueInfo(name: "x", elementType: .float32, shape: [1, 64, 24, 24]),
+                                   ValueInfo(name: "w", elementType: .float32, shape: [4, 64, 3, 3])],
+                          outputs: [ValueInfo(name: "y", elementType: .float32, shape: nil)])
+        let session = try Session(model: Model(graph: graph, irVersion: 8, opsetVersion: 13))
+        var random = Generator(state: 11)
+        let x = random.tensor([1, 64, 24, 24])
+        for _ in 0..<3 {
+            let w = random.tensor([4, 64, 3, 3])
+            let y = try session.run(["x": x, "w": w])["y"]!.floats
+            let (_, expected) = reference(x, w, [0, 0, 0, 0], stride: [1, 1], pads: [1, 1, 1, 1], dilation: [1, 1], group: 1)
+            for i in expected.indices where abs(Double(y[i]) - expected[i]) > 1e-4 * max(1, abs(expected[i])) {
+                return XCTFail("index \(i) is \(y[i]), expected \(expected[i]) for the new weights")
+            }
+        }
     }
 
     func testDepthwiseConvolutions() throws {

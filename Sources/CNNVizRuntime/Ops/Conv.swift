@@ -12,6 +12,8 @@ import Foundation
 struct Conv: Operator {
     let window: WindowGeometry.Attributes
     let group: Int
+    /// Winograd's transformed filters and the backward pass's flipped ones, made once per session.
+    let derived: DerivedWeights
     /// Set CNNVIZ_CONV=im2col to run every dense conv through im2col (for comparisons).
     static let forceIm2Col = ProcessInfo.processInfo.environment["CNNVIZ_CONV"] == "im2col"
 
@@ -27,15 +29,17 @@ struct Conv: Operator {
         var isNone: Bool { low == -.infinity && high == .infinity }
     }
 
-    init(window: WindowGeometry.Attributes, group: Int) {
+    init(window: WindowGeometry.Attributes, group: Int, derived: DerivedWeights = DerivedWeights()) {
         self.window = window
         self.group = group
+        self.derived = derived
     }
 
     init(node: Node) throws {
         window = try WindowGeometry.Attributes(node: node)
         group = try node.int("group", default: 1)
         guard group >= 1 else { throw CNNVizError(.invalidAttribute, "group must be ≥ 1, found \(group)", location: node.location) }
+        derived = DerivedWeights()
     }
 
     func forward(_ inputs: [Tensor?]) throws -> [Tensor] {
@@ -71,20 +75,27 @@ struct Conv: Operator {
                 Swift.min(Swift.max(biasValues?[($0 / plane) % m] ?? 0, clamp.low), clamp.high)
             }, elementType: x.elementType)
         }
+        let cg = c / group, mg = m / group
+        let winograd = !(cg == 1 && mg == 1) && !Conv.forceIm2Col
+            && Winograd.applies(to: geometry, group: group, batch: n, inChannels: c)
+        let transformed = winograd ? derived.value("winograd", from: w.floats) {
+            Winograd.transformedWeights($0, outChannels: m, inChannels: c)
+        } : []
         return x.withFloats { xp in
             w.withFloats { wp in
                 Tensor.filled(shape: outShape, elementType: x.elementType) { yp in
                     let y = yp.baseAddress!
-                    let cg = c / group, mg = m / group
                     if cg == 1 && mg == 1 && geometry.input[0] * geometry.input[1] <= DepthwiseInterleaved.maximumPlane {
                         DepthwiseInterleaved.convolve(xp.baseAddress!, wp.baseAddress!, y, bias: biasValues, clamp: clamp,
                                                       batch: n, channels: c, geometry: geometry)
                     } else if cg == 1 && mg == 1 {
                         Conv.depthwise(xp.baseAddress!, wp.baseAddress!, y, bias: biasValues, clamp: clamp, batch: n, channels: c,
                                        geometry: geometry)
-                    } else if Winograd.applies(to: geometry, group: group, inChannels: c) && !Conv.forceIm2Col {
-                        Winograd.convolve(xp.baseAddress!, wp.baseAddress!, y, bias: biasValues, clamp: clamp, batch: n,
-                                          inChannels: c, outChannels: m, geometry: geometry)
+                    } else if winograd {
+                        transformed.withUnsafeBufferPointer { u in
+                            Winograd.convolve(xp.baseAddress!, transformedWeights: u.baseAddress!, y, bias: biasValues, clamp: clamp,
+                                              batch: n, inChannels: c, outChannels: m, geometry: geometry)
+                        }
                     } else {
                         Conv.dense(xp.baseAddress!, wp.baseAddress!, y, bias: biasValues, clamp: clamp, batch: n,
                                    inChannels: c, outChannels: m, group: group, geometry: geometry)
@@ -363,8 +374,9 @@ extension Conv: Differentiable {
         let upsampled = Array(spread.shape[2...])
         transposed.pads = (0..<2).map { extent[$0] - 1 - geometry.padsBegin[$0] }
             + (0..<2).map { inputShape[2 + $0] - upsampled[$0] + geometry.padsBegin[$0] }
-        let flipped = ConvGradients.flippedTransposedWeights(w, group: group)
-        let result = try Conv(window: transposed, group: group).convolve([spread, flipped, nil], clamp: .none)
+        let flippedValues = derived.value("flipped", from: w.floats) { _ in ConvGradients.flippedTransposedWeights(w, group: group).floats }
+        let flipped = Tensor(shape: [w.shape[1] * group, w.shape[0] / group] + w.shape[2...], floats: flippedValues, elementType: w.elementType)
+        let result = try Conv(window: transposed, group: group, derived: derived.child("transposed")).convolve([spread, flipped, nil], clamp: .none)
         guard result.shape == inputShape else {
             throw CNNVizError(.shapeMismatch, "Conv input gradient came out as \(result.shape), expected \(inputShape)")
         }
