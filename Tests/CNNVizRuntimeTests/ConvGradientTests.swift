@@ -20,6 +20,14 @@ final class ConvGradientTests: XCTestCase {
         try conv([1, 2, 8, 9], [3, 2, 2, 3], ["strides": .ints([2, 3]), "pads": .ints([0, 1, 1, 2])], bias: false)
     }
 
+    /// A batch scatters whole (image, group) planes per worker, a band of output rows at a time.
+    func testStridedBatchScattersPlanesPerWorker() throws {
+        try conv([5, 3, 9, 8], [4, 3, 3, 3], ["strides": .ints([2, 2]), "pads": .ints([1, 1, 1, 1])])
+        try conv([2, 4, 7, 7], [6, 2, 2, 3], ["group": .int(2), "strides": .ints([2, 1]), "pads": .ints([0, 1, 1, 1])], bias: false)
+        // 144 × 1000 columns per output row: one row per band, six bands per plane.
+        try conv([4, 16, 11, 2000], [3, 16, 3, 3], ["strides": .ints([2, 2]), "pads": .ints([1, 1, 1, 1])], bias: false)
+    }
+
     func testGroupsAndDepthwise() throws {
         try conv([1, 4, 6, 6], [6, 2, 3, 3], ["group": .int(2), "pads": .ints([1, 1, 1, 1])])
         try conv([2, 3, 7, 6], [3, 1, 3, 3], ["group": .int(3), "pads": .ints([1, 1, 1, 1])])

@@ -59,12 +59,13 @@ extension Session {
         for index in region {
             let node = graph.nodes[index]
             let reads = (operators[index] as? Differentiable)?.backwardReads ?? .inputsAndOutputs
-            let readInputs = reads == .outputsNotData ? node.inputs.dropFirst() : node.inputs[...]
+            let readInputs = reads == .outputsNotData ? node.inputs.dropFirst() : reads == .inputShapes ? [] : node.inputs[...]
             kept.formUnion(readInputs.filter { !$0.isEmpty && graph.initializers[$0] == nil })
             if reads.readsOutputs { kept.formUnion(node.outputs.filter { !$0.isEmpty }) }
         }
         let forwardStart = DispatchTime.now().uptimeNanoseconds
-        let values = try execute(feeds, keeping: kept, hooks: hooks)
+        var shapes = [String: [Int]]()
+        let values = try execute(feeds, keeping: kept, hooks: hooks, shapes: &shapes)
         let backwardStart = DispatchTime.now().uptimeNanoseconds
 
         let seedTensor = try value(seedName, in: values)
@@ -105,8 +106,9 @@ extension Session {
             let needs = zip(node.inputs, inputs).map { name, tensor in
                 requiresGradient.contains(name) && (tensor?.isFloatingPoint ?? true)
             }
-            let context = BackwardContext(inputs: inputs, outputs: node.outputs.map { values[$0] },
+            var context = BackwardContext(inputs: inputs, outputs: node.outputs.map { values[$0] },
                                           outputGradients: outputGradients, needsGradient: needs)
+            context.inputShapes = zip(node.inputs, inputs).map { name, tensor in tensor?.shape ?? shapes[name] }
             visited.append(node.location)
             var inputGradients: [Tensor?]
             let started = profiler == nil ? 0 : DispatchTime.now().uptimeNanoseconds

@@ -9,6 +9,8 @@ public struct BackwardContext {
     public var outputGradients: [Tensor?]
     /// Which inputs need a gradient; a rule may skip the others (returning nil for them).
     public var needsGradient: [Bool]
+    /// The shape of each input, known even where the tensor itself was not kept.
+    public var inputShapes: [[Int]?] = []
 
     public init(inputs: [Tensor?], outputs: [Tensor?], outputGradients: [Tensor?], needsGradient: [Bool]) {
         self.inputs = inputs
@@ -26,6 +28,12 @@ public struct BackwardContext {
             throw CNNVizError(.invalidModel, "backward needs forward input \(index) (\(what)), which was not kept")
         }
         return tensor
+    }
+
+    /// The shape of forward input `index` (all that `BackwardReads.inputShapes` rules read).
+    func inputShape(_ index: Int, _ what: String) throws -> [Int] {
+        if index < inputShapes.count, let shape = inputShapes[index] { return shape }
+        return try input(index, what).shape
     }
 
     /// The forward output at `index`, which this rule reads.
@@ -58,9 +66,13 @@ public struct BackwardContext {
 /// `outputsNotData` reads the outputs and every input but the first (the data input): ReLU
 /// and Clip, whose derivative is known from y, so that a producer that clamps its own
 /// output in place (a fused Conv+ReLU) never has to keep the unclamped tensor.
+///
+/// `inputShapes` reads no tensor at all, only the inputs' shapes: Add and Sub, whose gradient
+/// is g summed back to each operand's shape, so that an Add's operands need not be kept and
+/// a following ReLU can still be folded into it.
 public enum BackwardReads: Sendable {
-    case inputs, outputsNotData, inputsAndOutputs
-    var readsOutputs: Bool { self != .inputs }
+    case inputs, outputsNotData, inputsAndOutputs, inputShapes
+    var readsOutputs: Bool { self == .outputsNotData || self == .inputsAndOutputs }
 }
 
 /// An operator with a vector–Jacobian product: given ∂L/∂y for its outputs, ∂L/∂x for its inputs.

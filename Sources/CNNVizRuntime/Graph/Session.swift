@@ -169,10 +169,13 @@ public final class Session {
     /// name in `kept` (resolved tensor names) is among them. The others, hooked ones included,
     /// are freed after their last use, so that hooking every tensor (a diff spilling each
     /// layer to disk) holds no more memory than a plain run.
+    ///   - shapes: if given, receives the shape of every tensor computed, kept or not.
     func execute(_ feeds: [String: Tensor], keeping kept: Set<String>,
-                 hooks: [String: ActivationHook], given: [String: Tensor] = [:]) throws -> [String: Tensor] {
+                 hooks: [String: ActivationHook], given: [String: Tensor] = [:],
+                 shapes: UnsafeMutablePointer<[String: [Int]]>? = nil) throws -> [String: Tensor] {
         var values = try validatedFeeds(feeds)
         values.merge(given) { _, new in new }
+        for (name, tensor) in values { shapes?.pointee[name] = tensor.shape }
         var resolvedHooks = [String: ActivationHook]()
         for (name, hook) in hooks { resolvedHooks[try resolveTensorName(name)] = hook }
         let targets = kept.union(resolvedHooks.keys)
@@ -230,6 +233,7 @@ public final class Session {
                     try checkReplacement(replacement, for: tensor, name: name)
                     tensor = replacement
                 }
+                shapes?.pointee[name] = tensor.shape
                 values[name] = tensor
             }
             for name in node.inputs where !name.isEmpty && lastUse[name] == index && !kept.contains(name) {

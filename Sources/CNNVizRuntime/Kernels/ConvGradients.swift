@@ -63,7 +63,8 @@ enum ConvGradients {
     /// ∂L/∂x by col2im: per image and group, dcol = W_gᵀ·g_g (one SGEMM), then every column
     /// entry is added back to the input pixel it was unfolded from. Depthwise convs scatter
     /// directly. Pitfall: overlapping windows (kernel > stride) add into the same pixel, so
-    /// the scatter runs one channel per worker.
+    /// each worker scatters into planes of its own: one channel each for a single image, whole
+    /// (image, group) planes for a batch.
     static func inputByCol2Im(outputGradient g: Tensor, weights w: Tensor, inputShape: [Int], group: Int,
                               geometry: WindowGeometry) -> Tensor {
         let (h, wd, oh, ow, kh, kw, _, _, _, _, _, _) = geometry.planar
@@ -88,12 +89,41 @@ enum ConvGradients {
                         }
                         return
                     }
+                    let (wAll, gAll) = (wp.baseAddress!, gp.baseAddress!)
+                    if n * group >= 2 * Parallel.workers {
+                        // A batch: each worker takes whole (image, group) planes, a band of
+                        // output rows at a time, so that the band's columns are still in cache
+                        // when they are scattered.
+                        let bandRows = max(1, min(oh, (1 << 18) / max(k * ow, 1)))
+                        let scratch = UnsafeMutablePointer<Float>.allocate(capacity: Parallel.workers * k * bandRows * ow)
+                        defer { scratch.deallocate() }
+                        Parallel.forEach(n * group) { job, worker in
+                            let (image, gi) = (job / group, job % group)
+                            let band = scratch + worker * k * bandRows * ow
+                            let target = x + (image * c + gi * cg) * plane
+                            for firstRow in stride(from: 0, to: oh, by: bandRows) {
+                                let rows = firstRow..<min(oh, firstRow + bandRows), width = rows.count * ow
+                                GEMM.single(m: k, n: width, k: mg, a: wAll + gi * mg * k, lda: k, transposeA: true,
+                                            b: gAll + (image * m + gi * mg) * columns + firstRow * ow, ldb: columns, transposeB: false,
+                                            c: band, ldc: width, alpha: 1, beta: 0)
+                                for channel in 0..<cg {
+                                    for ky in 0..<kh {
+                                        for kx in 0..<kw {
+                                            scatter(band + ((channel * kh + ky) * kw + kx) * width, scale: 1, into: target + channel * plane,
+                                                    ky: ky, kx: kx, geometry: geometry, outputRows: rows)
+                                        }
+                                    }
+                                }
+                            }
+                        }
+                        return
+                    }
                     let columnsBuffer = UnsafeMutablePointer<Float>.allocate(capacity: k * columns)
                     defer { columnsBuffer.deallocate() }
                     for image in 0..<n {
                         for gi in 0..<group {
-                            GEMM.multiply(m: k, n: columns, k: mg, a: wp.baseAddress! + gi * mg * k, lda: k, transposeA: true,
-                                          b: gp.baseAddress! + (image * m + gi * mg) * columns, ldb: columns,
+                            GEMM.multiply(m: k, n: columns, k: mg, a: wAll + gi * mg * k, lda: k, transposeA: true,
+                                          b: gAll + (image * m + gi * mg) * columns, ldb: columns,
                                           c: columnsBuffer, ldc: columns)
                             let target = x + (image * c + gi * cg) * plane
                             Parallel.forEach(cg) { channel in
@@ -112,20 +142,22 @@ enum ConvGradients {
         return Tensor(shape: inputShape, floats: result, elementType: g.elementType)
     }
 
-    /// x[oy·sh − ph + ky·dh][ox·sw − pw + kx·dw] += scale · source[oy·ow + ox] for the in-image taps.
+    /// x[oy·sh − ph + ky·dh][ox·sw − pw + kx·dw] += scale · source[(oy − first row)·ow + ox] for
+    /// the in-image taps of the output rows `outputRows` (default: all).
     @inline(__always)
     static func scatter(_ source: UnsafePointer<Float>, scale: Float, into x: UnsafeMutablePointer<Float>, ky: Int, kx: Int,
-                        geometry: WindowGeometry) {
+                        geometry: WindowGeometry, outputRows: Range<Int>? = nil) {
         let (h, w, oh, ow, _, _, sh, sw, dh, dw, ph, pw) = geometry.planar
         let xOffset = kx * dw - pw
         // Output columns whose tap lands inside the row: first ≤ ox < last.
         let first = max(0, (-xOffset + sw - 1) / sw)
         let last = min(ow, w - xOffset > 0 ? (w - xOffset + sw - 1) / sw : 0)
         guard first < last else { return }
-        for oy in 0..<oh {
+        let rows = outputRows ?? 0..<oh
+        for oy in rows {
             let iy = oy * sh - ph + ky * dh
             if iy < 0 || iy >= h { continue }
-            let row = x + iy * w + xOffset, from = source + oy * ow
+            let row = x + iy * w + xOffset, from = source + (oy - rows.lowerBound) * ow
             if sw == 1 {
                 for ox in first..<last { row[ox] += scale * from[ox] }
             } else {

@@ -24,15 +24,20 @@ struct ElementwiseBinary<F: BinaryFunction>: Operator, Differentiable {
         return [try Self.apply(function, a, b, name: name)]
     }
 
+    var backwardReads: BackwardReads {
+        function.arithmetic == .add || function.arithmetic == .subtract ? .inputShapes : .inputsAndOutputs
+    }
+
     /// ∂L/∂a = Σ_broadcast g·∂y/∂a, ∂L/∂b = Σ_broadcast g·∂y/∂b: the product at every output
     /// element, then summed over the axes along which that operand was broadcast.
     func backward(_ context: BackwardContext) throws -> [Tensor?] {
         let g = try context.outputGradient
-        let a = try context.input(0, "A"), b = try context.input(1, "B")
         if let arithmetic = function.arithmetic, arithmetic == .add || arithmetic == .subtract {
-            return [context.needs(0) ? g.sumReduced(to: a.shape) : nil,
-                    context.needs(1) ? g.sumReduced(to: b.shape).scaled(by: arithmetic == .add ? 1 : -1) : nil]
+            let (a, b) = (try context.inputShape(0, "A"), try context.inputShape(1, "B"))
+            return [context.needs(0) ? g.sumReduced(to: a) : nil,
+                    context.needs(1) ? g.sumReduced(to: b).scaled(by: arithmetic == .add ? 1 : -1) : nil]
         }
+        let a = try context.input(0, "A"), b = try context.input(1, "B")
         guard function.partials(1, 1, 1) != nil else {
             throw CNNVizError(.unsupportedOperator, "\(name) is not differentiable")
         }

@@ -333,25 +333,38 @@ extension Pool: Differentiable {
     }
 
     /// 2-D max-pool backward for one plane: each output's gradient to the first maximum of its
-    /// window in row-major order, scanning only the in-image taps.
+    /// window in row-major order, scanning only the in-image taps. The scan keeps the best
+    /// value and offset with selects rather than branches (which mispredict on real
+    /// activations); a NaN tap is never taken, as in the forward pass.
     static func maxBackward2D(_ x: UnsafePointer<Float>, _ g: UnsafePointer<Float>, into target: UnsafeMutablePointer<Float>,
                               rows: AxisWindows, columns: AxisWindows, width: Int) {
-        let ow = columns.first.count
-        for oy in 0..<rows.first.count {
-            let (y0, ny, dy) = (rows.first[oy], rows.counts[oy], rows.dilation)
-            for ox in 0..<ow {
-                let (x0, nx, dx) = (columns.first[ox], columns.counts[ox], columns.dilation)
-                guard ny > 0 && nx > 0 else { continue }
-                var best = -Float.infinity, bestOffset = y0 * width + x0
-                for ky in 0..<ny {
-                    let rowOffset = (y0 + ky * dy) * width + x0
-                    for kx in 0..<nx where x[rowOffset + kx * dx] > best {
-                        best = x[rowOffset + kx * dx]
-                        bestOffset = rowOffset + kx * dx
+        let (dy, dx) = (rows.dilation, columns.dilation)
+        rows.first.withUnsafeBufferPointer { rowFirst in
+        rows.counts.withUnsafeBufferPointer { rowCounts in
+        columns.first.withUnsafeBufferPointer { columnFirst in
+        columns.counts.withUnsafeBufferPointer { columnCounts in
+            let ow = columnFirst.count
+            for oy in 0..<rowFirst.count {
+                let (y0, ny) = (rowFirst[oy], rowCounts[oy])
+                for ox in 0..<ow {
+                    let (x0, nx) = (columnFirst[ox], columnCounts[ox])
+                    guard ny > 0 && nx > 0 else { continue }
+                    var best = -Float.infinity, bestOffset = y0 * width + x0
+                    for ky in 0..<ny {
+                        let rowOffset = (y0 + ky * dy) * width + x0
+                        for kx in 0..<nx {
+                            let offset = rowOffset + kx * dx, value = x[offset]
+                            let better = value > best
+                            best = better ? value : best
+                            bestOffset = better ? offset : bestOffset
+                        }
                     }
+                    target[bestOffset] += g[oy * ow + ox]
                 }
-                target[bestOffset] += g[oy * ow + ox]
             }
+        }
+        }
+        }
         }
     }
 
