@@ -1,5 +1,6 @@
 import CNNVizAttribution
 import CNNVizRuntime
+import CNNVizShapes
 import Foundation
 import XCTest
 
@@ -71,6 +72,28 @@ final class SaliencyPropertyTests: XCTestCase {
         let first = try runner.run(.gradient, input: x, request: request).attribution.floats
         request.noise?.seed = 2
         XCTAssertNotEqual(first, try runner.run(.gradient, input: x, request: request).attribution.floats)
+    }
+
+    /// Noisy copies run through the network a batch at a time, drawn in sample order: the
+    /// result must not depend on the batch size (up to the order of float sums within a batch).
+    func testNoiseTunnelDoesNotDependOnTheBatchSize() throws {
+        // The shapes model takes any batch (the MNIST model's Reshape fixes it to 1).
+        let runner = SaliencyRunner(session: try Session(model: try EmbeddedShapesModel.model()))
+        var random = GradientCheck.Generator(state: 78)
+        let x = random.tensor([1, 3, 64, 64])
+        for method in [SaliencyMethod.gradient, .inputXGradient, .guidedBackprop] {
+            var request = SaliencyRequest(classes: [3])
+            request.noise = NoiseTunnel(kind: .vargrad, samples: 7, sigma: 0.3, seed: 5)
+            request.batchSize = 1
+            let oneByOne = try runner.run(method, input: x, request: request).attribution.floats
+            request.batchSize = 4
+            let batched = try runner.run(method, input: x, request: request).attribution.floats
+            let scale = oneByOne.map(abs).max() ?? 0
+            XCTAssertGreaterThan(scale, 0)
+            for (a, b) in zip(oneByOne, batched) where abs(a - b) > 1e-5 * scale {
+                return XCTFail("\(method.rawValue): batch 4 gives \(b) where one at a time gives \(a)")
+            }
+        }
     }
 
     func testBadRequests() throws {

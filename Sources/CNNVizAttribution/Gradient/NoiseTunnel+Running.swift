@@ -4,6 +4,8 @@ import Foundation
 extension SaliencyRunner {
     /// The attribution of `samples` noisy copies x + σ·ε (ε standard normal, seeded), reduced
     /// to the mean, the mean of squares, or the variance (mean of squares − square of mean).
+    /// Pitfall: the copies are drawn in sample order whatever the batch size, so the result
+    /// does not depend on `--batch-size`.
     func noiseTunnel(_ tunnel: NoiseTunnel, _ method: SaliencyMethod, _ x: Tensor, target: Int, logits: String,
                      request: SaliencyRequest) throws -> Tensor {
         guard tunnel.samples >= 1, tunnel.sigma >= 0 else {
@@ -14,14 +16,32 @@ extension SaliencyRunner {
         let sigma = tunnel.sigmaIsFractionOfRange ? tunnel.sigma * range : tunnel.sigma
         var normal = GaussianNoise(seed: tunnel.seed)
         var sum = [Double](repeating: 0, count: values.count), squares = sum
-        for sample in 0..<tunnel.samples {
-            let noisy = Tensor(shape: x.shape, floats: values.map { $0 + Float(sigma * normal.next()) })
-            let attribution = try attribute(method, noisy, target: target, logits: logits, request: request).floats
-            for (i, v) in attribution.enumerated() {
-                sum[i] += Double(v)
-                squares[i] += Double(v) * Double(v)
+        // Plain gradient methods run their noisy copies through the network a batch at a time;
+        // the others (which batch internally, or need one image) take one copy at a time.
+        let batch = method.gradientRules == nil ? 1 : max(1, request.batchSize)
+        var done = 0
+        while done < tunnel.samples {
+            let count = min(batch, tunnel.samples - done)
+            let noisy = (0..<count).map { _ in
+                Tensor(shape: x.shape, floats: values.map { $0 + Float(sigma * normal.next()) })
             }
-            progress?(sample + 1, tunnel.samples)
+            let attributions: [Tensor]
+            if let rules = method.gradientRules {
+                let gradients = try gradients(noisy, target: target, logits: logits, request: request, rules: rules, reportsProgress: false)
+                attributions = method == .inputXGradient
+                    ? zip(noisy, gradients).map { x, g in Tensor(shape: x.shape, floats: zip(x.floats, g.floats).map { $0 * $1 }) }
+                    : gradients
+            } else {
+                attributions = try noisy.map { try attribute(method, $0, target: target, logits: logits, request: request) }
+            }
+            for attribution in attributions {
+                for (i, v) in attribution.floats.enumerated() {
+                    sum[i] += Double(v)
+                    squares[i] += Double(v) * Double(v)
+                }
+            }
+            done += count
+            progress?(done, tunnel.samples)
         }
         let n = Double(tunnel.samples)
         let reduced: [Float] = (0..<values.count).map { i in

@@ -18,6 +18,17 @@ public enum SaliencyMethod: String, CaseIterable, Sendable {
     /// Mean over the windows covering a pixel of f(x) − f(x with the window set to a baseline).
     case occlusion
 
+    /// For the methods that are one gradient per input (times the input, for input × gradient):
+    /// the backward rules that replace ReLU's own. nil for the others.
+    var gradientRules: [String: BackwardRule]? {
+        switch self {
+        case .gradient, .inputXGradient: return [:]
+        case .guidedBackprop: return ReluGradientMode.guided.rules
+        case .deconvnet: return ReluGradientMode.deconvnet.rules
+        case .integratedGradients, .guidedGradCAM, .occlusion: return nil
+        }
+    }
+
     public static func named(_ name: String) throws -> SaliencyMethod {
         guard let method = SaliencyMethod(rawValue: name) else {
             throw CNNVizError(.invalidArgument,

@@ -84,10 +84,8 @@ public final class SaliencyRunner {
         case .inputXGradient:
             let g = try gradients([x], target: target, logits: logits, request: request)[0]
             return Tensor(shape: x.shape, floats: zip(x.floats, g.floats).map { $0 * $1 })
-        case .guidedBackprop:
-            return try gradients([x], target: target, logits: logits, request: request, rules: ReluGradientMode.guided.rules)[0]
-        case .deconvnet:
-            return try gradients([x], target: target, logits: logits, request: request, rules: ReluGradientMode.deconvnet.rules)[0]
+        case .guidedBackprop, .deconvnet:
+            return try gradients([x], target: target, logits: logits, request: request, rules: method.gradientRules ?? [:])[0]
         case .integratedGradients:
             return try integratedGradients(x, target: target, logits: logits, request: request)
         case .guidedGradCAM:
@@ -100,7 +98,7 @@ public final class SaliencyRunner {
     /// ∂target/∂x for each of several inputs, run in batches (one at a time if the graph
     /// cannot take a batch).
     func gradients(_ inputs: [Tensor], target: Int, logits: String, request: SaliencyRequest,
-                   rules: [String: BackwardRule] = [:]) throws -> [Tensor] {
+                   rules: [String: BackwardRule] = [:], reportsProgress: Bool = true) throws -> [Tensor] {
         var result = [Tensor]()
         var start = 0
         session.acceptsAnyBatch = true
@@ -121,7 +119,7 @@ public final class SaliencyRunner {
                 }
             }
             start += count
-            if inputs.count > 1 { progress?(start, inputs.count) }
+            if reportsProgress && inputs.count > 1 { progress?(start, inputs.count) }
         }
         return result
     }
