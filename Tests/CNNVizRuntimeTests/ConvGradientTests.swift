@@ -46,7 +46,7 @@ final class ConvGradientTests: XCTestCase {
         try conv([1, 5, 4, 4], [3, 5, 1, 1], [:])
     }
 
-    /// 3×3 stride 1 with ≥ 64 channels and ≥ 128 output tiles: the input gradient runs through Winograd.
+    /// 3×3 stride 1 with ≥ 16 channels and ≥ 128 output tiles: the input gradient runs through Winograd.
     func testWinogradSizedConv() throws {
         var random = GradientCheck.Generator(state: 5)
         let check = GradientCheck(opType: "Conv", attributes: ["pads": .ints([1, 1, 1, 1])],

@@ -6,7 +6,7 @@ import XCTest
 /// inputs, covering the paths the conformance files are too small to reach: column tiling of
 /// large im2col matrices, 1×1 GEMM without unfolding, depthwise, groups, dilation, asymmetric
 /// pads, batch > 1, the fused Conv → Relu, and Winograd F(2×2, 3×3) for 3×3 stride-1 convs
-/// with at least 64 input channels and 128 output tiles over the batch.
+/// with at least 16 input channels and 128 output tiles over the batch.
 final class ConvolutionTests: XCTestCase {
     struct Generator {
         var state: UInt64
@@ -80,6 +80,8 @@ final class ConvolutionTests: XCTestCase {
         // Odd output sizes (a half-empty last tile row and column), asymmetric pads, batch 2, ReLU.
         try check(input: [2, 64, 31, 27], weight: [7, 64, 3, 3], stride: [1, 1], pads: [1, 0, 2, 1], dilation: [1, 1], group: 1, relu: true)
         try check(input: [1, 70, 30, 30], weight: [4, 70, 3, 3], stride: [1, 1], pads: [0, 0, 0, 0], dilation: [1, 1], group: 1)
+        // 16 channels, the fewest that take Winograd.
+        try check(input: [2, 16, 30, 29], weight: [24, 16, 3, 3], stride: [1, 1], pads: [1, 1, 1, 1], dilation: [1, 1], group: 1, relu: true)
         // Rows of 20 tiles: two full groups of eight and a short one, stored column by column.
         try check(input: [1, 64, 20, 40], weight: [5, 64, 3, 3], stride: [1, 1], pads: [1, 1, 1, 1], dilation: [1, 1], group: 1)
     }

@@ -145,12 +145,13 @@ def ig_parameters(method, n):
             np.asarray(steps, np.float32).astype(np.float64))
 
 
-def integrated_gradients(x, baseline, alphas, steps, grad_at):
-    """(x − b) ⊙ Σ_i s_i g(b + α_i (x − b)); grad_at(z_float32) → g float64."""
+def integrated_gradients(x, baseline, alphas, steps, grads_at):
+    """(x − b) ⊙ Σ_i s_i g(b + α_i (x − b)); grads_at(z_float32 [n, ...]) → g float64 [n, ...]."""
+    z = np.concatenate([(baseline + alpha * (x - baseline)).astype(np.float32) for alpha in alphas])
+    grads = grads_at(z)
     total = np.zeros_like(x)
-    for alpha, step in zip(alphas, steps):
-        z = (baseline + alpha * (x - baseline)).astype(np.float32)
-        total += step * grad_at(z)
+    for step, g in zip(steps, grads):
+        total += step * g.reshape(x.shape)
     return (x - baseline) * total
 
 
@@ -220,6 +221,7 @@ class CnnViz:
     def __init__(self, binary, model, output, cls, workdir):
         self.binary, self.model, self.output, self.cls = binary, model, output, cls
         self.workdir, self.calls, self.seconds = workdir, 0, 0.0
+        self.batched_model = None
 
     def run(self, tensor, wrt, outputs=(), mode=None):
         self.calls += 1
@@ -243,6 +245,18 @@ class CnnViz:
 
     def input_gradient(self, tensor, mode=None):
         return self.run(tensor, "input", mode=mode)[0].reshape(tensor.shape)
+
+    def input_gradients(self, tensors):
+        """The gradients of a batch [n, C, H, W]: one run of the whole batch through
+        `self.batched_model` (a copy with a symbolic batch dimension) where the graph takes one,
+        else one run per item."""
+        if self.batched_model is None:
+            return np.stack([self.input_gradient(t[None]) for t in tensors])
+        model, self.model = self.model, self.batched_model
+        try:
+            return self.input_gradient(tensors)
+        finally:
+            self.model = model
 
 
 # ------------------------------------------------------------------ one case
@@ -288,6 +302,14 @@ def run_case(spec, shared, binary, workdir, saldir):
     print(f"{key}: {image.name} → {group['model']}, class {cls}, f(x) = {score:.6g} ({logits_name})")
     viz = CnnViz(binary, model_path, spec["output"], cls, workdir / key)
     (workdir / key).mkdir()
+    if spec["batch"] > 1:
+        # Integrated gradients: cnn-viz runs all 16 points of a path as one batch (its default
+        # batch size is 32), so the reference takes their gradients from one batched run too.
+        # A single-image run can differ where the gradient is decided by ties (the zero
+        # baseline: every activation constant, every max-pool window tied), which rounding
+        # breaks differently for different batch sizes.
+        viz.batched_model = workdir / key / "batched.onnx"
+        onnx.save(batched(onnx.load(model_path), [logits_name]), viz.batched_model)
 
     input_path = saldir / f"{key}_input.npy"
     np.save(input_path, x32)
@@ -339,7 +361,7 @@ def run_case(spec, shared, binary, workdir, saldir):
             ("gausslegendre", "gauss-legendre", "zero", np.zeros_like(x)),
             ("riemann_trapezoid", "riemann-trapezoid", "half", baseline32.astype(np.float64))]:
         alphas, steps = ig_parameters(captum_method, N_STEPS)
-        attribution = integrated_gradients(x, b, alphas, steps, viz.input_gradient)
+        attribution = integrated_gradients(x, b, alphas, steps, viz.input_gradients)
         delta = f_x - float(f(b.astype(np.float32))[0])
         options = {"n_steps": N_STEPS, "integration": cli, "captum_method": captum_method,
                    "baseline": "zero" if base_name == "zero" else str(baseline_path),

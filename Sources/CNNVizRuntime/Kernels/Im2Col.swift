@@ -21,25 +21,35 @@ enum Im2Col {
                     let run = min(ow - ox, width - j)
                     let iy = oy * sh - ph + ky * dh
                     if iy < 0 || iy >= h {
-                        for t in 0..<run { destination[j + t] = 0 }
+                        (destination + j).update(repeating: 0, count: run)
                     } else {
                         let source = plane + iy * w
                         let ixStart = ox * sw - pw + kx * dw
-                        if sw == 1 && ixStart >= 0 && ixStart + run <= w {
-                            (destination + j).update(from: source + ixStart, count: run)
-                        } else {
-                            // In-image outputs t ∈ [first, last): zeros around a branch-free strided copy.
-                            let first = min(run, max(0, (-ixStart + sw - 1) / sw))
-                            let last = max(first, min(run, w - ixStart > 0 ? (w - ixStart + sw - 1) / sw : 0))
-                            let out = destination + j
-                            for t in 0..<first { out[t] = 0 }
-                            var from = source + (ixStart &+ first &* sw)
-                            for t in first..<last {
-                                out[t] = from.pointee
-                                from += sw
+                        // In-image outputs t ∈ [first, last): zeros around a copy (contiguous for
+                        // stride 1, deinterleaved 8 at a time for stride 2, else strided).
+                        let first = min(run, max(0, (-ixStart + sw - 1) / sw))
+                        let last = max(first, min(run, w - ixStart > 0 ? (w - ixStart + sw - 1) / sw : 0))
+                        let out = destination + j
+                        if first > 0 { out.update(repeating: 0, count: first) }
+                        var from = source + (ixStart &+ first &* sw)
+                        var t = first
+                        if sw == 1 {
+                            (out + first).update(from: from, count: last - first)
+                            t = last
+                        } else if sw == 2 {
+                            // 16 floats from[0..<16] hold 8 outputs; the last load must stay in the row.
+                            while t + 8 <= last && ixStart + (t + 8) * 2 <= w {
+                                out.store(from.simd16().evenHalf, at: t)
+                                from += 16
+                                t += 8
                             }
-                            for t in last..<run { out[t] = 0 }
                         }
+                        while t < last {
+                            out[t] = from.pointee
+                            from += sw
+                            t += 1
+                        }
+                        if last < run { (out + last).update(repeating: 0, count: run - last) }
                     }
                     j += run
                     ox = 0

@@ -141,7 +141,24 @@ struct Pool: Operator {
                     for x in 0..<w { row[x] = Swift.max(row[x], source[x]) }
                 }
                 let out = output + oy * ow
-                if sw > 1 {
+                if sw == 2 {
+                    // Even and odd columns 8 at a time (the buffer has 32 spare floats past the phases).
+                    let even = phases, odd = phases + phaseLength
+                    var i = 0
+                    while i + 8 <= phaseLength - 1 {
+                        let pair = UnsafePointer(padded).simd16(2 * i)
+                        even.store(pair.evenHalf, at: i)
+                        odd.store(pair.oddHalf, at: i)
+                        i += 8
+                    }
+                    while i < phaseLength - 1 {
+                        even[i] = padded[2 * i]
+                        odd[i] = padded[2 * i + 1]
+                        i += 1
+                    }
+                    even[phaseLength - 1] = -.infinity
+                    odd[phaseLength - 1] = -.infinity
+                } else if sw > 2 {
                     for p in 0..<sw {
                         let target = phases + p * phaseLength
                         for i in 0..<(phaseLength - 1) { target[i] = padded[i &* sw &+ p] }
