@@ -115,6 +115,15 @@ final class ConvolutionTests: XCTestCase {
         }
     }
 
+    /// Up to 4 input channels take the direct kernel: 8 output channels × 8 columns at a time,
+    /// so odd channel counts and row ends exercise the partial blocks.
+    func testFewInputChannelConvolutions() throws {
+        try check(input: [2, 3, 23, 21], weight: [13, 3, 3, 3], stride: [2, 2], pads: [1, 1, 1, 1], dilation: [1, 1], group: 1, relu: true)
+        try check(input: [1, 3, 30, 29], weight: [16, 3, 7, 7], stride: [2, 2], pads: [3, 3, 3, 3], dilation: [1, 1], group: 1)
+        try check(input: [1, 1, 28, 28], weight: [8, 1, 5, 5], stride: [1, 1], pads: [2, 2, 2, 2], dilation: [1, 1], group: 1)
+        try check(input: [1, 4, 17, 19], weight: [5, 4, 3, 2], stride: [3, 1], pads: [0, 2, 1, 0], dilation: [2, 3], group: 1)
+    }
+
     func testDepthwiseConvolutions() throws {
         try check(input: [2, 5, 12, 11], weight: [5, 1, 3, 3], stride: [1, 1], pads: [1, 1, 1, 1], dilation: [1, 1], group: 5)
         try check(input: [1, 4, 13, 14], weight: [4, 1, 3, 3], stride: [2, 2], pads: [1, 1, 1, 1], dilation: [1, 1], group: 4, relu: true)

@@ -20,3 +20,12 @@ extension UnsafeMutablePointer where Pointee == Float {
         UnsafeMutableRawPointer(self + offset).storeBytes(of: value, as: SIMD16<Float>.self)
     }
 }
+
+extension SIMD8 where Scalar == Float {
+    /// min(max(v, low), high) lane by lane, in two compare-and-blend steps (the standard
+    /// library's pointwiseMin and pointwiseMax run lane by lane, out of line).
+    @inline(__always) func clampedLanes(_ low: SIMD8<Float>, _ high: SIMD8<Float>) -> SIMD8<Float> {
+        let raised = replacing(with: low, where: self .< low)
+        return raised.replacing(with: high, where: raised .> high)
+    }
+}

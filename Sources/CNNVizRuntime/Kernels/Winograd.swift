@@ -200,14 +200,6 @@ enum Winograd {
         }
     }
 
-    /// min(max(v, low), high), lane by lane, in two compare-and-blend steps (the standard
-    /// library's pointwiseMin and pointwiseMax run lane by lane, out of line).
-    @inline(__always)
-    static func clamped(_ v: SIMD8<Float>, _ low: SIMD8<Float>, _ high: SIMD8<Float>) -> SIMD8<Float> {
-        let raised = v.replacing(with: low, where: v .< low)
-        return raised.replacing(with: high, where: raised .> high)
-    }
-
     @inline(__always)
     static func pick(_ row: (SIMD8<Float>, SIMD8<Float>, SIMD8<Float>, SIMD8<Float>), _ j: Int) -> SIMD8<Float> {
         switch j {
@@ -281,10 +273,10 @@ enum Winograd {
                 let b0 = p(4) - p(8) - p(12), b1 = p(5) - p(9) - p(13)
                 let b2 = p(6) - p(10) - p(14), b3 = p(7) - p(11) - p(15)
                 var top = SIMD16<Float>(), bottom = SIMD16<Float>()
-                top.evenHalf = clamped(a0 + a1 + a2 + bias, low, high)
-                top.oddHalf = clamped(a1 - a2 - a3 + bias, low, high)
-                bottom.evenHalf = clamped(b0 + b1 + b2 + bias, low, high)
-                bottom.oddHalf = clamped(b1 - b2 - b3 + bias, low, high)
+                top.evenHalf = (a0 + a1 + a2 + bias).clampedLanes(low, high)
+                top.oddHalf = (a1 - a2 - a3 + bias).clampedLanes(low, high)
+                bottom.evenHalf = (b0 + b1 + b2 + bias).clampedLanes(low, high)
+                bottom.oddHalf = (b1 - b2 - b3 + bias).clampedLanes(low, high)
                 let column = 2 * t
                 if column + 16 <= ow {
                     topRow.store(top, at: column)

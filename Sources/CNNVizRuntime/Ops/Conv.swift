@@ -78,8 +78,11 @@ struct Conv: Operator {
         let cg = c / group, mg = m / group
         let winograd = !(cg == 1 && mg == 1) && !Conv.forceIm2Col
             && Winograd.applies(to: geometry, group: group, batch: n, inChannels: c)
+        let fewChannels = !winograd && FewChannelConv.applies(group: group, inChannels: c, geometry: geometry) && !Conv.forceIm2Col
         let transformed = winograd ? derived.value("winograd", from: w.floats) {
             Winograd.transformedWeights($0, outChannels: m, inChannels: c)
+        } : fewChannels ? derived.value("few-channel", from: w.floats) {
+            FewChannelConv.blockedWeights($0, outChannels: m, taps: c * geometry.kernel[0] * geometry.kernel[1])
         } : []
         return x.withFloats { xp in
             w.withFloats { wp in
@@ -95,6 +98,11 @@ struct Conv: Operator {
                         transformed.withUnsafeBufferPointer { u in
                             Winograd.convolve(xp.baseAddress!, transformedWeights: u.baseAddress!, y, bias: biasValues, clamp: clamp,
                                               batch: n, inChannels: c, outChannels: m, geometry: geometry)
+                        }
+                    } else if fewChannels {
+                        transformed.withUnsafeBufferPointer { blocked in
+                            FewChannelConv.convolve(xp.baseAddress!, blocked: blocked.baseAddress!, y, bias: biasValues, clamp: clamp,
+                                                    batch: n, inChannels: c, outChannels: m, geometry: geometry)
                         }
                     } else {
                         Conv.dense(xp.baseAddress!, wp.baseAddress!, y, bias: biasValues, clamp: clamp, batch: n,
@@ -193,10 +201,10 @@ struct Conv: Operator {
     /// One filter per channel: y[c] = b[c] + Σ_k w[c,k] · x[c, window(k)], then the clamp.
     ///
     /// Each plane is first copied into a zero-padded buffer whose rows are split into their
-    /// `sw` phases (phase p of a row holds x[sw·i + p]), so that every tap of every output
-    /// column reads contiguous, in-bounds memory: tap offset o lies in phase o mod sw at
-    /// i + ⌊o/sw⌋. The inner loops then run branch-free and vectorise; 3×3 kernels do all
-    /// nine taps of an output row in one pass. Bias and clamp are applied in that pass.
+    /// `sw` phases (`StridePhases`), so that every tap of every output column reads
+    /// contiguous, in-bounds memory. The inner loops then run branch-free and vectorise; 3×3
+    /// kernels do all nine taps of an output row in one pass. Bias and clamp are applied in
+    /// that pass.
     static func depthwise(_ x: UnsafePointer<Float>, _ w: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>,
                           bias: [Float]?, clamp: Clamp, batch: Int, channels: Int, geometry g: WindowGeometry) {
         let (h, wd, oh, ow, kh, kw, sh, sw, dh, dw, ph, pw) = g.planar
@@ -224,43 +232,8 @@ struct Conv: Operator {
                 let input = x + plane * h * wd
                 let output = y + plane * oh * ow
                 for row in 0..<h {
-                    let source = input + row * wd, destination = padded + (row + ph) * rowStride
-                    if sw == 1 {
-                        (destination + pw).update(from: source, count: wd)
-                        continue
-                    }
-                    if sw == 2 {
-                        // Split the row straight into its phases 16 floats at a time: column j lands at
-                        // padded column j + pw, so the row's even columns go to phase pw mod 2 and its odd
-                        // columns to the other, from index ⌊pw/2⌋ (resp. ⌈pw/2⌉) on. Positions never
-                        // written stay zero: they are the padding.
-                        let evenTarget = destination + (pw % 2) * phaseLength + pw / 2
-                        let oddTarget = destination + ((pw + 1) % 2) * phaseLength + (pw + 1) / 2
-                        var i = 0
-                        while 2 * i + 16 <= wd {
-                            let pair = UnsafeRawPointer(source + 2 * i).loadUnaligned(as: SIMD16<Float>.self)
-                            UnsafeMutableRawPointer(evenTarget + i).storeBytes(of: pair.evenHalf, as: SIMD8<Float>.self)
-                            UnsafeMutableRawPointer(oddTarget + i).storeBytes(of: pair.oddHalf, as: SIMD8<Float>.self)
-                            i += 8
-                        }
-                        while 2 * i < wd {
-                            evenTarget[i] = source[2 * i]
-                            if 2 * i + 1 < wd { oddTarget[i] = source[2 * i + 1] }
-                            i += 1
-                        }
-                        continue
-                    }
-                    // Padded column q = column + pw goes to phase q mod sw, index q / sw.
-                    for phase in 0..<sw {
-                        let firstColumn = ((phase - pw) % sw + sw) % sw
-                        var column = firstColumn, index = (firstColumn + pw) / sw
-                        let target = destination + phase * phaseLength
-                        while column < wd {
-                            target[index] = source[column]
-                            column &+= sw
-                            index &+= 1
-                        }
-                    }
+                    StridePhases.copyRow(input + row * wd, width: wd, pad: pw, stride: sw, phaseLength: phaseLength,
+                                         into: padded + (row + ph) * rowStride)
                 }
                 let weights = w + c * kh * kw
                 let b = bias?[c] ?? 0
