@@ -5,14 +5,17 @@ import Foundation
 /// Dense groups run as im2col + SGEMM (OpenBLAS) over tiles of output columns, each worker
 /// unfolding and multiplying its own tiles so the unfolded tile is still in cache when the
 /// product reads it; 1×1 stride-1 convs skip the unfold. Depthwise convs (one input and one
-/// output channel per group) use a direct kernel. Bias and an optional clamp (ReLU, ReLU6) are
-/// applied to each tile right after its product.
+/// output channel per group) use a direct kernel, dense 3×3 stride-1 convs Winograd
+/// (`Winograd`), and convs over at most 4 input channels another direct kernel
+/// (`FewChannelConv`). Bias and an optional clamp (ReLU, ReLU6) are applied to each tile right
+/// after its product.
 /// Pitfall: the full im2col matrix is K·oh·ow floats (115 MB for VGG's first layers); tiles keep
 /// it near `tileBudget` floats per worker.
 struct Conv: Operator {
     let window: WindowGeometry.Attributes
     let group: Int
-    /// Winograd's transformed filters and the backward pass's flipped ones, made once per session.
+    /// Winograd's transformed filters, the direct kernel's blocked ones and the backward pass's
+    /// flipped ones, made once per session.
     let derived: DerivedWeights
     /// Set CNNVIZ_CONV=im2col to run every dense conv through im2col (for comparisons).
     static let forceIm2Col = ProcessInfo.processInfo.environment["CNNVIZ_CONV"] == "im2col"
@@ -76,10 +79,12 @@ struct Conv: Operator {
             }, elementType: x.elementType)
         }
         let cg = c / group, mg = m / group
-        let winograd = !(cg == 1 && mg == 1) && !Conv.forceIm2Col
-            && Winograd.applies(to: geometry, group: group, batch: n, inChannels: c)
-        let fewChannels = !winograd && FewChannelConv.applies(group: group, inChannels: c, geometry: geometry) && !Conv.forceIm2Col
-        let transformed = winograd ? derived.value("winograd", from: w.floats) {
+        let depthwise = cg == 1 && mg == 1
+        let winograd = !depthwise && !Conv.forceIm2Col && Winograd.applies(to: geometry, group: group, batch: n, inChannels: c)
+        let fewChannels = !depthwise && !winograd && !Conv.forceIm2Col
+            && FewChannelConv.applies(group: group, inChannels: c, geometry: geometry)
+        // The weights as the chosen kernel reads them, made once per session.
+        let prepared = winograd ? derived.value("winograd", from: w.floats) {
             Winograd.transformedWeights($0, outChannels: m, inChannels: c)
         } : fewChannels ? derived.value("few-channel", from: w.floats) {
             FewChannelConv.blockedWeights($0, outChannels: m, taps: c * geometry.kernel[0] * geometry.kernel[1])
@@ -88,19 +93,19 @@ struct Conv: Operator {
             w.withFloats { wp in
                 Tensor.filled(shape: outShape, elementType: x.elementType) { yp in
                     let y = yp.baseAddress!
-                    if cg == 1 && mg == 1 && geometry.input[0] * geometry.input[1] <= DepthwiseInterleaved.maximumPlane {
+                    if depthwise && geometry.input[0] * geometry.input[1] <= DepthwiseInterleaved.maximumPlane {
                         DepthwiseInterleaved.convolve(xp.baseAddress!, wp.baseAddress!, y, bias: biasValues, clamp: clamp,
                                                       batch: n, channels: c, geometry: geometry)
-                    } else if cg == 1 && mg == 1 {
+                    } else if depthwise {
                         Conv.depthwise(xp.baseAddress!, wp.baseAddress!, y, bias: biasValues, clamp: clamp, batch: n, channels: c,
                                        geometry: geometry)
                     } else if winograd {
-                        transformed.withUnsafeBufferPointer { u in
+                        prepared.withUnsafeBufferPointer { u in
                             Winograd.convolve(xp.baseAddress!, transformedWeights: u.baseAddress!, y, bias: biasValues, clamp: clamp,
                                               batch: n, inChannels: c, outChannels: m, geometry: geometry)
                         }
                     } else if fewChannels {
-                        transformed.withUnsafeBufferPointer { blocked in
+                        prepared.withUnsafeBufferPointer { blocked in
                             FewChannelConv.convolve(xp.baseAddress!, blocked: blocked.baseAddress!, y, bias: biasValues, clamp: clamp,
                                                     batch: n, inChannels: c, outChannels: m, geometry: geometry)
                         }
