@@ -44,6 +44,9 @@ final class ConvGradientTests: XCTestCase {
     func testOneDimensionalAndPointwise() throws {
         try conv([2, 3, 11], [4, 3, 3], ["strides": .ints([2]), "pads": .ints([1, 2])])
         try conv([1, 5, 4, 4], [3, 5, 1, 1], [:])
+        // A batch: whole products shared out across the workers.
+        try conv([4, 5, 4, 3], [3, 5, 1, 1], [:])
+        try conv([2, 4, 3, 3], [6, 2, 1, 1], ["group": .int(2)], bias: false)
     }
 
     /// 3×3 stride 1 with ≥ 16 channels and ≥ 128 output tiles: the input gradient runs through Winograd.

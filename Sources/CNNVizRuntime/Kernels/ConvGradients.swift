@@ -40,7 +40,8 @@ enum ConvGradients {
         return Tensor(shape: [g.shape[0], g.shape[1], h, w], floats: result, elementType: g.elementType)
     }
 
-    /// ∂L/∂x of a 1×1 stride-1 conv: W_gᵀ·g_g per image and group, one SGEMM each.
+    /// ∂L/∂x of a 1×1 stride-1 conv: W_gᵀ·g_g per image and group, one SGEMM each (whole
+    /// products shared out across the workers for a batch).
     static func pointwiseInput(outputGradient g: Tensor, weights w: Tensor, inputShape: [Int], group: Int) -> Tensor {
         let (n, c, m) = (inputShape[0], inputShape[1], w.shape[0])
         let (cg, mg) = (c / group, m / group)
@@ -48,13 +49,20 @@ enum ConvGradients {
         return g.withFloats { gp in
             w.withFloats { wp in
                 Tensor.filled(shape: inputShape, elementType: g.elementType) { xp in
-                    for image in 0..<n {
-                        for gi in 0..<group {
-                            GEMM.multiply(m: cg, n: plane, k: mg, a: wp.baseAddress! + gi * mg * cg, lda: cg, transposeA: true,
-                                          b: gp.baseAddress! + (image * m + gi * mg) * plane, ldb: plane,
-                                          c: xp.baseAddress! + (image * c + gi * cg) * plane, ldc: plane)
+                    // A batch: one whole product per worker at a time; one image: each product split.
+                    let perPlane = n * group >= 2 * Parallel.workers
+                    let product = { (job: Int) in
+                        let (image, gi) = (job / group, job % group)
+                        let (a, b, out) = (wp.baseAddress! + gi * mg * cg, gp.baseAddress! + (image * m + gi * mg) * plane,
+                                           xp.baseAddress! + (image * c + gi * cg) * plane)
+                        if perPlane {
+                            GEMM.single(m: cg, n: plane, k: mg, a: a, lda: cg, transposeA: true, b: b, ldb: plane, transposeB: false,
+                                        c: out, ldc: plane, alpha: 1, beta: 0)
+                        } else {
+                            GEMM.multiply(m: cg, n: plane, k: mg, a: a, lda: cg, transposeA: true, b: b, ldb: plane, c: out, ldc: plane)
                         }
                     }
+                    if perPlane { Parallel.forEach(n * group, product) } else { (0..<(n * group)).forEach(product) }
                 }
             }
         }
