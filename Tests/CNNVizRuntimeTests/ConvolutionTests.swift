@@ -93,6 +93,10 @@ final class ConvolutionTests: XCTestCase {
         try check(input: [40, 64, 9, 7], weight: [16, 64, 3, 3], stride: [1, 1], pads: [1, 1, 1, 1], dilation: [1, 1], group: 1, relu: true)
         // 3 images of 7 × 7 tiles: one chunk of 21 rows, every group shorter than eight tiles.
         try check(input: [3, 64, 14, 14], weight: [32, 64, 3, 3], stride: [1, 1], pads: [1, 1, 1, 1], dilation: [1, 1], group: 1)
+        // Rows of 2 tiles, whose groups of eight would spill past several rows: one chunk
+        // split across the workers, then several chunks taken whole.
+        try check(input: [40, 16, 4, 4], weight: [8, 16, 3, 3], stride: [1, 1], pads: [1, 1, 1, 1], dilation: [1, 1], group: 1)
+        try check(input: [200, 16, 4, 3], weight: [8, 16, 3, 3], stride: [1, 1], pads: [1, 1, 1, 1], dilation: [1, 1], group: 1)
     }
 
     /// The transformed filters are kept between runs; new weights must replace them.

@@ -144,9 +144,10 @@ enum Winograd {
     /// Each input row is first split into its even and odd columns (E[k] = x[2k − pw], O[k] =
     /// x[2k + 1 − pw]), so that tile t's four columns are E[t], O[t], E[t + 1], O[t + 1]: four
     /// contiguous 8-wide loads per row for eight tiles. Pitfall: the last group of a row may
-    /// hold fewer than eight tiles; it is stored whole (spilling into the next row's slots,
-    /// which that row then overwrites) except on the chunk's last row, which stores its lanes
-    /// one by one.
+    /// hold fewer than eight tiles; it is stored whole when the spill stays in this channel's
+    /// later rows (which overwrite it), else lane by lane: a spill into the next channel's
+    /// slots would race with the worker transforming that channel, or, after the last
+    /// channel, overwrite the next ξ plane (rows of 1–3 tiles spill past several rows).
     @inline(__always)
     static func transformInput(_ x: UnsafePointer<Float>, channel: Int, rows: Range<Int>, plan: Plan,
                                into v: UnsafeMutablePointer<Float>, lanes: UnsafeMutablePointer<Float>) {
@@ -168,7 +169,6 @@ enum Winograd {
                 }
             }
             let base = v + channel * count + localRow * tilesWide
-            let lastRow = localRow == rows.count - 1
             var t = 0
             while t < tilesWide {
                 // d[r][j]: row r, column j of eight tiles; then Bᵀ d (rows) and · B (columns).
@@ -187,7 +187,8 @@ enum Winograd {
                 let (r01, r11, r21, r31) = rowTransform(1)
                 let (r02, r12, r22, r32) = rowTransform(2)
                 let (r03, r13, r23, r33) = rowTransform(3)
-                let remaining = lastRow ? min(8, tilesWide - t) : 8
+                let first = localRow * tilesWide + t
+                let remaining = first + 8 <= count ? 8 : count - first
                 @inline(__always) func put(_ xi: Int, _ value: SIMD8<Float>) {
                     let target = base + xi * vStride + t
                     if remaining == 8 { target.store(value) } else { for lane in 0..<remaining { target[lane] = value[lane] } }
