@@ -119,7 +119,7 @@ final class ConvolutionTests: XCTestCase {
         }
     }
 
-    /// Up to 4 input channels take the direct kernel: 8 output channels × 8 columns at a time,
+    /// Up to 4 input channels take the direct kernel: 4 output channels × 16 columns at a time,
     /// so odd channel counts and row ends exercise the partial blocks.
     func testFewInputChannelConvolutions() throws {
         try check(input: [2, 3, 23, 21], weight: [13, 3, 3, 3], stride: [2, 2], pads: [1, 1, 1, 1], dilation: [1, 1], group: 1, relu: true)
