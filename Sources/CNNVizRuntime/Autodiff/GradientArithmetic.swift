@@ -82,8 +82,15 @@ extension Tensor {
         }
     }
 
-    /// The values times a constant.
+    /// The values times a constant; self, uncopied, when the factor is 1 (an Add's ∂L/∂b).
     func scaled(by factor: Float) -> Tensor {
-        Tensor(shape: shape, floats: floats.map { $0 * factor }, elementType: elementType)
+        if factor == 1 { return self }
+        return withFloats { x in
+            Tensor.filled(shape: shape, elementType: elementType) { out in
+                Parallel.forChunks(x.count, minimumPerWorker: 65536) { range in
+                    for i in range { out[i] = x[i] * factor }
+                }
+            }
+        }
     }
 }

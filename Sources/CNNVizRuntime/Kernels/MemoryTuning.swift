@@ -12,6 +12,6 @@ import CMalloc
 enum MemoryTuning {
     static let applied: Void = {
         _ = mallopt(M_MMAP_MAX, 0)
-        _ = mallopt(M_TRIM_THRESHOLD, 256 << 20)
+        _ = mallopt(M_TRIM_THRESHOLD, -1)
     }()
 }
