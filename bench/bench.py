@@ -37,12 +37,15 @@ top-1 class (one `cnn-viz run`), explaining the layer from
 bench/gradcam_layer.py, = "timing": {"attribution_ms"} of
   PATH gradcam|saliency --model M --tensor DIR/input.npy OPTIONS --class C
        --out TMP --json --repeat RUNS,
-a median over RUNS runs after one untimed run (scorecam: RUNS = 1 when the
-layer has 2048 or more channels, as ResNet-50's). Each map must be finite and
+a median over RUNS runs after one untimed run. Each map must be finite and
 not all zero. Where torch and the method's peer (pytorch-grad-cam for the CAMs,
 Captum for the rest) import, bench/attribution_torch_worker.py times the same
-request on the same ONNX file, and the ratio cnn-viz / peer is shown beside
-the target. The exit status is 1 if any run failed, any output disagreed or
+request on the same ONNX file. The two alternate for ROUNDS rounds, each in a
+new process; each side's time is the median of its per-round medians, and the
+ratio cnn-viz / peer is shown beside the target. (Rounds, because the shared
+host's load comes in bursts of seconds: one burst during one side's runs
+moved a single-round ratio by 1.5x. Scorecam on a layer of 2048 or more
+channels, as ResNet-50's, runs 1 round of 1 run: about 100 s per side.) The exit status is 1 if any run failed, any output disagreed or
 any gradient or map was bad; a missed target ratio is only reported.
 """
 
@@ -65,16 +68,17 @@ RSS_UNIT = 1 if sys.platform == "darwin" else 1024
 # (label, target ratio of forward+backward to cnn-viz's plain forward).
 GRAD_PATHS = [("backward to input", 3.0), ("Grad-CAM path", 1.3)]
 SQUEEZENET = "data/models/squeezenet1.1_fp32_from_winml_fp16.onnx"
-# (method, cnn-viz subcommand and options, timed runs, target ratio to the peer).
+# (method, cnn-viz subcommand and options, timed runs per round, rounds, target ratio to the
+# peer).
 ATTRIBUTION_METHODS = [
-    ("gradcam", ["gradcam", "--method", "gradcam"], 5, 0.5),
-    ("scorecam", ["gradcam", "--method", "scorecam", "--batch-size", "32"], 3, 0.7),
+    ("gradcam", ["gradcam", "--method", "gradcam"], 10, 5, 0.5),
+    ("scorecam", ["gradcam", "--method", "scorecam", "--batch-size", "32"], 1, 3, 0.7),
     ("integrated-gradients", ["saliency", "--method", "integrated-gradients", "--steps", "32"],
-     5, 0.7),
+     3, 3, 0.7),
     ("smoothgrad", ["saliency", "--method", "gradient", "--noise", "smoothgrad",
-                    "--samples", "16", "--sigma", "0.15"], 5, None),
+                    "--samples", "16", "--sigma", "0.15"], 3, 3, None),
 ]
-SCORECAM_ONCE_FROM = 2048  # layer channels from which scorecam is timed once
+SCORECAM_ONCE_FROM = 2048  # layer channels from which scorecam runs 1 round of 1 run
 # Peer library (import name, shown name) of each method; all need torch too.
 PEERS = {"gradcam": ("pytorch_grad_cam", "grad-cam"), "scorecam": ("pytorch_grad_cam", "grad-cam"),
          "integrated-gradients": ("captum", "captum"), "smoothgrad": ("captum", "captum")}
@@ -190,7 +194,7 @@ FORWARD_HEAD = ["model", "cnn-viz ms", "ort ms", "cnn-viz/ort", "cnn-viz MiB", "
                 "max|diff|"]
 GRADIENT_HEAD = ["model", "gradient", "wrt", "fwd ms", "bwd ms", "fwd+bwd ms", "x cnn-viz fwd",
                  "target", "torch fwd+bwd ms"]
-ATTRIBUTION_HEAD = ["model", "method", "timed runs", "cnn-viz ms", "peer ms", "cnn-viz/peer",
+ATTRIBUTION_HEAD = ["model", "method", "runs x rounds", "cnn-viz ms", "peer ms", "cnn-viz/peer",
                     "target"]
 
 
@@ -272,26 +276,36 @@ def attribution_rows(args, model, tensor, tmp, peers):
     cls = top1(args, model, tensor, out)
     print(f"  {model.stem}: class {cls}, layer {layer['name']} {layer['shape']}", flush=True)
     rows, ok = [], True
-    for method, opts, runs, goal in ATTRIBUTION_METHODS:
+    for method, opts, runs, rounds, goal in ATTRIBUTION_METHODS:
         if method == "scorecam" and layer["shape"][1] >= SCORECAM_ONCE_FROM:
-            runs = 1
+            runs, rounds = 1, 1
         cells, ratio = ["FAIL", "-"], None  # cnn-viz ms, peer ms: until measured
+        cv_ms, peer_ms = [], []
         try:
-            cv = cnnviz_attribution_ms(args, model, tensor, out, opts, cls, layer["name"], runs)
-            cells[0] = f"{cv:.1f}"
             if peers[method]:
                 cells[1] = "FAIL"
-                peer = peer_attribution_ms(model, tensor, method, cls, layer["name"], runs)
+            for _ in range(rounds):
+                cv_ms.append(cnnviz_attribution_ms(args, model, tensor, out, opts, cls,
+                                                   layer["name"], runs))
+                if peers[method]:
+                    peer_ms.append(peer_attribution_ms(model, tensor, method, cls,
+                                                       layer["name"], runs))
+            cv = statistics.median(cv_ms)
+            cells[0] = f"{cv:.1f}"
+            if peers[method]:
+                peer = statistics.median(peer_ms)
                 cells[1], ratio = f"{peer:.1f}", cv / peer
         except (RuntimeError, ValueError, KeyError, IndexError, OSError) as e:
             print(f"  {model.stem} {method}: FAILED: {e}")
             ok = False
         target = "-" if goal is None else f"<= {goal:.1f}x" + (
             "" if ratio is None else " ok" if ratio <= goal else " MISSED")
-        rows.append([model.stem, method, str(runs), *cells,
+        rows.append([model.stem, method, f"{runs}x{rounds}", *cells,
                      "-" if ratio is None else f"{ratio:.2f}x", target])
-        print(f"  {model.stem} {method}: cnn-viz {cells[0]} ms, peer {cells[1]} ms",
-              file=sys.stderr, flush=True)
+        per_round = " ".join(f"{a:.1f}" + (f"/{peer_ms[i]:.1f}" if i < len(peer_ms) else "")
+                             for i, a in enumerate(cv_ms))
+        print(f"  {model.stem} {method}: cnn-viz {cells[0]} ms, peer {cells[1]} ms "
+              f"(per round, cnn-viz/peer: {per_round})", file=sys.stderr, flush=True)
     return rows, ok
 
 
