@@ -25,15 +25,9 @@ extension SaliencyRunner {
             let noisy = (0..<count).map { _ in
                 Tensor(shape: x.shape, floats: values.map { $0 + Float(sigma * normal.next()) })
             }
-            let attributions: [Tensor]
-            if let rules = method.gradientRules {
-                let gradients = try gradients(noisy, target: target, logits: logits, request: request, rules: rules, reportsProgress: false)
-                attributions = method == .inputXGradient
-                    ? zip(noisy, gradients).map { x, g in Tensor(shape: x.shape, floats: zip(x.floats, g.floats).map { $0 * $1 }) }
-                    : gradients
-            } else {
-                attributions = try noisy.map { try attribute(method, $0, target: target, logits: logits, request: request) }
-            }
+            let attributions = method.gradientRules == nil
+                ? try noisy.map { try attribute(method, $0, target: target, logits: logits, request: request) }
+                : try gradientAttributions(method, noisy, target: target, logits: logits, request: request, reportsProgress: false)
             for attribution in attributions {
                 for (i, v) in attribution.floats.enumerated() {
                     sum[i] += Double(v)

@@ -79,13 +79,8 @@ public final class SaliencyRunner {
     /// One image [1, C, H, W].
     func attribute(_ method: SaliencyMethod, _ x: Tensor, target: Int, logits: String, request: SaliencyRequest) throws -> Tensor {
         switch method {
-        case .gradient:
-            return try gradients([x], target: target, logits: logits, request: request)[0]
-        case .inputXGradient:
-            let g = try gradients([x], target: target, logits: logits, request: request)[0]
-            return Tensor(shape: x.shape, floats: zip(x.floats, g.floats).map { $0 * $1 })
-        case .guidedBackprop, .deconvnet:
-            return try gradients([x], target: target, logits: logits, request: request, rules: method.gradientRules ?? [:])[0]
+        case .gradient, .inputXGradient, .guidedBackprop, .deconvnet:
+            return try gradientAttributions(method, [x], target: target, logits: logits, request: request)[0]
         case .integratedGradients:
             return try integratedGradients(x, target: target, logits: logits, request: request)
         case .guidedGradCAM:
@@ -93,6 +88,16 @@ public final class SaliencyRunner {
         case .occlusion:
             return try occlusion(x, target: target, logits: logits, request: request)
         }
+    }
+
+    /// For the one-gradient methods (`SaliencyMethod.gradientRules` non-nil): ∂target/∂x for
+    /// each input under the method's ReLU rules, times x for input × gradient.
+    func gradientAttributions(_ method: SaliencyMethod, _ inputs: [Tensor], target: Int, logits: String,
+                              request: SaliencyRequest, reportsProgress: Bool = true) throws -> [Tensor] {
+        let grads = try gradients(inputs, target: target, logits: logits, request: request,
+                                  rules: method.gradientRules ?? [:], reportsProgress: reportsProgress)
+        guard method == .inputXGradient else { return grads }
+        return zip(inputs, grads).map { x, g in Tensor(shape: x.shape, floats: zip(x.floats, g.floats).map { $0 * $1 }) }
     }
 
     /// ∂target/∂x for each of several inputs, run in batches (one at a time if the graph
