@@ -45,8 +45,9 @@ new process; each side's time is the median of its per-round medians, and the
 ratio cnn-viz / peer is shown beside the target. (Rounds, because the shared
 host's load comes in bursts of seconds: one burst during one side's runs
 moved a single-round ratio by 1.5x. Scorecam on a layer of 2048 or more
-channels, as ResNet-50's, runs 1 round of 1 run: about 100 s per side.) The exit status is 1 if any run failed, any output disagreed or
-any gradient or map was bad; a missed target ratio is only reported.
+channels, as ResNet-50's, runs 1 round of 1 run: about 100 s per side.)
+The exit status is 1 if any run failed, any output disagreed or any gradient
+or map was bad; a missed target ratio is only reported.
 """
 
 import argparse
