@@ -34,7 +34,11 @@ final class SaliencyAgreementTests: XCTestCase {
         struct Cases: Decodable { var cases: [Case] }
         let cases = try JSONDecoder().decode(Cases.self, from: Data(contentsOf: url)).cases
         let ownGradients: Set = ["gradient", "input-x-gradient", "guided-backprop", "deconvnet"]
-        XCTAssertGreaterThanOrEqual(cases.filter { !ownGradients.contains($0.method) }.count, 10)
+        XCTAssertGreaterThanOrEqual(cases.filter { !ownGradients.contains($0.method) }.count, 20)
+        // Each model for its top class and one other.
+        for (model, modelCases) in Dictionary(grouping: cases, by: { $0.model }) {
+            XCTAssertGreaterThanOrEqual(Set(modelCases.map { $0.class }).count, 2, "classes explained on \(model)")
+        }
         var runners = [String: SaliencyRunner]()
         for item in cases where !ownGradients.contains(item.method) {
             let runner = try runners[item.model] ?? SaliencyRunner(session: Session(contentsOf: URL(fileURLWithPath: item.model)))
@@ -60,7 +64,8 @@ final class SaliencyAgreementTests: XCTestCase {
             let difference = zip(ours, reference).reduce(0) { $0 + Double($1.0 - $1.1) * Double($1.0 - $1.1) }.squareRoot()
             let norm = reference.reduce(0) { $0 + Double($1) * Double($1) }.squareRoot()
             let relative = difference / max(norm, 1e-30)
-            print(String(format: "%-20@ %-40@ relative L2 %.2e", item.name, item.method, relative))
+            let variant = URL(fileURLWithPath: item.reference).deletingPathExtension().lastPathComponent
+            print(String(format: "%-20@ class %4d  %-58@ relative L2 %.2e", item.name, item.class, variant, relative))
             XCTAssertLessThanOrEqual(relative, 1e-3, "\(item.name) \(item.method)")
         }
     }

@@ -69,9 +69,10 @@ Methods (g(z) = ∂f/∂x at z; ⊙ is elementwise; all attributions keep their 
                      at every pixel (the same f(0) as integrated gradients' zero baseline).
 
 Cases: (a) SqueezeNet 1.1 fp32 on gradcam_both.png (else skimage_chelsea.png), Caffe
-preprocessing, class 243 — the same tensor as cam_reference.py's squeezenet case; guided
-Grad-CAM layer fire9/concat_1 (13×13). (b) The ONNX-zoo MNIST CNN on winml_mnist_28.png,
-its top-1 class; guided Grad-CAM layer ReLU114_Output_0 (14×14). Inputs are built by
+preprocessing, class 243 (the top class) and 281 (tabby cat) — the same tensor as
+cam_reference.py's squeezenet case; guided Grad-CAM layer fire9/concat_1 (13×13). (b) The
+ONNX-zoo MNIST CNN on winml_mnist_28.png, its top-1 class (8) and class 3; guided Grad-CAM
+layer ReLU114_Output_0 (14×14). Inputs are built by
 cam_reference.py's code (same GROUPS, same preprocessing).
 
 Blind spots: the gradient, guided-backprop and deconvnet references are cnn-viz's own
@@ -112,12 +113,17 @@ from decode_images import decode  # noqa: E402  (Pillow decoding, as cnn-viz dec
 
 N_STEPS = 16
 BASELINE_FACTOR = 0.5
+SQUEEZENET = dict(group="squeezenet-both", output="softmaxout_1", layer="fire9/concat_1",
+                  window=(3, 15, 15), stride=(3, 8, 8), batch=64)
+# The MNIST graph reshapes to a fixed [1, 256], so onnxruntime runs one input at a time.
+MNIST = dict(group="mnist-8", output="Plus214_Output_0", layer="ReLU114_Output_0",
+             window=(1, 5, 5), stride=(1, 3, 3), batch=1)
+# Each model for its top class and one other (the classes cam_reference.py explains).
 CASES = [
-    dict(key="squeezenet-both", group="squeezenet-both", output="softmaxout_1", cls=243,
-         layer="fire9/concat_1", window=(3, 15, 15), stride=(3, 8, 8), batch=64),
-    # The MNIST graph reshapes to a fixed [1, 256], so onnxruntime runs one input at a time.
-    dict(key="mnist", group="mnist-8", output="Plus214_Output_0", cls=None,
-         layer="ReLU114_Output_0", window=(1, 5, 5), stride=(1, 3, 3), batch=1),
+    dict(SQUEEZENET, key="squeezenet-both", cls=243),      # bull mastiff, the top class
+    dict(SQUEEZENET, key="squeezenet-both-281", cls=281),  # tabby cat
+    dict(MNIST, key="mnist", cls=None),                    # the top class (8)
+    dict(MNIST, key="mnist-3", cls=3),
 ]
 
 
