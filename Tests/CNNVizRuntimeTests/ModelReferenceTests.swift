@@ -5,6 +5,12 @@ import XCTest
 /// Whole models against independent references: onnxruntime outputs for the four real models
 /// in ../shared/data, the nine "light" models' own expected outputs from the onnx package, and
 /// onnxruntime on a model cut at a tensor for the activation-hook check.
+///
+/// Six light models end in a softmax of logits between 9.5e9 and 3.7e31 (their weights are
+/// all 0.02). There one float32 ulp of a logit is 1e3 or more, so the softmax turns a few ulps
+/// of accumulation-order difference into one-hot instead of uniform: it is ill-conditioned, and
+/// comparing it says nothing about correctness. For those the reference script gives
+/// onnxruntime's logits, compared here at the same relative bound as every other output.
 /// `scripts/reference/make_references.py` writes the cases; `make test` runs it first.
 final class ModelReferenceTests: XCTestCase {
     struct Case: Decodable {
