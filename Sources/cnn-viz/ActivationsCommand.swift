@@ -63,7 +63,7 @@ struct ActivationsCommand: ParsableCommand {
 
     func run() throws {
         try CNNVizCommand.reportingErrors {
-            let session = try modelOptions.loadSession()
+            let session = try modelOptions.loadImageSession()
             let source = image ?? tensor!
             let input = try preprocessing.tensor(image: image, tensor: tensor, session: session)
             let names = layer.isEmpty ? session.graph.tensorNames : try layer.map { try session.resolveTensorName($0) }

@@ -13,14 +13,11 @@ struct AttributionOptions: ParsableArguments {
     @Option(name: .long, help: "Use this NCHW float32 .npy as the input instead of images.")
     var tensor: String?
 
-    @Option(name: .customLong("class"), help: "A class index, or a class name from --labels; repeatable.")
-    var classes: [String] = []
-
-    @Option(name: .long, help: "Explain the top K classes of each image (default 1, when no --class is given).")
-    var top: Int?
-
     @Option(name: .long, help: "Class names: one per line (synset lines accepted) or a JSON list.")
     var labels: String?
+
+    @Option(name: .long, help: "The picture a --tensor input was made from, drawn under its maps (resized to the tensor's H×W).")
+    var displayImage: String?
 
     @Option(name: .long, help: "Picture formats, comma-separated: png, pdf, svg.")
     var format: String = "png"
@@ -36,8 +33,7 @@ struct AttributionOptions: ParsableArguments {
 
     func validate() throws {
         guard images.isEmpty != (tensor == nil) else { throw ValidationError("give images, or --tensor X.npy") }
-        guard top.map({ $0 >= 1 }) ?? true else { throw ValidationError("--top must be at least 1") }
-        guard classes.isEmpty || top == nil else { throw ValidationError("--class and --top exclude each other") }
+        guard displayImage == nil || tensor != nil else { throw ValidationError("--display-image goes with --tensor") }
         guard repeatCount >= 0 else { throw ValidationError("--repeat must be 0 or more") }
         _ = try OutputFormat.list(format)
     }
@@ -62,12 +58,17 @@ struct AttributionOptions: ParsableArguments {
     /// One result as the JSON contract lists it.
     struct Result: Encodable {
         var image: String
-        var `class`: Int
+        /// The batch item, for a --tensor input with more than one.
+        var item: Int?
+        var `class`: Int?
         var label: String
+        var target: String
+        var tensor: String
         var score: Float
         var method: String
         var layer: String?
         var raw: String
+        var shown: String
         var overlay: [String]
         var report: String
         var warnings: [String]
@@ -109,7 +110,8 @@ struct AttributionOptions: ParsableArguments {
             try printJSON(Manifest(results: results, timing: times.isEmpty ? nil : ["attribution_ms": times.sorted()[times.count / 2]]))
         } else {
             for result in results {
-                print("\(result.image): \(result.method) for \(result.class) \(result.label) (logit \(result.score))"
+                let label = result.label == result.target ? "" : " \(result.label)"
+                print("\(result.image)\(result.item.map { "[\($0)]" } ?? ""): \(result.method) for \(result.target)\(label), score \(result.score) of '\(result.tensor)'"
                       + (result.layer.map { " at \($0)" } ?? "") + " → " + ([result.raw] + result.overlay).joined(separator: ", "))
             }
             for report in Set(results.map(\.report)).sorted() { print("report → \(report)") }

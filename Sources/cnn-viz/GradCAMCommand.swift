@@ -15,6 +15,7 @@ struct GradCAMCommand: ParsableCommand {
     @OptionGroup var modelOptions: ModelOptions
     @OptionGroup var preprocessing: PreprocessOptions
     @OptionGroup var common: AttributionOptions
+    @OptionGroup var targets: TargetOptions
 
     @Option(name: .long, help: "gradcam, hirescam, gradcam-elementwise, gradcam++, xgradcam, layercam, scorecam, ablationcam, eigencam, eigengradcam or fullgrad.")
     var method: String = "gradcam"
@@ -51,59 +52,37 @@ struct GradCAMCommand: ParsableCommand {
 
     func run() throws {
         try CNNVizCommand.reportingErrors {
-            let session = try modelOptions.loadSession()
+            let session = try modelOptions.loadImageSession()
             var method = try CAMMethods.named(self.method)
             if expScore, method is GradCAMPlusPlus { method = GradCAMPlusPlus(exponentialScore: true) }
-            let names = try classNames(file: common.labels, session: session)
             let runner = CAMRunner(session: session)
             let bar = ProgressLine(label: method.name)
             if bar.enabled { runner.progress = { done, total in bar.update(done, of: total) } }
-            let preset = try preprocessing.preprocessing(for: session)
-            var results = [AttributionOptions.Result](), times = [Double]()
-            for source in common.sources {
-                let input = try preprocessing.tensor(image: common.tensor == nil ? source : nil, tensor: common.tensor, session: session)
-                let seen = common.tensor == nil ? try preset.image(from: input) : nil
-                let directory = try common.directory(for: source)
-                let report = directory.appendingPathComponent("\(self.method).html")
-                var figures = [String]()
-                for target in try ClassTargets.resolve(common.classes, top: common.top, labels: names, input: input, session: session) {
-                    var request = CAMRequest(classes: [target])
-                    request.layers = layer
-                    request.eigenSmooth = eigenSmooth
-                    request.augSmooth = augSmooth
-                    request.keepSigned = keepSigned
-                    request.batchSize = batchSize
-                    let result = try common.timed(&times) { try runner.run(method, input: input, request: request) }
-                    bar.finish()
-                    for warning in result.warnings { FileHandle.standardError.write(Data("warning: \(warning)\n".utf8)) }
-                    let label = names.flatMap { $0.indices.contains(target) ? $0[target] : nil } ?? "class \(target)"
-                    let base = directory.appendingPathComponent(fileStem(for: "\(self.method)_\(target)"))
-                    let (height, width) = (result.map.shape[1], result.map.shape[2])
-                    let raw = base.appendingPathExtension("npy")
-                    try NumpyFile.write(result.map.reshaped([height, width]), to: raw)
-                    var files = [String]()
-                    if let seen {
-                        var shown = result.map.floats
-                        if keepSigned {  // the picture always shows the [0, 1] map
-                            let low = shown.min() ?? 0, high = shown.max() ?? 0
-                            shown = shown.map { high > low ? ($0 - low) / (high - low) : 0 }
-                        }
-                        let caption = Caption(label: "\(target) \(label)", score: result.scores[0], method: method.name,
-                                              layer: result.layers.joined(separator: " + "))
-                        let (written, figure) = try common.overlay(Tensor(shape: [height, width], floats: shown), on: seen, caption: caption,
-                                                                   colormap: Colormap.named(colormap)!, imageWeight: imageWeight, base: base)
-                        files = written
-                        figures.append(figure)
-                    }
-                    results.append(.init(image: source, class: target, label: label, score: result.scores[0], method: method.name,
-                                         layer: result.layers.joined(separator: ","), raw: raw.path, overlay: files,
-                                         report: report.path, warnings: result.warnings))
+            var run = AttributionRun(session: session, options: common, preprocessing: preprocessing, targets: targets,
+                                     name: self.method, sectionTitle: "\(method.name) maps")
+            run.colormap = Colormap.named(colormap)!
+            run.imageWeight = imageWeight
+            try run.run { input, targets in
+                var request = CAMRequest(targets: targets)
+                request.layers = layer
+                request.eigenSmooth = eigenSmooth
+                request.augSmooth = augSmooth
+                request.keepSigned = keepSigned
+                request.batchSize = batchSize
+                let result = try runner.run(method, input: input, request: request)
+                bar.finish()
+                let (height, width) = (result.map.shape[1], result.map.shape[2]), plane = height * width
+                let values = result.map.floats
+                let explanations = (0..<result.map.shape[0]).map { b in
+                    let map = Array(values[(b * plane)..<((b + 1) * plane)])
+                    // The picture always shows a [0, 1] map; --keep-signed changes only the .npy.
+                    let low = map.min() ?? 0, high = map.max() ?? 0
+                    let shown = keepSigned ? map.map { high > low ? ($0 - low) / (high - low) : 0 } : map
+                    return Explanation(raw: Tensor(shape: [height, width], floats: map), shown: Tensor(shape: [height, width], floats: shown),
+                                       score: result.scores[b], layer: result.layers.joined(separator: ","))
                 }
-                var document = HTMLDocument(title: "\(method.name) for \(URL(fileURLWithPath: source).lastPathComponent)")
-                document.addSection("\(method.name) maps", body: figures.joined(separator: "\n"))
-                try document.write(to: report)
+                return (explanations, result.warnings)
             }
-            try common.report(results, times: times)
         }
     }
 }

@@ -13,9 +13,17 @@ struct ModelOptions: ParsableArguments {
 
     init(model: String?) { self.model = model }
 
+    /// The model as its file declares it (for `run`, `summary` and tensor-level diffs).
     func loadSession() throws -> Session {
         guard let model else { return try Session(model: EmbeddedShapesModel.model()) }
         return try Session(contentsOf: URL(fileURLWithPath: model))
+    }
+
+    /// The model for images: an NHWC input (tf2onnx, Keras) takes [N, C, H, W] through a
+    /// Transpose in front, so that images, maps and input gradients share one layout.
+    func loadImageSession() throws -> Session {
+        guard let model else { return try Session(model: EmbeddedShapesModel.model()) }
+        return try Session(model: try ONNXImporter.load(contentsOf: URL(fileURLWithPath: model)).withChannelsFirstInput())
     }
 }
 

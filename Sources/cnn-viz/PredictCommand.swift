@@ -36,7 +36,7 @@ struct PredictCommand: ParsableCommand {
 
     func run() throws {
         try CNNVizCommand.reportingErrors {
-            let session = try modelOptions.loadSession()
+            let session = try modelOptions.loadImageSession()
             let names = try classNames(file: labels, session: session)
             guard let input = session.graph.inputs.first else {
                 throw CNNVizError(.invalidModel, "the model has no inputs", location: session.model.source)

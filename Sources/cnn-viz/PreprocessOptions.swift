@@ -44,9 +44,17 @@ struct PreprocessOptions: ParsableArguments {
     }
 
     /// The decoded, preprocessed image, checked against the model's declared input; or the
-    /// .npy tensor as given.
+    /// .npy tensor as given, in the model's own layout (an NHWC model's [N, H, W, C] tensor is
+    /// turned to the [N, C, H, W] that its channels-first session takes).
     func tensor(image: String?, tensor: String?, session: Session) throws -> Tensor {
-        if let tensor { return try NumpyFile.read(contentsOf: URL(fileURLWithPath: tensor)) }
+        if let tensor {
+            let values = try NumpyFile.read(contentsOf: URL(fileURLWithPath: tensor))
+            guard session.model.hasChannelsFirstAdapter, values.rank == 4 else { return values }
+            guard let channels = session.graph.inputs[0].shape?[1] ?? nil, values.shape[3] == channels else {
+                throw CNNVizError(.shapeMismatch, "the model takes [N, H, W, C] tensors and \(tensor) has shape \(values.shape)", location: tensor)
+            }
+            return values.channelsFirst()
+        }
         let preprocessing = try preprocessing(for: session)
         let decoded = try ImageDecoder.decode(contentsOf: URL(fileURLWithPath: image!))
         do {

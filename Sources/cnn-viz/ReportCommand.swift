@@ -51,7 +51,7 @@ struct ReportCommand: ParsableCommand {
 
     func run() throws {
         try CNNVizCommand.reportingErrors {
-            let session = try modelOptions.loadSession()
+            let session = try modelOptions.loadImageSession()
             let names = try classNames(file: labels, session: session)
             let preset = try preprocessing.preprocessing(for: session)
             let root = URL(fileURLWithPath: out)

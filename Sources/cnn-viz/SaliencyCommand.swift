@@ -15,6 +15,7 @@ struct SaliencyCommand: ParsableCommand {
     @OptionGroup var modelOptions: ModelOptions
     @OptionGroup var preprocessing: PreprocessOptions
     @OptionGroup var common: AttributionOptions
+    @OptionGroup var targets: TargetOptions
 
     @Option(name: .long, help: "gradient, input-x-gradient, integrated-gradients, guided-backprop, deconvnet, guided-gradcam or occlusion.")
     var method: String = "gradient"
@@ -78,52 +79,32 @@ struct SaliencyCommand: ParsableCommand {
 
     func run() throws {
         try CNNVizCommand.reportingErrors {
-            let session = try modelOptions.loadSession()
+            let session = try modelOptions.loadImageSession()
             let method = try SaliencyMethod.named(self.method)
-            let names = try classNames(file: common.labels, session: session)
             let runner = SaliencyRunner(session: session)
             let bar = ProgressLine(label: method.rawValue)
             if bar.enabled { runner.progress = { done, total in bar.update(done, of: total) } }
-            let preset = try preprocessing.preprocessing(for: session)
             let name = method.rawValue + (noise.map { "_\($0)" } ?? "")
-            var results = [AttributionOptions.Result](), times = [Double]()
-            for source in common.sources {
-                let input = try preprocessing.tensor(image: common.tensor == nil ? source : nil, tensor: common.tensor, session: session)
-                let seen = common.tensor == nil ? try preset.image(from: input) : nil
-                let directory = try common.directory(for: source)
-                let report = directory.appendingPathComponent("\(name).html")
-                var figures = [String]()
-                for target in try ClassTargets.resolve(common.classes, top: common.top, labels: names, input: input, session: session) {
-                    let request = try request(for: target)
-                    let result = try common.timed(&times) { try runner.run(method, input: input, request: request) }
-                    bar.finish()
-                    for warning in result.warnings { FileHandle.standardError.write(Data("warning: \(warning)\n".utf8)) }
-                    let label = names.flatMap { $0.indices.contains(target) ? $0[target] : nil } ?? "class \(target)"
-                    let base = directory.appendingPathComponent(fileStem(for: "\(name)_\(target)"))
-                    let raw = base.appendingPathExtension("npy")
-                    try NumpyFile.write(result.attribution, to: raw)
-                    var files = [String]()
-                    if let seen {
-                        let caption = Caption(label: "\(target) \(label)", score: result.scores[0], method: name, layer: "input")
-                        let (written, figure) = try common.overlay(result.map.reshaped([seen.height, seen.width]), on: seen,
-                                                                   caption: caption, base: base)
-                        files = written
-                        figures.append(figure)
-                    }
-                    results.append(.init(image: source, class: target, label: label, score: result.scores[0], method: name,
-                                         layer: method == .guidedGradCAM ? layer : nil, raw: raw.path, overlay: files,
-                                         report: report.path, warnings: result.warnings))
+            let run = AttributionRun(session: session, options: common, preprocessing: preprocessing, targets: targets,
+                                     name: name, sectionTitle: "\(name): |attribution|, max over channels")
+            try run.run { input, targets in
+                let result = try runner.run(method, input: input, request: try request(for: targets))
+                bar.finish()
+                let (channels, height, width) = (input.shape[1], input.shape[2], input.shape[3])
+                let item = channels * height * width, plane = height * width
+                let attribution = result.attribution.floats, shown = result.map.floats
+                let explanations = (0..<input.shape[0]).map { b in
+                    Explanation(raw: Tensor(shape: [1, channels, height, width], floats: Array(attribution[(b * item)..<((b + 1) * item)])),
+                                shown: Tensor(shape: [height, width], floats: Array(shown[(b * plane)..<((b + 1) * plane)])),
+                                score: result.scores[b], layer: method == .guidedGradCAM ? layer : "input")
                 }
-                var document = HTMLDocument(title: "\(name) for \(URL(fileURLWithPath: source).lastPathComponent)")
-                document.addSection("\(name): |attribution|, max over channels", body: figures.joined(separator: "\n"))
-                try document.write(to: report)
+                return (explanations, result.warnings)
             }
-            try common.report(results, times: times)
         }
     }
 
-    func request(for target: Int) throws -> SaliencyRequest {
-        var request = SaliencyRequest(classes: [target])
+    func request(for targets: [any AttributionTarget]) throws -> SaliencyRequest {
+        var request = SaliencyRequest(targets: targets)
         request.steps = steps
         request.integration = IntegrationRule(rawValue: integration)!
         request.baseline = try baselineChoice()
@@ -143,24 +124,5 @@ struct SaliencyCommand: ParsableCommand {
         case "blur": return .blur(sigma: 5)
         default: return .custom(try NumpyFile.read(contentsOf: URL(fileURLWithPath: baseline)))
         }
-    }
-}
-
-/// The classes a command explains: --class (indices or label names), else the top K logits.
-enum ClassTargets {
-    static func resolve(_ classes: [String], top: Int?, labels: [String]?, input: Tensor, session: Session) throws -> [Int] {
-        if !classes.isEmpty {
-            return try classes.map { text in
-                if let index = Int(text) { return index }
-                guard let labels, let index = labels.firstIndex(where: { $0 == text || $0.split(separator: ",").first.map(String.init) == text }) else {
-                    throw CNNVizError(.invalidArgument, "'\(text)' is neither a class index nor a name in --labels")
-                }
-                return index
-            }
-        }
-        let output = session.graph.outputs[0].name
-        let logits = session.logitsBeforeSoftmax(output) ?? output
-        let values = try session.run([session.graph.inputs[0].name: input], outputs: [logits])[logits]!.floats
-        return Array(values.indices.sorted { values[$0] > values[$1] }.prefix(top ?? 1))
     }
 }

@@ -50,7 +50,7 @@ struct StatsCommand: ParsableCommand {
 
     func run() throws {
         try CNNVizCommand.reportingErrors {
-            let session = try modelOptions.loadSession()
+            let session = try modelOptions.loadImageSession()
             let names = session.graph.tensorNames
             var statistics = ActivationStatistics()
             let sources = try imageFiles().map { ($0, true) } + tensor.map { ($0, false) }

@@ -32,8 +32,8 @@ public struct AblationCAM: ChannelWeightedCAM {
                 var shape = input.activations.shape
                 shape[0] = count
                 let scores = try input.runner.targetScores(layer: input.layer, activations: Tensor(shape: shape, floats: batch),
-                                                           input: input.input, image: b, class: input.request.target(for: b),
-                                                           logits: input.logits)
+                                                           input: input.input, image: b, target: input.targets.target(for: b),
+                                                           tensor: input.logits)
                 weights += scores.map { (original - $0) / original }
                 start += count
                 input.runner.progress?(start + b * channels, channels * input.batch)

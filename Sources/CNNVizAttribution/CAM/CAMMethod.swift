@@ -9,10 +9,11 @@ public struct CAMLayerInput {
     public var runner: CAMRunner
     public var request: CAMRequest
     public var input: Tensor
-    /// The target score (logit) of each image.
+    /// The target score of each image.
     public var scores: [Float]
-    /// The tensor the targets are read from (the pre-softmax logits by default).
-    public var logits: String
+    /// Each image's target and the tensor they read (the pre-softmax logits by default).
+    public var targets: TargetSet
+    public var logits: String { targets.tensor }
 
     var batch: Int { activations.shape[0] }
     var channels: Int { activations.shape[1] }

@@ -1,14 +1,11 @@
 import CNNVizRuntime
 
-/// What to explain: classes, layers and options shared by every CAM method.
-public struct CAMRequest {
-    /// One class for every image, or one per image.
-    public var classes: [Int]
+/// What to explain: targets, layers and options shared by every CAM method.
+public struct CAMRequest: TargetedRequest {
+    public var targets: [any AttributionTarget]
+    public var logits: String? = nil
     /// Layers (tensor or node names); empty means `Session.defaultTargetLayer`.
     public var layers: [String] = []
-    /// The tensor the targets are read from; nil means the logit before the output's Softmax,
-    /// or the output itself.
-    public var logits: String? = nil
     /// Replace Σ_c by the first principal component of the weighted activations.
     public var eigenSmooth = false
     /// Keep the signed map: no ReLU and no min-max, only the resize and the layer average.
@@ -20,9 +17,10 @@ public struct CAMRequest {
     /// aug_smooth, its maxima can end below 1).
     public var augSmooth = false
 
-    public init(classes: [Int]) { self.classes = classes }
+    public init(targets: [any AttributionTarget]) { self.targets = targets }
 
-    func target(for image: Int) -> Int { classes.count == 1 ? classes[0] : classes[image] }
+    /// Class targets along axis 1: one class for every image, or one per image.
+    public init(classes: [Int]) { self.init(targets: classes.map { ClassTarget($0) }) }
 }
 
 /// The maps and what they explain.
@@ -31,8 +29,10 @@ public struct CAMResult {
     public var map: Tensor
     public var layers: [String]
     public var logits: String
-    /// The target score (logit) of each image.
+    /// The target score of each image.
     public var scores: [Float]
+    /// What each image's target is, in words.
+    public var targets: [String]
     /// Things a user should know, e.g. an all-zero map.
     public var warnings: [String]
 }
@@ -50,14 +50,13 @@ public final class CAMRunner {
 
     var inputName: String { session.graph.inputs[0].name }
 
-    /// The logits tensor and the layers a request resolves to.
-    public func resolve(_ request: CAMRequest, input: Tensor) throws -> (logits: String, layers: [String]) {
-        let output = session.graph.outputs[0].name
-        let logits = try request.logits.map { try session.resolveTensorName($0) } ?? session.logitsBeforeSoftmax(output) ?? output
-        if !request.layers.isEmpty { return (logits, try request.layers.map { try session.resolveTensorName($0) }) }
-        let candidates = try session.headCandidates(for: logits)
+    /// The targets and the layers a request resolves to.
+    public func resolve(_ request: CAMRequest, input: Tensor) throws -> (targets: TargetSet, layers: [String]) {
+        let targets = try request.targetSet(images: input.shape[0], session: session)
+        if !request.layers.isEmpty { return (targets, try request.layers.map { try session.resolveTensorName($0) }) }
+        let candidates = try session.headCandidates(for: targets.tensor)
         let values = try session.run([inputName: input], outputs: candidates)
-        return (logits, [try session.defaultTargetLayer(for: logits) { values[$0]!.shape }])
+        return (targets, [try session.defaultTargetLayer(for: targets.tensor) { values[$0]!.shape }])
     }
 
     public func run(_ method: any CAMMethod, input: Tensor, request: CAMRequest) throws -> CAMResult {
@@ -86,24 +85,20 @@ public final class CAMRunner {
             throw CNNVizError(.shapeMismatch, "CAM methods need an [N, C, H, W] input, found \(input.shape)")
         }
         let batch = input.shape[0], (height, width) = (input.shape[2], input.shape[3])
-        guard request.classes.count == 1 || request.classes.count == batch else {
-            throw CNNVizError(.invalidArgument, "\(request.classes.count) classes for \(batch) images; give one class, or one per image")
-        }
         if let fullGrad = method as? FullGrad {
-            let output = session.graph.outputs[0].name
-            let logits = try request.logits.map { try session.resolveTensorName($0) } ?? session.logitsBeforeSoftmax(output) ?? output
-            let (map, scores) = try fullGrad.run(self, input: input, request: request, logits: logits)
+            let targets = try request.targetSet(images: batch, session: session)
+            let (map, scores) = try fullGrad.run(self, input: input, targets: targets)
             let plane = height * width
             let warnings = (0..<batch).filter { b in !map[(b * plane)..<((b + 1) * plane)].contains { $0 != 0 } }
                 .map { "the fullgrad map of image \($0) is all zero" }
-            return CAMResult(map: Tensor(shape: [batch, height, width], floats: map), layers: ["input and every Conv/BN bias"], logits: logits, scores: scores,
-                             warnings: warnings)
+            return CAMResult(map: Tensor(shape: [batch, height, width], floats: map), layers: ["input and every Conv/BN bias"],
+                             logits: targets.tensor, scores: scores, targets: targets.summaries, warnings: warnings)
         }
-        let (logits, layers) = try resolve(request, input: input)
+        let (targets, layers) = try resolve(request, input: input)
+        let logits = targets.tensor
         var activations = [String: Tensor](), gradients = [String: Tensor](), logitValues: Tensor
         if method.usesGradients {
-            let result = try session.gradients([inputName: input], seed: .logit(logits, classes: request.classes), wrt: layers,
-                                               outputs: layers)
+            let result = try session.gradients([inputName: input], seed: targets.seed, wrt: layers, outputs: layers)
             gradients = result.gradients
             for layer in layers { activations[layer] = result.outputs[layer] }
             logitValues = result.outputs[logits]!
@@ -112,7 +107,7 @@ public final class CAMRunner {
             for layer in layers { activations[layer] = values[layer] }
             logitValues = values[logits]!
         }
-        let scores = try (0..<batch).map { try CAMRunner.score(logitValues, image: $0, class: request.target(for: $0), logits: logits) }
+        let scores = try targets.scores(logitValues)
         var perLayer = [[Float]]()
         for layer in layers {
             let a = activations[layer]!
@@ -122,7 +117,7 @@ public final class CAMRunner {
                                   location: session.model.source)
             }
             let layerInput = CAMLayerInput(layer: layer, activations: a, gradients: gradients[layer], runner: self, request: request,
-                                           input: input, scores: scores, logits: logits)
+                                           input: input, scores: scores, targets: targets)
             var map = try method.map(layerInput).map { $0.isNaN ? 0 : $0 }
             if !request.keepSigned {
                 map = map.map { max($0, 0) }
@@ -138,53 +133,42 @@ public final class CAMRunner {
         if !request.keepSigned { CAMMath.minMax(&map, images: batch) }
         let plane = height * width
         for b in 0..<batch where !map[(b * plane)..<((b + 1) * plane)].contains(where: { $0 != 0 }) {
-            warnings.append("the \(method.name) map of image \(b) for class \(request.target(for: b)) at \(layers.joined(separator: ", ")) is all zero: no positive evidence at this layer")
+            warnings.append("the \(method.name) map of image \(b) for \(targets.target(for: b).summary) at \(layers.joined(separator: ", ")) is all zero: no positive evidence at this layer")
         }
         return CAMResult(map: Tensor(shape: [batch, height, width], floats: map), layers: layers, logits: logits,
-                         scores: scores, warnings: warnings)
+                         scores: scores, targets: targets.summaries, warnings: warnings)
     }
 
-    /// Σ over trailing positions of logits[n, class].
-    static func score(_ logits: Tensor, image: Int, class index: Int, logits name: String) throws -> Float {
-        let values = logits.floats
-        let batch = logits.rank >= 2 ? logits.shape[0] : 1
-        let classes = logits.rank >= 2 ? logits.shape[1] : values.count
-        guard index >= 0 && index < classes else {
-            throw CNNVizError(.invalidArgument, "class index \(index) is out of range for '\(name)' of shape \(logits.shape): expected 0..<\(classes)")
-        }
-        let trailing = values.count / max(batch * classes, 1)
-        let start = (image * classes + index) * trailing
-        return values[start..<(start + trailing)].reduce(0, +)
-    }
-
-    /// The target score of each item of an input batch (ScoreCAM); one item at a time if the
-    /// graph cannot take the batch (a Reshape baked for batch 1, say).
-    func targetScores(input batch: Tensor, class index: Int, logits: String) throws -> [Float] {
-        try batched(count: batch.shape[0]) { range in
+    /// The score of one target for each item of an input batch (ScoreCAM, occlusion: perturbed
+    /// copies of one image); one item at a time if the graph cannot take the batch.
+    func targetScores(input batch: Tensor, target: any AttributionTarget, tensor: String) throws -> [Float] {
+        try batched(count: batch.shape[0], target: target, tensor: tensor) { range in
             let slice = range.count == batch.shape[0] ? batch : batch.slice(range)
-            return try session.run([inputName: slice], outputs: [logits])[logits]!
-        } scores: { try CAMRunner.score($0, image: $1, class: index, logits: logits) }
+            return try session.run([inputName: slice], outputs: [tensor])[tensor]!
+        }
     }
 
-    /// The target score for each item of a batch of activations fed in at `layer` (AblationCAM);
-    /// only the nodes after the layer run.
-    func targetScores(layer: String, activations: Tensor, input: Tensor, image: Int, class index: Int, logits: String) throws -> [Float] {
+    /// The score of one target for each item of a batch of activations fed in at `layer`
+    /// (AblationCAM); only the nodes after the layer run.
+    func targetScores(layer: String, activations: Tensor, input: Tensor, image: Int, target: any AttributionTarget,
+                      tensor: String) throws -> [Float] {
         let single = input.slice(image..<(image + 1))
-        return try batched(count: activations.shape[0]) { range in
+        return try batched(count: activations.shape[0], target: target, tensor: tensor) { range in
             let slice = range.count == activations.shape[0] ? activations : activations.slice(range)
-            return try session.run([inputName: single], outputs: [logits], given: [layer: slice])[logits]!
-        } scores: { try CAMRunner.score($0, image: $1, class: index, logits: logits) }
+            return try session.run([inputName: single], outputs: [tensor], given: [layer: slice])[tensor]!
+        }
     }
 
-    func batched(count: Int, _ run: (Range<Int>) throws -> Tensor, scores: (Tensor, Int) throws -> Float) throws -> [Float] {
+    func batched(count: Int, target: any AttributionTarget, tensor: String, _ run: (Range<Int>) throws -> Tensor) throws -> [Float] {
         session.acceptsAnyBatch = true
         defer { session.acceptsAnyBatch = false }
-        do {
-            let output = try run(0..<count)
-            return try (0..<count).map { try scores(output, $0) }
-        } catch let error as CNNVizError where count > 1 && error.code == .shapeMismatch {
-            return try (0..<count).map { try scores(try run($0..<($0 + 1)), 0) }
+        let scores = { (y: Tensor, items: Int) in
+            try TargetItem.items(of: y, batch: items, name: tensor).map { try target.score($0) }
         }
+        guard count > 1, !session.fixesBatch(of: inputName) else {
+            return try (0..<count).flatMap { try scores(try run($0..<($0 + 1)), 1) }
+        }
+        return try scores(try run(0..<count), count)
     }
 }
 
@@ -197,7 +181,7 @@ extension Tensor {
     }
 
     /// Items `range` along the first axis.
-    func slice(_ range: Range<Int>) -> Tensor {
+    public func slice(_ range: Range<Int>) -> Tensor {
         let item = count / Swift.max(shape[0], 1)
         var newShape = shape
         newShape[0] = range.count

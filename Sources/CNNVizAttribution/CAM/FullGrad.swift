@@ -34,12 +34,12 @@ public struct FullGrad: CAMMethod {
         }
     }
 
-    func run(_ runner: CAMRunner, input: Tensor, request: CAMRequest, logits: String) throws -> (map: [Float], scores: [Float]) {
+    func run(_ runner: CAMRunner, input: Tensor, targets: TargetSet) throws -> (map: [Float], scores: [Float]) {
         let session = runner.session
         let inputName = runner.inputName
         let layers = FullGrad.biasedLayers(session)
-        let result = try session.gradients([inputName: input], seed: .logit(logits, classes: request.classes),
-                                           wrt: [inputName] + layers.map(\.0), outputs: [logits])
+        let result = try session.gradients([inputName: input], seed: targets.seed,
+                                           wrt: [inputName] + layers.map(\.0), outputs: [targets.tensor])
         let (batch, inChannels, height, width) = (input.shape[0], input.shape[1], input.shape[2], input.shape[3])
         let plane = height * width
         var total = [Float](repeating: 0, count: batch * plane)
@@ -62,8 +62,6 @@ public struct FullGrad: CAMMethod {
             for i in total.indices { total[i] += resized[i] }
         }
         CAMMath.minMax(&total, images: batch)
-        let logitValues = result.outputs[logits]!
-        let scores = try (0..<batch).map { try CAMRunner.score(logitValues, image: $0, class: request.target(for: $0), logits: logits) }
-        return (total, scores)
+        return (total, try targets.scores(result.outputs[targets.tensor]!))
     }
 }

@@ -34,7 +34,7 @@ public struct ScoreCAM: ChannelWeightedCAM {
                     }
                 }
                 scores += try input.runner.targetScores(input: Tensor(shape: [count, inChannels, height, width], floats: batch),
-                                                        class: input.request.target(for: b), logits: input.logits)
+                                                        target: input.targets.target(for: b), tensor: input.logits)
                 start += count
                 input.runner.progress?(start + b * channels, channels * input.batch)
             }

@@ -6,7 +6,7 @@ extension SaliencyRunner {
     /// to the mean, the mean of squares, or the variance (mean of squares − square of mean).
     /// Pitfall: the copies are drawn in sample order whatever the batch size, so the result
     /// does not depend on `--batch-size`.
-    func noiseTunnel(_ tunnel: NoiseTunnel, _ method: SaliencyMethod, _ x: Tensor, target: Int, logits: String,
+    func noiseTunnel(_ tunnel: NoiseTunnel, _ method: SaliencyMethod, _ x: Tensor, target: any AttributionTarget, logits: String,
                      request: SaliencyRequest) throws -> Tensor {
         guard tunnel.samples >= 1, tunnel.sigma >= 0 else {
             throw CNNVizError(.invalidArgument, "the noise tunnel needs at least 1 sample and σ ≥ 0, found \(tunnel.samples) and \(tunnel.sigma)")

@@ -5,7 +5,7 @@ extension SaliencyRunner {
     /// i·stride for i < ⌈(size − window)/stride⌉ + 1, the last one cropped at the edge; each
     /// pixel gets the mean over the windows covering it of f(x) − f(x with the window set to
     /// the baseline value). Windows are evaluated in batches, forward only.
-    func occlusion(_ x: Tensor, target: Int, logits: String, request: SaliencyRequest) throws -> Tensor {
+    func occlusion(_ x: Tensor, target: any AttributionTarget, logits: String, request: SaliencyRequest) throws -> Tensor {
         let (channels, height, width) = (x.shape[1], x.shape[2], x.shape[3])
         let (wh, ww) = request.window, (sh, sw) = request.stride
         guard wh >= 1, ww >= 1, sh >= 1, sw >= 1, wh <= height, ww <= width else {
@@ -14,7 +14,7 @@ extension SaliencyRunner {
         let rows = (height - wh + sh - 1) / sh + 1, columns = (width - ww + sw - 1) / sw + 1
         let windows = (0..<(rows * columns)).map { (y: ($0 / columns) * sh, x: ($0 % columns) * sw) }
         let values = x.floats, plane = height * width
-        let original = try CAMRunner.score(try session.run([inputName: x], outputs: [logits])[logits]!, image: 0, class: target, logits: logits)
+        let original = try target.score(TargetItem(try session.run([inputName: x], outputs: [logits])[logits]!, name: logits))
         var differences = [Float]()
         var start = 0
         while start < windows.count {
@@ -31,7 +31,7 @@ extension SaliencyRunner {
                 batch += copy
             }
             let scores = try CAMRunner(session: session).targetScores(input: Tensor(shape: [count, channels, height, width], floats: batch),
-                                                                      class: target, logits: logits)
+                                                                      target: target, tensor: logits)
             differences += scores.map { original - $0 }
             start += count
             progress?(start, windows.count)

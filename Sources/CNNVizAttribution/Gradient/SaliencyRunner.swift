@@ -2,10 +2,8 @@ import CNNVizRuntime
 import Foundation
 
 /// What to attribute and how.
-public struct SaliencyRequest {
-    /// One class for every image, or one per image.
-    public var classes: [Int]
-    /// The tensor the targets are read from; nil means the logit before the output's Softmax.
+public struct SaliencyRequest: TargetedRequest {
+    public var targets: [any AttributionTarget]
     public var logits: String? = nil
     /// Integrated gradients: points on the path, how they are placed, and the baseline.
     public var steps = 50
@@ -22,9 +20,10 @@ public struct SaliencyRequest {
     /// Inputs per forward or backward batch.
     public var batchSize = 32
 
-    public init(classes: [Int]) { self.classes = classes }
+    public init(targets: [any AttributionTarget]) { self.targets = targets }
 
-    func target(for image: Int) -> Int { classes.count == 1 ? classes[0] : classes[image] }
+    /// Class targets along axis 1: one class for every image, or one per image.
+    public init(classes: [Int]) { self.init(targets: classes.map { ClassTarget($0) }) }
 }
 
 /// An attribution and what it explains.
@@ -35,6 +34,8 @@ public struct SaliencyResult {
     public var map: Tensor
     public var logits: String
     public var scores: [Float]
+    /// What each image's target is, in words.
+    public var targets: [String]
     public var warnings: [String]
 }
 
@@ -50,18 +51,14 @@ public final class SaliencyRunner {
 
     public func run(_ method: SaliencyMethod, input: Tensor, request: SaliencyRequest) throws -> SaliencyResult {
         guard input.rank == 4 else { throw CNNVizError(.shapeMismatch, "attribution needs an [N, C, H, W] input, found \(input.shape)") }
-        let output = session.graph.outputs[0].name
-        let logits = try request.logits.map { try session.resolveTensorName($0) } ?? session.logitsBeforeSoftmax(output) ?? output
         let batch = input.shape[0]
-        guard request.classes.count == 1 || request.classes.count == batch else {
-            throw CNNVizError(.invalidArgument, "\(request.classes.count) classes for \(batch) images; give one class, or one per image")
-        }
-        let logitValues = try session.run([inputName: input], outputs: [logits])[logits]!
-        let scores = try (0..<batch).map { try CAMRunner.score(logitValues, image: $0, class: request.target(for: $0), logits: logits) }
+        let targets = try request.targetSet(images: batch, session: session)
+        let logits = targets.tensor
+        let scores = try targets.scores(try session.run([inputName: input], outputs: [logits])[logits]!)
         var attributions = [Float]()
         for image in 0..<batch {
             let x = input.slice(image..<(image + 1))
-            let target = request.target(for: image)
+            let target = targets.target(for: image)
             let attribution = try request.noise.map { try noiseTunnel($0, method, x, target: target, logits: logits, request: request) }
                 ?? attribute(method, x, target: target, logits: logits, request: request)
             attributions += attribution.floats
@@ -71,13 +68,14 @@ public final class SaliencyRunner {
         let map = Self.magnitudeMap(attribution)
         let plane = input.shape[2] * input.shape[3]
         for b in 0..<batch where !map.floats[(b * plane)..<((b + 1) * plane)].contains(where: { $0 != 0 }) {
-            warnings.append("the \(method.rawValue) attribution of image \(b) for class \(request.target(for: b)) is all zero")
+            warnings.append("the \(method.rawValue) attribution of image \(b) for \(targets.target(for: b).summary) is all zero")
         }
-        return SaliencyResult(attribution: attribution, map: map, logits: logits, scores: scores, warnings: warnings)
+        return SaliencyResult(attribution: attribution, map: map, logits: logits, scores: scores, targets: targets.summaries,
+                              warnings: warnings)
     }
 
     /// One image [1, C, H, W].
-    func attribute(_ method: SaliencyMethod, _ x: Tensor, target: Int, logits: String, request: SaliencyRequest) throws -> Tensor {
+    func attribute(_ method: SaliencyMethod, _ x: Tensor, target: any AttributionTarget, logits: String, request: SaliencyRequest) throws -> Tensor {
         switch method {
         case .gradient, .inputXGradient, .guidedBackprop, .deconvnet:
             return try gradientAttributions(method, [x], target: target, logits: logits, request: request)[0]
@@ -92,7 +90,7 @@ public final class SaliencyRunner {
 
     /// For the one-gradient methods (`SaliencyMethod.gradientRules` non-nil): ∂target/∂x for
     /// each input under the method's ReLU rules, times x for input × gradient.
-    func gradientAttributions(_ method: SaliencyMethod, _ inputs: [Tensor], target: Int, logits: String,
+    func gradientAttributions(_ method: SaliencyMethod, _ inputs: [Tensor], target: any AttributionTarget, logits: String,
                               request: SaliencyRequest, reportsProgress: Bool = true) throws -> [Tensor] {
         let grads = try gradients(inputs, target: target, logits: logits, request: request,
                                   rules: method.gradientRules ?? [:], reportsProgress: reportsProgress)
@@ -102,27 +100,20 @@ public final class SaliencyRunner {
 
     /// ∂target/∂x for each of several inputs, run in batches (one at a time if the graph
     /// cannot take a batch).
-    func gradients(_ inputs: [Tensor], target: Int, logits: String, request: SaliencyRequest,
+    func gradients(_ inputs: [Tensor], target: any AttributionTarget, logits: String, request: SaliencyRequest,
                    rules: [String: BackwardRule] = [:], reportsProgress: Bool = true) throws -> [Tensor] {
         var result = [Tensor]()
         var start = 0
         session.acceptsAnyBatch = true
         defer { session.acceptsAnyBatch = false }
+        let batchSize = session.fixesBatch(of: inputName) ? 1 : request.batchSize
         while start < inputs.count {
-            let count = min(request.batchSize, inputs.count - start)
+            let count = min(batchSize, inputs.count - start)
             let items = Array(inputs[start..<(start + count)])
-            let shape = [count] + Array(items[0].shape.dropFirst())
-            do {
-                let batch = Tensor(shape: shape, floats: items.flatMap(\.floats))
-                let g = try session.gradients([inputName: batch], seed: .logit(logits, classes: [target]), wrt: [inputName], rules: rules)
-                    .gradients[inputName]!
-                result += (0..<count).map { g.slice($0..<($0 + 1)) }
-            } catch let error as CNNVizError where count > 1 && error.code == .shapeMismatch {
-                for item in items {
-                    result.append(try session.gradients([inputName: item], seed: .logit(logits, classes: [target]), wrt: [inputName],
-                                                        rules: rules).gradients[inputName]!)
-                }
-            }
+            let batch = count == 1 ? items[0] : Tensor(shape: [count] + Array(items[0].shape.dropFirst()), floats: items.flatMap(\.floats))
+            let seed = TargetSet.repeating(target, count: count, tensor: logits).seed
+            let g = try session.gradients([inputName: batch], seed: seed, wrt: [inputName], rules: rules).gradients[inputName]!
+            result += count == 1 ? [g] : (0..<count).map { g.slice($0..<($0 + 1)) }
             start += count
             if reportsProgress && inputs.count > 1 { progress?(start, inputs.count) }
         }
@@ -130,7 +121,7 @@ public final class SaliencyRunner {
     }
 
     /// (x − x′) ⊙ Σᵢ sᵢ·∇f(x′ + αᵢ(x − x′)).
-    func integratedGradients(_ x: Tensor, target: Int, logits: String, request: SaliencyRequest) throws -> Tensor {
+    func integratedGradients(_ x: Tensor, target: any AttributionTarget, logits: String, request: SaliencyRequest) throws -> Tensor {
         let baseline = try baselineTensor(request.baseline, for: x)
         let (xv, bv) = (x.floats, baseline.floats)
         let points = request.integration.points(request.steps)
@@ -159,12 +150,12 @@ public final class SaliencyRunner {
 
     /// Captum's GuidedGradCam: guided backprop ⊙ ReLU(Σ_c mean_hw(g)·A) at the layer, the
     /// latter unnormalised and upsampled nearest (source index ⌊dst·in/out⌋).
-    func guidedGradCAM(_ x: Tensor, target: Int, logits: String, request: SaliencyRequest) throws -> Tensor {
+    func guidedGradCAM(_ x: Tensor, target: any AttributionTarget, logits: String, request: SaliencyRequest) throws -> Tensor {
         let guided = try gradients([x], target: target, logits: logits, request: request, rules: ReluGradientMode.guided.rules)[0]
-        var camRequest = CAMRequest(classes: [target])
+        var camRequest = CAMRequest(targets: [target])
         camRequest.logits = logits
         let layer = try request.layer.map { try session.resolveTensorName($0) } ?? CAMRunner(session: session).resolve(camRequest, input: x).layers[0]
-        let result = try session.gradients([inputName: x], seed: .logit(logits, classes: [target]), wrt: [layer], outputs: [layer])
+        let result = try session.gradients([inputName: x], seed: TargetSet.repeating(target, count: 1, tensor: logits).seed, wrt: [layer], outputs: [layer])
         let a = result.outputs[layer]!, g = result.gradients[layer]!
         guard a.rank == 4 else { throw CNNVizError(.shapeMismatch, "layer '\(layer)' has shape \(a.shape); Grad-CAM needs a 4-D activation") }
         let (channels, h, w) = (a.shape[1], a.shape[2], a.shape[3])

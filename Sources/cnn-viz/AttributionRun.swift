@@ -1,0 +1,115 @@
+import CNNVizAttribution
+import CNNVizImaging
+import CNNVizRender
+import CNNVizReport
+import CNNVizRuntime
+import Foundation
+
+/// One image's explanation from a method, ready to write.
+struct Explanation {
+    /// What the .npy holds.
+    var raw: Tensor
+    /// The [H, W] map in [0, 1] that the picture colours.
+    var shown: Tensor
+    var score: Float
+    var layer: String?
+}
+
+/// The loop that `gradcam` and `saliency` share: inputs, targets per image, files, pictures,
+/// the HTML page per input and the manifest. The command supplies the method.
+struct AttributionRun {
+    var session: Session
+    var options: AttributionOptions
+    var preprocessing: PreprocessOptions
+    var targets: TargetOptions
+    /// The method's file and caption name, e.g. "gradcam" or "integrated-gradients_smoothgrad".
+    var name: String
+    var sectionTitle: String
+    var colormap = Colormap.jet
+    var imageWeight: Float = 0.5
+
+    /// Runs `compute` on each input batch for each target list and writes everything.
+    func run(_ compute: (_ input: Tensor, _ targets: [any AttributionTarget]) throws -> (explanations: [Explanation], warnings: [String])) throws {
+        let names = try classNames(file: options.labels, session: session)
+        let preset = try preprocessing.preprocessing(for: session)
+        let choice = try targets.choice(session: session, preprocessing: preprocessing)
+        let tensorName = try choice.tensor(in: session)
+        let inputs = try options.sources.map { try preprocessing.tensor(image: options.tensor == nil ? $0 : nil, tensor: options.tensor, session: session) }
+        let totalImages = inputs.reduce(0) { $0 + ($1.rank == 4 ? $1.shape[0] : 1) }
+        var results = [AttributionOptions.Result](), times = [Double](), offset = 0
+        for (source, input) in zip(options.sources, inputs) {
+            guard input.rank == 4 else {
+                throw CNNVizError(.shapeMismatch, "attribution needs an [N, C, H, W] input, found \(input.shape)", location: source)
+            }
+            let (batch, height, width) = (input.shape[0], input.shape[2], input.shape[3])
+            let directory = try options.directory(for: source)
+            let report = directory.appendingPathComponent("\(name).html")
+            let pictures = try (0..<batch).map { try picture(of: input, item: $0, preset: preset) }
+            let lists = try choice.resolve(session: session, images: offset..<(offset + batch), totalImages: totalImages, labels: names,
+                                           inputSize: (height, width)) {
+                try session.run([session.graph.inputs[0].name: input], outputs: [tensorName])[tensorName]!
+            }
+            var figures = [String]()
+            for list in lists {
+                let (explanations, warnings) = try options.timed(&times) { try compute(input, list) }
+                for warning in warnings { FileHandle.standardError.write(Data("warning: \(warning)\n".utf8)) }
+                for (item, explanation) in explanations.enumerated() {
+                    let target = list.count == 1 ? list[0] : list[item]
+                    let className = target.classIndex.flatMap { c in names.flatMap { $0.indices.contains(c) ? $0[c] : nil } }
+                    let label = className ?? target.summary
+                    let captionLabel = className.map { "\(target.classIndex!) \($0)" } ?? target.summary
+                    let base = directory.appendingPathComponent(fileStem(for: "\(name)_\(Self.stem(of: target))" + (batch > 1 ? "_item\(item)" : "")))
+                    let raw = base.appendingPathExtension("npy"), shown = URL(fileURLWithPath: base.path + "_shown.npy")
+                    try NumpyFile.write(explanation.raw, to: raw)
+                    try NumpyFile.write(explanation.shown, to: shown)
+                    var files = [String]()
+                    if let seen = pictures[item] {
+                        let caption = Caption(label: captionLabel, score: explanation.score, method: name, layer: explanation.layer)
+                        let (written, figure) = try options.overlay(explanation.shown, on: seen, caption: caption, colormap: colormap,
+                                                                    imageWeight: imageWeight, base: base)
+                        files = written
+                        figures.append(figure)
+                    }
+                    results.append(.init(image: source, item: batch > 1 ? item : nil, class: target.classIndex, label: label,
+                                         target: target.summary, tensor: tensorName, score: explanation.score, method: name,
+                                         layer: explanation.layer, raw: raw.path, shown: shown.path, overlay: files, report: report.path,
+                                         warnings: warnings.filter { batch == 1 || $0.contains("image \(item) ") }))
+                }
+            }
+            var document = HTMLDocument(title: "\(name) for \(URL(fileURLWithPath: source).lastPathComponent)")
+            document.addSection(sectionTitle, body: figures.isEmpty ? "<p>No picture: the input is a tensor whose preprocessing cannot be inverted; give --display-image.</p>" : figures.joined(separator: "\n"))
+            try document.write(to: report)
+            offset += batch
+        }
+        try options.report(results, times: times)
+    }
+
+    /// The picture under item `item`'s maps: the --display-image, the image itself, or the
+    /// tensor through the inverse of the preprocessing; nil when none can be had.
+    func picture(of input: Tensor, item: Int, preset: Preprocessing) throws -> RGBImage? {
+        let (height, width) = (input.shape[2], input.shape[3])
+        if let display = options.displayImage {
+            let image = try ImageDecoder.decode(contentsOf: URL(fileURLWithPath: display))
+            return image.width == width && image.height == height ? image : ImageResampling.bilinear(image, width: width, height: height)
+        }
+        if options.tensor == nil { return try preset.image(from: input, batchIndex: item) }
+        return try? preset.image(from: input, batchIndex: item)
+    }
+
+    /// A file-name part for a target: the class index, or its kind.
+    static func stem(of target: any AttributionTarget) -> String {
+        switch target {
+        case let element as ElementTarget: return "element_" + element.index.map(String.init).joined(separator: "_")
+        case let region as RegionTarget: return "region_\(region.index)"
+        case let detection as DetectionTarget:
+            switch detection.selection {
+            case .rank(let k): return "detection\(k + 1)" + (detection.classChoice.map { "_\($0)" } ?? "")
+            case .overlapping: return "detection_box" + (detection.classChoice.map { "_\($0)" } ?? "")
+            }
+        case is SimilarityTarget: return "similarity"
+        case is CotangentTarget: return "cotangent"
+        case is OutputTarget: return "output"
+        default: return target.classIndex.map(String.init) ?? "target"
+        }
+    }
+}
