@@ -11,7 +11,9 @@ struct CNNVizCommand: ParsableCommand {
     )
 
     /// Runs a command body, turning cnn-viz errors into a one-line message and exit code 1.
+    /// The command line takes the engine's process-wide settings (`CNNVizEngine`).
     static func reportingErrors(_ body: () throws -> Void) throws {
+        CNNVizEngine.configureProcess()
         do {
             try body()
         } catch let error as CNNVizError {

@@ -4,7 +4,7 @@ import XCTest
 
 /// The reverse pass as a whole: which nodes it visits, gradient hooks and rule overrides
 /// (guided backprop, deconvnet) in closed form, batched seeds, and clean errors.
-final class BackwardEngineTests: XCTestCase {
+final class BackwardEngineTests: EngineTestCase {
     /// y = relu(x) · w, so with L = Σ y the gradient arriving at relu's output is w.
     func reluTimesWeights() throws -> Session {
         let graph = Graph(name: "relu-mul", nodes: [

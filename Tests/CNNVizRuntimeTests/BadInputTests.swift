@@ -4,7 +4,7 @@ import ONNXProto
 import XCTest
 
 /// Bad input gives a typed error that says what is wrong, and the CLI exits non-zero; nothing crashes.
-final class BadInputTests: XCTestCase {
+final class BadInputTests: EngineTestCase {
     var scratch: URL!
 
     override func setUpWithError() throws {

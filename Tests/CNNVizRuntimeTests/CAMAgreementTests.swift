@@ -8,7 +8,7 @@ import XCTest
 /// scores), on the real SqueezeNet (gradcam_both.png, classes 243 and 281, fire9/concat_1)
 /// and the WinML MNIST net (one and two layers, a layer with negative values).
 /// Bar: Pearson correlation ≥ 0.999 and max |ours − reference| ≤ 1e-3 on the [0, 1] maps.
-final class CAMAgreementTests: XCTestCase {
+final class CAMAgreementTests: EngineTestCase {
     struct Case: Decodable {
         var name: String, model: String, input: String, logits: String, layers: [String], method: String, reference: String
         var `class`: Int

@@ -6,7 +6,7 @@ import XCTest
 
 /// What CAM maps must do beyond matching the reference: tell classes apart on a real photo,
 /// stay in [0, 1], ignore the scale of the target, and fail or warn cleanly.
-final class CAMBehaviourTests: XCTestCase {
+final class CAMBehaviourTests: EngineTestCase {
     /// A small seeded CNN whose logits are multiplied by `factor` in a last Mul node.
     func network(factor: Float) throws -> Session {
         var model = try NetworkBuilder(seed: 3).conv(out: 6, kernel: 3, pad: 1).relu().conv(out: 5, kernel: 3, pad: 1).relu()

@@ -6,7 +6,7 @@ import XCTest
 
 /// The command-line contract that other tools call: `cnn-viz run … --json --repeat N` and
 /// `cnn-viz predict … --json`, checked against onnxruntime's values and the photos' labels.
-final class CommandLineTests: XCTestCase {
+final class CommandLineTests: EngineTestCase {
     func runBinary(_ arguments: [String]) throws -> (Int32, Data) {
         let (status, data, _) = try TestData.runBinary(arguments)
         return (status, data)

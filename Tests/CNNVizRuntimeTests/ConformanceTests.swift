@@ -3,7 +3,7 @@ import Foundation
 import XCTest
 
 /// ONNX's own backend node tests, at rtol 1e-3 / atol 1e-5.
-final class ConformanceTests: XCTestCase {
+final class ConformanceTests: EngineTestCase {
     func testEveryNodeTestInTheSupportedSetPasses() throws {
         let root = try TestData.require(TestData.shared.appendingPathComponent("onnx-node-tests"))
         let suite = ConformanceSuite(rtol: 1e-3, atol: 1e-5)

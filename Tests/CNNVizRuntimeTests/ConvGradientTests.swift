@@ -2,7 +2,7 @@ import CNNVizRuntime
 import XCTest
 
 /// Conv and ConvTranspose VJPs (input, weights, bias) against central finite differences.
-final class ConvGradientTests: XCTestCase {
+final class ConvGradientTests: EngineTestCase {
     func conv(_ x: [Int], _ w: [Int], _ attributes: [String: Attribute], bias: Bool = true, seed: UInt64 = 1) throws {
         var random = GradientCheck.Generator(state: seed)
         let b: Tensor? = bias ? random.tensor([w[0]]) : nil

@@ -7,7 +7,7 @@ import XCTest
 /// large im2col matrices, 1×1 GEMM without unfolding, depthwise, groups, dilation, asymmetric
 /// pads, batch > 1, the fused Conv → Relu, and Winograd F(2×2, 3×3) for 3×3 stride-1 convs
 /// with at least 16 input channels and 128 output tiles over the batch.
-final class ConvolutionTests: XCTestCase {
+final class ConvolutionTests: EngineTestCase {
     struct Generator {
         var state: UInt64
         mutating func next() -> Float {

@@ -4,7 +4,7 @@ import Foundation
 import XCTest
 
 /// `cnn-viz diff` in its three modes, on the real SqueezeNet models in ../shared/data.
-final class DiffTests: XCTestCase {
+final class DiffTests: EngineTestCase {
     func diff(_ arguments: [String]) throws -> (Int32, [String: Any]) {
         let (status, data, message) = try TestData.runBinary(["diff"] + arguments + ["--json"])
         guard let report = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else {

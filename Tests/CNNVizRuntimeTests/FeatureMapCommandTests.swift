@@ -5,7 +5,7 @@ import XCTest
 /// `cnn-viz activations` and `cnn-viz filters`: the files they write are read back by NumPy
 /// (the .npz with numpy.load) and checked against the runtime's own tensors and statistics
 /// recomputed in NumPy.
-final class FeatureMapCommandTests: XCTestCase {
+final class FeatureMapCommandTests: EngineTestCase {
     func run(_ arguments: [String]) throws -> [String: Any] { try TestData.runJSON(arguments) }
 
     func testActivationsWritesNpyNpzStatisticsAndGrids() throws {

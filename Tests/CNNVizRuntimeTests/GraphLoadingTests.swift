@@ -6,7 +6,7 @@ import XCTest
 /// Load-time behaviour on hand-made models with closed-form answers: torch-style shape
 /// subgraphs folded to constants, external-data initializers, FLOAT16/DOUBLE/INT64 constants,
 /// and initializers that are also listed as graph inputs (old IR).
-final class GraphLoadingTests: XCTestCase {
+final class GraphLoadingTests: EngineTestCase {
     func valueInfo(_ name: String, _ type: Int32, _ shape: [Int64]?) -> Onnx_ValueInfoProto {
         var tensorType = Onnx_TypeProto.Tensor()
         tensorType.elemType = type

@@ -5,7 +5,7 @@ import XCTest
 
 /// Bad image files fail with a typed error that names the file and says what was expected and
 /// found; valid extremes (1×1) decode and preprocess. Every file is made here, at run time.
-final class ImageDecodingErrorTests: XCTestCase {
+final class ImageDecodingErrorTests: EngineTestCase {
     var scratch: URL!
 
     override func setUpWithError() throws {

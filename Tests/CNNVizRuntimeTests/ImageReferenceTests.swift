@@ -6,7 +6,7 @@ import XCTest
 /// cnn-viz's decoding against Pillow's (scripts/reference/decode_images.py): max |ours − Pillow|
 /// is 0 for PNG and at most `jpegTolerance` for JPEG, on the shared photos and on one sample
 /// of every format variant (scripts/reference/make_image_samples.py).
-final class ImageReferenceTests: XCTestCase {
+final class ImageReferenceTests: EngineTestCase {
     /// Two builds of libjpeg-turbo may round the IDCT or the upsampling differently.
     static let jpegTolerance = 2
 

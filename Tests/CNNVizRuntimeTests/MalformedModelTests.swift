@@ -4,7 +4,7 @@ import XCTest
 
 /// Models that are well-formed protobuf but ask for something impossible: each must end in a
 /// CNNVizError that says what is wrong, never in a trap. Hand-made one-node graphs.
-final class MalformedModelTests: XCTestCase {
+final class MalformedModelTests: EngineTestCase {
     /// Runs one node on the given inputs (constants become initializers).
     func runNode(_ op: String, inputs: [(String, Tensor)], attributes: [String: Attribute] = [:], outputs: Int = 1,
                  constants: Set<String> = []) throws -> [Tensor] {

@@ -4,7 +4,7 @@ import XCTest
 
 /// `.npy` files that cnn-viz writes are read back by NumPy itself, the independent reference
 /// for the format; and files NumPy writes (in every supported dtype) read into the values NumPy saved.
-final class NumpyFileTests: XCTestCase {
+final class NumpyFileTests: EngineTestCase {
     func python(_ script: String) throws -> String { try TestData.python(script) }
 
     func testNumpyReadsWhatCnnVizWrites() throws {

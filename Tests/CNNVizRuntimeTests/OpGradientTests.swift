@@ -3,7 +3,7 @@ import XCTest
 
 /// Every op family's VJP against central finite differences (see `GradientCheck` for the
 /// tolerance). Inputs are drawn away from kinks; ties get closed-form checks instead.
-final class OpGradientTests: XCTestCase {
+final class OpGradientTests: EngineTestCase {
     var random = GradientCheck.Generator(state: 11)
 
     func check(_ op: String, _ attributes: [String: Attribute] = [:], _ inputs: [Tensor?], checked: [Int]? = nil,

@@ -4,7 +4,7 @@ import Foundation
 import XCTest
 
 /// Real pretrained models on real photos: the labels are ImageNet's and MNIST's ground truth.
-final class PredictionTests: XCTestCase {
+final class PredictionTests: EngineTestCase {
     func topClass(_ session: Session, _ image: URL, _ preprocessing: Preprocessing) throws -> Int {
         let input = session.graph.inputs[0].name
         let tensor = try preprocessing.tensor(from: try ImageDecoder.decode(contentsOf: image))

@@ -5,7 +5,7 @@ import XCTest
 
 /// Presets and overrides against the same steps written in NumPy and Pillow, the overrides'
 /// text forms, and the check against a model's declared input shape.
-final class PreprocessingTests: XCTestCase {
+final class PreprocessingTests: EngineTestCase {
     /// After normalisation; one pixel level is 1/255/0.229 ≈ 0.017 for imagenet and 1 for caffe,
     /// so this holds only when every resized pixel is exactly Pillow's.
     static let tolerance: Float = 1e-3

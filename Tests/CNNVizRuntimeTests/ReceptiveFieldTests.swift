@@ -10,7 +10,7 @@ import XCTest
 /// Convention (as `ReceptiveField`): pixel i is centred at i; unit u of a layer sees
 /// start + u·jump ± (RF − 1)/2. Per layer: r′ = r + (k_eff − 1)·j, j′ = j·s,
 /// start′ = start + ((k_eff − 1)/2 − pad_begin)·j, from r = 1, j = 1, start = 0.
-final class ReceptiveFieldTests: XCTestCase {
+final class ReceptiveFieldTests: EngineTestCase {
     /// Graphs built node by node, with all-positive weights 1/fan_in and zero biases.
     struct GraphBuilder {
         enum PoolKind: String { case max = "MaxPool", average = "AveragePool" }

@@ -4,7 +4,7 @@ import XCTest
 
 /// The colormap tables against OpenCV and matplotlib, asked at test time: the values at
 /// 0, 0.25, 0.5, 0.75 and 1, whole tables, and the three index conventions.
-final class RenderColormapTests: XCTestCase {
+final class RenderColormapTests: EngineTestCase {
     /// Python that defines `table(name)`: the reference 256×3 uint8 table for each map, from
     /// the libraries themselves (matplotlib floats to the nearest byte, OpenCV's JET as is).
     static let referenceTables = """

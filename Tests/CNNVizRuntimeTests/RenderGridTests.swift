@@ -5,7 +5,7 @@ import XCTest
 
 /// Filter and feature-map grids on hand-made tensors: where each tile lands (closed form),
 /// the colour of each tap or activation there, and the channel order.
-final class RenderGridTests: XCTestCase {
+final class RenderGridTests: EngineTestCase {
     /// The drawn colour at the centre of tap (row, column) of tile `index`.
     func color(_ image: RGBImage, _ layout: GridLayout, tile index: Int, row: Int, column: Int, scale: Int) -> RGBColor {
         let origin = layout.origin(ofTile: index)

@@ -10,7 +10,7 @@ import XCTest
 /// PNG, PDF and SVG through Cairo: the files exist, the PNG decodes (with cnn-viz's own
 /// libpng decoder) to the drawn pixels, the PDF is a PDF, the SVG is XML; writes are atomic
 /// and failures name the path.
-final class RenderOutputTests: XCTestCase {
+final class RenderOutputTests: EngineTestCase {
     var directory: URL!
 
     override func setUpWithError() throws {

@@ -6,7 +6,7 @@ import XCTest
 
 /// Overlays against their published formulas, evaluated in NumPy (with OpenCV's and
 /// matplotlib's own colormaps) on synthetic images.
-final class RenderOverlayTests: XCTestCase {
+final class RenderOverlayTests: EngineTestCase {
     var directory: URL!
 
     override func setUpWithError() throws {

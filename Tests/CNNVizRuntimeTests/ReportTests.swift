@@ -7,7 +7,7 @@ import XCTest
 /// The report's building blocks: the default layer rule, the inverse of preprocessing, HTML
 /// escaping, and the `report` command end to end (its rendering is checked in Chromium by
 /// `make test-browser`).
-final class ReportTests: XCTestCase {
+final class ReportTests: EngineTestCase {
     /// conv → relu → maxpool → flatten → gemm: the last 4-D tensor with H×W > 1 is the pool output.
     func testDefaultTargetLayerIsTheLastSpatialTensorBeforeTheHead() throws {
         let model = try NetworkBuilder(seed: 2).conv(out: 4, kernel: 3, pad: 1).relu().maxPool(kernel: 2).flatten().dense(out: 3)

@@ -11,7 +11,7 @@ import XCTest
 /// cnn-viz's own dumped gradients, so comparing them would test nothing: they are skipped here.
 /// Their values are checked elsewhere: against float64 finite differences
 /// (WholeModelGradientTests) and the ReLU rules in closed form (BackwardEngineTests).
-final class SaliencyAgreementTests: XCTestCase {
+final class SaliencyAgreementTests: EngineTestCase {
     struct Case: Decodable {
         var name: String, model: String, input: String, method: String, reference: String
         var `class`: Int

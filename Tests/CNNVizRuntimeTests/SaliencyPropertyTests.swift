@@ -7,7 +7,7 @@ import XCTest
 /// Properties the gradient methods must have whatever the model: completeness of integrated
 /// gradients, guided backprop blocking negative gradients, occlusion by one window covering
 /// everything, and a noise tunnel with σ = 0.
-final class SaliencyPropertyTests: XCTestCase {
+final class SaliencyPropertyTests: EngineTestCase {
     func mnist() throws -> (SaliencyRunner, Tensor) {
         let session = try Session(contentsOf: try TestData.model("winml_mnist.onnx"))
         var random = GradientCheck.Generator(state: 77)

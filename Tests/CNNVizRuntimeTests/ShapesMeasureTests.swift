@@ -5,7 +5,7 @@ import Foundation
 import XCTest
 
 /// The measures of `shapes eval` and of filter structure, on hand-made inputs with known answers.
-final class ShapesMeasureTests: XCTestCase {
+final class ShapesMeasureTests: EngineTestCase {
     func testPointingGameHitsOnlyWhenTheMaximumIsInsideTheMask() {
         let mask: [Bool] = [false, true, true, false]
         XCTAssertTrue(AttributionScores.pointingHit(map: [0.1, 0.9, 0.2, 0.3], mask: mask))

@@ -8,7 +8,7 @@ import XCTest
 /// The shipped default model: that it is what the binary embeds, that onnxruntime agrees with
 /// it, that it meets the accuracy and Grad-CAM targets on scenes it never saw, and that its
 /// first-layer filters became structured.
-final class ShapesModelTests: XCTestCase {
+final class ShapesModelTests: EngineTestCase {
     static let shipped = TestData.repositoryRoot.appendingPathComponent("samples/models/shapes.onnx")
     static let samples = TestData.repositoryRoot.appendingPathComponent("samples/images")
 

@@ -5,7 +5,7 @@ import XCTest
 /// The scene generator against closed forms: each shape's mask area against its geometric
 /// area, boxes against masks, the drawn colour under the mask, determinism, and the JSON that
 /// `shapes generate` writes, read back by an independent NumPy/Pillow decoder.
-final class ShapesSceneTests: XCTestCase {
+final class ShapesSceneTests: EngineTestCase {
     /// The area of each shape, from its construction in `ShapeClass` (radius r).
     static func area(_ shape: ShapeClass, radius r: Double) -> Double {
         switch shape {

@@ -5,7 +5,7 @@ import XCTest
 
 /// `cnn-viz stats`: a channel pushed to −10⁶ before its ReLU is the one dead channel, and the
 /// per-channel numbers equal NumPy's over the same activations.
-final class StatsTests: XCTestCase {
+final class StatsTests: EngineTestCase {
     func testDeadChannelIsFoundAndStatisticsMatchNumpy() throws {
         var model = try NetworkBuilder(seed: 6).conv(out: 5, kernel: 3, pad: 1).relu().globalAveragePool().flatten().dense(out: 2)
             .build(inputShape: [1, 1, 6, 6])

@@ -10,7 +10,7 @@ import XCTest
 /// - the exporter against onnxruntime and the onnx package reading what it wrote, and against
 ///   ONNXImporter re-reading it bit for bit;
 /// - NetworkBuilder's generator against a Python SplitMix64.
-final class TrainingComponentsTests: XCTestCase {
+final class TrainingComponentsTests: EngineTestCase {
     var scratch: URL!
 
     override func setUpWithError() throws {

@@ -5,7 +5,7 @@ import XCTest
 /// End-to-end training: a small CNN learns a task with a known answer (the orientation of a
 /// bar in a noisy 8×8 image: horizontal, vertical, diagonal or anti-diagonal), and its ONNX
 /// export gives onnxruntime's outputs.
-final class TrainingTests: XCTestCase {
+final class TrainingTests: EngineTestCase {
     /// Images of class 0–3 with the bar at a random position, plus uniform noise of ±0.2.
     static func bars(count: Int, seed: UInt64) -> (Tensor, [Int]) {
         var random = GradientCheck.Generator(state: seed)

@@ -12,7 +12,7 @@ import XCTest
 /// and backward differences disagree crossed a ReLU or max-pool kink and measure neither side;
 /// they are skipped. Of the rest, those whose derivative is not tiny (≥ 1% of the largest
 /// probed) must agree to 1e-2 relative, and there must be at least 20 per tensor.
-final class WholeModelGradientTests: XCTestCase {
+final class WholeModelGradientTests: EngineTestCase {
     struct References: Decodable {
         struct Case: Decodable {
             var model: String, input_name: String, input: String, logits: String

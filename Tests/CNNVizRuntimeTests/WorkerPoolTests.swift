@@ -5,7 +5,7 @@ import XCTest
 /// The worker pool hands each index of each job to exactly one thread, even when short jobs of
 /// very different sizes follow each other back to back (the pattern of a training step, where
 /// an untagged claim counter once let a late helper run an item of the next job twice).
-final class WorkerPoolTests: XCTestCase {
+final class WorkerPoolTests: EngineTestCase {
     func testEveryIndexRunsExactlyOnceAcrossBackToBackJobsOfDifferentSizes() {
         let sizes = [2, 97, 3, 1000, 5, 64, 2, 31]
         let largest = sizes.max()!

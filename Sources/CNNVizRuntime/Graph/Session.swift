@@ -28,7 +28,6 @@ public final class Session {
     public var profiler: ((_ node: Node, _ milliseconds: Double) -> Void)?
 
     public init(model: Model) throws {
-        _ = MemoryTuning.applied
         self.model = model
         let opset = model.opsetVersion
         var graph = model.graph

@@ -2,8 +2,9 @@ import COpenBLAS
 
 /// Single-precision matrix products through OpenBLAS, split across the cores by cnn-viz.
 ///
-/// OpenBLAS runs single-threaded; `multiply` splits C into one block of columns (or rows)
-/// per worker itself. Pitfall: OpenBLAS's own worker threads spin for a while after each
+/// After `CNNVizEngine.configureProcess()`, OpenBLAS runs single-threaded and `multiply`
+/// splits C into one block of columns (or rows) per worker itself; before it, each product is
+/// one OpenBLAS call with OpenBLAS's own threading. Pitfall: OpenBLAS's own worker threads spin for a while after each
 /// call, so with its threading on they compete with every other parallel kernel for the two
 /// cores and slow pooling and elementwise ops several-fold.
 public enum GEMM {
@@ -26,7 +27,6 @@ public enum GEMM {
         c: UnsafeMutablePointer<Float>, ldc: Int,
         alpha: Float = 1, beta: Float = 0
     ) {
-        _ = configured
         guard m > 0 && n > 0 else { return }
         if k == 0 {
             for row in 0..<m {
@@ -34,7 +34,7 @@ public enum GEMM {
             }
             return
         }
-        let parts = m * n * k < parallelThreshold ? 1 : Parallel.workers
+        let parts = m * n * k < parallelThreshold || !CNNVizEngine.isConfigured ? 1 : Parallel.workers
         // Split the longer side; a thin column block (few pixels in late layers) wastes the kernel.
         if parts > 1 && n >= 64 * parts && n >= m {
             // Column blocks: C[:, j₀..<j₁] = op(A) · op(B)[:, j₀..<j₁].
@@ -62,7 +62,6 @@ public enum GEMM {
     static func single(m: Int, n: Int, k: Int, a: UnsafePointer<Float>, lda: Int, transposeA: Bool,
                        b: UnsafePointer<Float>, ldb: Int, transposeB: Bool, c: UnsafeMutablePointer<Float>, ldc: Int,
                        alpha: Float, beta: Float) {
-        _ = configured
         cblas_sgemm(CblasRowMajor,
                     transposeA ? CblasTrans : CblasNoTrans,
                     transposeB ? CblasTrans : CblasNoTrans,

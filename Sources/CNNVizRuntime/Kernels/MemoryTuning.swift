@@ -12,6 +12,7 @@ import CMalloc
 /// batch's backward freed that much at once: on ResNet-50 at batch 32, 12% of the time went to
 /// zeroing pages afresh, and the backward ran 20% faster with trimming off.)
 /// Pitfall: the process keeps its peak heap instead of returning it to the system between runs.
+/// Applied only by `CNNVizEngine.configureProcess()`.
 enum MemoryTuning {
     static let applied: Void = {
         _ = mallopt(M_MMAP_MAX, 0)
