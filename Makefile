@@ -2,11 +2,14 @@
 # Both install what is missing (apt-get when run as root, else through sudo), then build in release mode.
 
 SHARED ?= ../shared
+# The kernels' vector width for this project's own builds (Package.swift: opt-in, so that a
+# package depending on cnn-viz builds it without unsafe flags).
+export CNNVIZ_TARGET_CPU ?= haswell
 APT_PACKAGES := pkg-config libpng-dev libjpeg62-turbo-dev libturbojpeg0-dev libcairo2-dev libopenblas-dev
 BIN := .build/release/cnn-viz
 REFERENCE_DIR := .build/reference
 
-.PHONY: all deps python-deps build demo shapes-model embed-model samples examples test test-browser bench conformance clean
+.PHONY: all deps python-deps torch-deps build demo check package-check shapes-model embed-model samples examples test test-browser bench conformance clean
 
 all: build
 
@@ -20,6 +23,10 @@ deps:
 
 python-deps:
 	@python3 -c "import onnx, onnxruntime, numpy, PIL, matplotlib, cv2, websocket" 2>/dev/null || python3 -m pip install -q -r scripts/requirements.txt
+
+# torch, torchvision and pytorch-grad-cam, for the segmentation reference only (make test).
+torch-deps:
+	@python3 -c "import torch, torchvision, pytorch_grad_cam" 2>/dev/null || python3 -m pip install -q -r scripts/requirements-torch.txt
 
 build: deps
 	swift build -c release
@@ -53,8 +60,9 @@ examples: build
 	$(BIN) filters --layer conv1 --out reports/examples/filters \
 	  $(foreach c,$(shell ls .build/checkpoints/epoch*.onnx | sort -V),--model $(c))
 
-# References from onnxruntime, the onnx package and Pillow (decoded photos), then the XCTest suite on the release build.
-test: build python-deps
+# References from onnxruntime, the onnx package and Pillow (decoded photos), then the XCTest suite on the release build,
+# then a separate package that depends on cnn-viz by a pinned version.
+test: build python-deps torch-deps
 	python3 scripts/reference/make_references.py $(REFERENCE_DIR)
 	python3 scripts/reference/decode_images.py $(REFERENCE_DIR)
 	python3 scripts/reference/finite_differences.py $(REFERENCE_DIR) --shared $(SHARED)
@@ -62,7 +70,23 @@ test: build python-deps
 	python3 scripts/reference/saliency_reference.py $(REFERENCE_DIR) --cnn-viz $(BIN) --shared $(SHARED)
 	python3 scripts/reference/dump_ort_tensors.py $(REFERENCE_DIR)/ort-tensors --shared $(SHARED)
 	python3 scripts/reference/shapes_reference.py $(REFERENCE_DIR)
+	python3 scripts/reference/target_references.py $(REFERENCE_DIR) --shared $(SHARED)
+	python3 scripts/reference/segmentation_reference.py $(REFERENCE_DIR) --shared $(SHARED)
+	python3 scripts/reference/mtcnn_reference.py $(REFERENCE_DIR) --shared $(SHARED)
+	python3 scripts/reference/wheel_models.py $(REFERENCE_DIR)
 	swift test -c release --disable-swift-testing
+	$(MAKE) package-check
+
+# The fast tier, for every commit: the suite without the default model's dataset evaluation
+# and the whole-model finite differences, on the references that make test last wrote
+# (a test whose reference is missing skips, outside CI).
+check: build
+	swift test -c release --disable-swift-testing --skip ShapesModelTests --skip WholeModelGradientTests
+
+# A separate package depends on this repository's HEAD through a version-pinned git URL and
+# runs Grad-CAM through the umbrella product CNNViz (examples/consumer).
+package-check:
+	bash scripts/package-check.sh
 
 # Open the report for skimage_chelsea.png with SqueezeNet in Debian's headless Chromium: no
 # console errors, no network requests, every image loaded, a screenshot that is not blank,

@@ -12,7 +12,7 @@ import XCTest
 /// comparing it says nothing about correctness. For those the reference script gives
 /// onnxruntime's logits, compared here at the same relative bound as every other output.
 /// `scripts/reference/make_references.py` writes the cases; `make test` runs it first.
-final class ModelReferenceTests: XCTestCase {
+final class ModelReferenceTests: EngineTestCase {
     struct Case: Decodable {
         var name: String
         var model: String
