@@ -9,7 +9,7 @@ APT_PACKAGES := pkg-config libpng-dev libjpeg62-turbo-dev libturbojpeg0-dev libc
 BIN := .build/release/cnn-viz
 REFERENCE_DIR := .build/reference
 
-.PHONY: all deps python-deps torch-deps build demo check package-check shapes-model embed-model samples examples test test-browser bench conformance clean
+.PHONY: all deps python-deps torch-deps build demo check package-check examples-targets shapes-model embed-model samples examples test test-browser bench conformance clean
 
 all: build
 
@@ -59,6 +59,10 @@ examples: build
 	$(BIN) report samples/images/*.png --out reports/examples/report
 	$(BIN) filters --layer conv1 --out reports/examples/filters \
 	  $(foreach c,$(shell ls .build/checkpoints/epoch*.onnx | sort -V),--model $(c))
+
+# The README's Targets pictures (reports/examples/targets/), on the models make test prepares.
+examples-targets: build
+	bash scripts/target-examples.sh
 
 # References from onnxruntime, the onnx package and Pillow (decoded photos), then the XCTest suite on the release build,
 # then a separate package that depends on cnn-viz by a pinned version.
