@@ -91,6 +91,18 @@ enum CAMMath {
         }
     }
 
+    /// Nearest-neighbour resize, source index ⌊x·in/out⌋ (torch's `interpolate(mode="nearest")`,
+    /// which Captum's `LayerAttribution.interpolate` uses).
+    static func nearestResize(_ map: [Float], images: Int, from source: (h: Int, w: Int), to target: (h: Int, w: Int)) -> [Float] {
+        if source == target { return map }
+        return bilinear(map, images: images, from: source, to: target) { size, out in
+            (0..<out).map { x in
+                let s = min(x * size / out, size - 1)
+                return (s, s, 0)
+            }
+        }
+    }
+
     /// Bilinear resize with align_corners = True (torch's UpsamplingBilinear2d): source
     /// coordinate x·(in − 1)/(out − 1), so the corner pixels map onto each other.
     static func alignedCornersResize(_ map: [Float], images: Int, from source: (h: Int, w: Int), to target: (h: Int, w: Int)) -> [Float] {

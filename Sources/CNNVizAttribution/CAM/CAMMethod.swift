@@ -25,18 +25,23 @@ public struct CAMLayerInput {
     }
 }
 
-/// One CAM method: the per-image map over the layer's h×w grid, before ReLU, normalisation
-/// and resizing (which `CAMRunner` does the same way for every method).
+/// One method of the CAM family, run by `CAMRunner`: a `LayerMapMethod`, or `FullGrad`,
+/// which sums terms over the whole model instead of explaining chosen layers.
 public protocol CAMMethod {
     /// The CLI name, e.g. "gradcam++".
     var name: String { get }
     var usesGradients: Bool { get }
+}
+
+/// A CAM method that maps one layer: the per-image map over the layer's h×w grid, before
+/// ReLU, normalisation and resizing (which `CAMRunner` does the same way for every method).
+public protocol LayerMapMethod: CAMMethod {
     /// B·h·w values, image by image.
     func map(_ input: CAMLayerInput) throws -> [Float]
 }
 
 /// Methods that weight each channel by one number per image: map = Σ_c w[b, c]·A[b, c].
-protocol ChannelWeightedCAM: CAMMethod {
+protocol ChannelWeightedCAM: LayerMapMethod {
     /// B·C weights.
     func weights(_ input: CAMLayerInput) throws -> [Float]
 }

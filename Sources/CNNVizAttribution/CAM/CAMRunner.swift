@@ -10,6 +10,9 @@ public struct CAMRequest: TargetedRequest {
     public var eigenSmooth = false
     /// Keep the signed map: no ReLU and no min-max, only the resize and the layer average.
     public var keepSigned = false
+    /// How each layer's map is resized to the input: bilinear with half-pixel centres
+    /// (pytorch-grad-cam, OpenCV), or nearest (Captum's LayerGradCam, for Guided Grad-CAM).
+    public var upsampling = Upsampling.bilinear
     /// Forward passes per batch for ScoreCAM and AblationCAM.
     public var batchSize = 32
     /// Average the maps of six augmented inputs: × 0.9, 1, 1.1, each with and without a
@@ -21,6 +24,8 @@ public struct CAMRequest: TargetedRequest {
 
     /// Class targets along axis 1: one class for every image, or one per image.
     public init(classes: [Int]) { self.init(targets: classes.map { ClassTarget($0) }) }
+
+    public enum Upsampling: Sendable { case bilinear, nearest }
 }
 
 /// The maps and what they explain.
@@ -94,6 +99,9 @@ public final class CAMRunner {
             return CAMResult(map: Tensor(shape: [batch, height, width], floats: map), layers: ["input and every Conv/BN bias"],
                              logits: targets.tensor, scores: scores, targets: targets.summaries, warnings: warnings)
         }
+        guard let method = method as? any LayerMapMethod else {
+            throw CNNVizError(.invalidArgument, "CAM method '\(method.name)' neither maps a layer nor is FullGrad")
+        }
         let (targets, layers) = try resolve(request, input: input)
         let logits = targets.tensor
         var activations = [String: Tensor](), gradients = [String: Tensor](), logitValues: Tensor
@@ -123,7 +131,8 @@ public final class CAMRunner {
                 map = map.map { max($0, 0) }
                 CAMMath.minMax(&map, images: batch)
             }
-            perLayer.append(CAMMath.resize(map, images: batch, from: (a.shape[2], a.shape[3]), to: (height, width)))
+            let resize = request.upsampling == .nearest ? CAMMath.nearestResize : CAMMath.resize
+            perLayer.append(resize(map, batch, (a.shape[2], a.shape[3]), (height, width)))
         }
         var map = [Float](repeating: 0, count: batch * height * width)
         for layerMap in perLayer {

@@ -6,7 +6,7 @@ import CNNVizRuntime
 /// Pitfall: an SVD's sign is arbitrary and pytorch-grad-cam keeps whatever NumPy returns, so
 /// its map can come out inverted (and then mostly zeroed by the ReLU). cnn-viz flips the sign
 /// so that |max| ≥ |min| (Seg-Eigen-CAM, Eq. 13).
-public struct EigenCAM: CAMMethod {
+public struct EigenCAM: LayerMapMethod {
     public var name: String { "eigencam" }
     public var usesGradients: Bool { false }
     public init() {}
@@ -17,7 +17,7 @@ public struct EigenCAM: CAMMethod {
 }
 
 /// EigenGradCAM: EigenCAM on g ⊙ A, which makes it class-discriminative.
-public struct EigenGradCAM: CAMMethod {
+public struct EigenGradCAM: LayerMapMethod {
     public var name: String { "eigengradcam" }
     public var usesGradients: Bool { true }
     public init() {}

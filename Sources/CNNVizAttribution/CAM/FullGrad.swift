@@ -13,10 +13,6 @@ public struct FullGrad: CAMMethod {
     public var usesGradients: Bool { true }
     public init() {}
 
-    public func map(_ input: CAMLayerInput) throws -> [Float] {
-        throw CNNVizError(.invalidArgument, "fullgrad runs over the whole model; call CAMRunner.run")
-    }
-
     /// The biased layers: (output tensor, per-channel bias).
     static func biasedLayers(_ session: Session) -> [(String, [Float])] {
         session.graph.nodes.compactMap { node in

@@ -1,5 +1,5 @@
 /// Grad-CAM element-wise (pytorch-grad-cam's GradCAMElementWise): map = Σ_c ReLU(g ⊙ A).
-public struct GradCAMElementWise: CAMMethod {
+public struct GradCAMElementWise: LayerMapMethod {
     public var name: String { "gradcam-elementwise" }
     public var usesGradients: Bool { true }
     public init() {}

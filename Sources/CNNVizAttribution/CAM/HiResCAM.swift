@@ -1,6 +1,6 @@
 /// HiResCAM (Draelos & Carin 2020): map = Σ_c g ⊙ A, with no spatial averaging, so the map is
 /// faithful to the score for models whose head is linear after the layer.
-public struct HiResCAM: CAMMethod {
+public struct HiResCAM: LayerMapMethod {
     public var name: String { "hirescam" }
     public var usesGradients: Bool { true }
     public init() {}

@@ -1,5 +1,5 @@
 /// LayerCAM (Jiang et al. 2021): map = Σ_c ReLU(g) ⊙ A.
-public struct LayerCAM: CAMMethod {
+public struct LayerCAM: LayerMapMethod {
     public var name: String { "layercam" }
     public var usesGradients: Bool { true }
     public init() {}

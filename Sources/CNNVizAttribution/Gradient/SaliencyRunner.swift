@@ -149,36 +149,18 @@ public final class SaliencyRunner {
     }
 
     /// Captum's GuidedGradCam: guided backprop ⊙ ReLU(Σ_c mean_hw(g)·A) at the layer, the
-    /// latter unnormalised and upsampled nearest (source index ⌊dst·in/out⌋).
+    /// latter unnormalised and upsampled nearest (source index ⌊dst·in/out⌋): the CAM runner's
+    /// Grad-CAM with a signed map and nearest upsampling, times the guided gradient.
     func guidedGradCAM(_ x: Tensor, target: any AttributionTarget, logits: String, request: SaliencyRequest) throws -> Tensor {
         let guided = try gradients([x], target: target, logits: logits, request: request, rules: ReluGradientMode.guided.rules)[0]
         var camRequest = CAMRequest(targets: [target])
         camRequest.logits = logits
-        let layer = try request.layer.map { try session.resolveTensorName($0) } ?? CAMRunner(session: session).resolve(camRequest, input: x).layers[0]
-        let result = try session.gradients([inputName: x], seed: TargetSet.repeating(target, count: 1, tensor: logits).seed, wrt: [layer], outputs: [layer])
-        let a = result.outputs[layer]!, g = result.gradients[layer]!
-        guard a.rank == 4 else { throw CNNVizError(.shapeMismatch, "layer '\(layer)' has shape \(a.shape); Grad-CAM needs a 4-D activation") }
-        let (channels, h, w) = (a.shape[1], a.shape[2], a.shape[3])
-        let av = a.floats, gv = g.floats, plane = h * w
-        var cam = [Float](repeating: 0, count: plane)
-        for c in 0..<channels {
-            var weight: Float = 0
-            for i in 0..<plane { weight += gv[c * plane + i] }
-            weight /= Float(plane)
-            for i in 0..<plane { cam[i] += weight * av[c * plane + i] }
-        }
-        cam = cam.map { max($0, 0) }
-        let (inChannels, height, width) = (x.shape[1], x.shape[2], x.shape[3])
-        let guidedValues = guided.floats
-        var out = [Float](repeating: 0, count: x.count)
-        for y in 0..<height {
-            let sy = min(h - 1, y * h / height)
-            for xx in 0..<width {
-                let value = cam[sy * w + min(w - 1, xx * w / width)]
-                for c in 0..<inChannels { out[(c * height + y) * width + xx] = guidedValues[(c * height + y) * width + xx] * value }
-            }
-        }
-        return Tensor(shape: x.shape, floats: out)
+        camRequest.layers = request.layer.map { [$0] } ?? []
+        camRequest.keepSigned = true
+        camRequest.upsampling = .nearest
+        let cam = try CAMRunner(session: session).run(GradCAM(), input: x, request: camRequest).map.floats.map { max($0, 0) }
+        let plane = x.shape[2] * x.shape[3]
+        return Tensor(shape: x.shape, floats: guided.floats.enumerated().map { $0.element * cam[$0.offset % plane] })
     }
 
     /// |attribution| max over channels, ÷ its max per image.
