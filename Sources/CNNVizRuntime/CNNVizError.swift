@@ -2,7 +2,10 @@
 ///
 /// Every error carries a machine-readable `code`, a `message` worded for a person that
 /// says what was expected and what was found, the `location` it happened at (a file, a
-/// node, a layer), and the underlying `cause` where there is one.
+/// node, a layer), and the underlying `cause` where there is one. Where they are known, the
+/// same facts are structured fields too: the `file`, `node` and `tensor`, the `expectedShape`
+/// and `foundShape`, and the `underlying` error itself, so that a program can act on them
+/// without parsing the message.
 /// Broken invariants inside cnn-viz are `precondition` failures, never this type.
 public struct CNNVizError: Error, CustomStringConvertible, Sendable {
     public enum Code: String, Sendable {
@@ -24,12 +27,38 @@ public struct CNNVizError: Error, CustomStringConvertible, Sendable {
     public var message: String
     public var location: String?
     public var cause: String?
+    /// The file the error is in (a model, an image, a tensor), once known.
+    public var file: String?
+    /// The node, as `Node.location` names it.
+    public var node: String?
+    /// The tensor (or layer) concerned.
+    public var tensor: String?
+    /// The shape that was expected (nil entries: any size), and the shape found.
+    public var expectedShape: [Int?]?
+    public var foundShape: [Int]?
+    /// The error that caused this one, typed.
+    public var underlying: (any Error & Sendable)?
 
     public init(_ code: Code, _ message: String, location: String? = nil, cause: (any Error)? = nil) {
         self.code = code
         self.message = message
         self.location = location
         self.cause = cause.map { String(describing: $0) }
+        self.underlying = cause.flatMap { $0 as? any Error & Sendable }
+        // A location that is a node's (`Node.location`: "node 'conv1' (Conv)") names the node.
+        if let location, location.hasPrefix("node '") { node = location }
+    }
+
+    /// The same error with its structured fields set (nil arguments keep what is there).
+    public func with(file: String? = nil, node: String? = nil, tensor: String? = nil, expectedShape: [Int?]? = nil,
+                     foundShape: [Int]? = nil) -> CNNVizError {
+        var copy = self
+        copy.file = file ?? self.file
+        copy.node = node ?? self.node
+        copy.tensor = tensor ?? self.tensor
+        copy.expectedShape = expectedShape ?? self.expectedShape
+        copy.foundShape = foundShape ?? self.foundShape
+        return copy
     }
 
     public var description: String {
@@ -38,10 +67,12 @@ public struct CNNVizError: Error, CustomStringConvertible, Sendable {
         return text
     }
 
-    /// The same error, placed at `outer` (e.g. a node inside a model file).
+    /// The same error, placed at `outer` (e.g. a node inside a model file), which becomes its
+    /// `file` when it has none.
     public func located(at outer: String) -> CNNVizError {
         var copy = self
         copy.location = location.map { "\(outer): \($0)" } ?? outer
+        copy.file = file ?? outer
         return copy
     }
 }

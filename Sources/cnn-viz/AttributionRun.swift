@@ -28,8 +28,18 @@ struct AttributionRun {
     var colormap = Colormap.jet
     var imageWeight: Float = 0.5
 
-    /// Runs `compute` on each input batch for each target list and writes everything.
+    /// Runs `compute` on each input batch for each target list and writes everything. A target
+    /// that does not fit its tensor gets the model's outputs added to its error.
     func run(_ compute: (_ input: Tensor, _ targets: [any AttributionTarget]) throws -> (explanations: [Explanation], warnings: [String])) throws {
+        do {
+            try runAll(compute)
+        } catch var error as CNNVizError where error.code == .invalidArgument && error.tensor != nil {
+            error.message += " The model's outputs: \(modelOutputs(session))."
+            throw error
+        }
+    }
+
+    func runAll(_ compute: (_ input: Tensor, _ targets: [any AttributionTarget]) throws -> (explanations: [Explanation], warnings: [String])) throws {
         let names = try classNames(file: options.labels, session: session)
         let preset = try preprocessing.preprocessing(for: session)
         let choice = try targets.choice(session: session, preprocessing: preprocessing)

@@ -27,6 +27,7 @@ struct SummaryCommand: ParsableCommand {
                 return
             }
             print(SummaryTable(summary: summary).text)
+            print("outputs: " + modelOutputs(session))
         }
     }
 }

@@ -105,6 +105,7 @@ public enum TargetError {
     public static func doesNotFit(target: String, tensor: String, shape: [Int], detail: String) -> CNNVizError {
         CNNVizError(.invalidArgument,
                     "the target \(target) does not fit '\(tensor)' of shape \(shape): \(detail). " + fittingForms(shape))
+            .with(tensor: tensor, foundShape: shape)
     }
 
     /// The command-line target forms that make sense for a tensor of this shape.

@@ -36,6 +36,7 @@ public struct GradientSeed {
         case .cotangent(let tensor):
             guard tensor.shape == y.shape else {
                 throw CNNVizError(.shapeMismatch, "the seed cotangent has shape \(tensor.shape) but '\(name)' has shape \(y.shape)")
+                    .with(tensor: name, expectedShape: y.shape, foundShape: tensor.shape)
             }
             return tensor
         case .classes(let classes):

@@ -246,6 +246,7 @@ public final class Session {
         guard replacement.shape == original.shape else {
             throw CNNVizError(.shapeMismatch,
                               "a hook replaced tensor '\(name)' of shape \(original.shape) with one of shape \(replacement.shape)")
+                .with(tensor: name, expectedShape: original.shape, foundShape: replacement.shape)
         }
     }
 
@@ -279,6 +280,7 @@ public final class Session {
                     throw CNNVizError(.shapeMismatch,
                                       "input '\(input.name)' expects shape \(input.shapeDescription), found \(tensor.shape)",
                                       location: model.source)
+                        .with(file: model.source, tensor: input.name, expectedShape: declared, foundShape: tensor.shape)
                 }
             }
             if input.elementType.isFloatingPoint != tensor.isFloatingPoint {
