@@ -1,3 +1,4 @@
+import Foundation
 import CNNVizRuntime
 
 /// Class names and preprocessing carried in an ONNX model's `metadata_props`, so that a model
@@ -51,5 +52,25 @@ public enum ModelMetadata {
             throw CNNVizError(.invalidModel, "the model's metadata declares a preprocessing cnn-viz cannot use: \(error.message)",
                               location: model.source, cause: error)
         }
+    }
+}
+
+extension Preprocessing {
+    /// The preprocessing a model gets when the user names none: what its metadata declares
+    /// (`cnn-viz.preprocess`), else `mnist` for a one-channel input and `imagenet` for others.
+    /// The command line's `--preprocess` and overrides start from here.
+    public static func modelDefault(for model: Model) throws -> Preprocessing {
+        if let declared = try ModelMetadata.preprocessing(of: model) { return declared }
+        let channels = model.graph.inputs.first?.shape.flatMap { $0.count > 1 ? $0[1] : nil } ?? 3
+        return try Preprocessing.preset(named: channels == 1 ? "mnist" : "imagenet")
+    }
+}
+
+extension ClassLabels {
+    /// The class names from a labels file, else those the model declares in its metadata,
+    /// else nil (as `--labels` resolves).
+    public static func resolve(file: URL?, model: Model) throws -> [String]? {
+        if let file { return try load(contentsOf: file) }
+        return ModelMetadata.labels(of: model)
     }
 }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import CNNVizAttribution
 import CNNVizImaging
 import CNNVizRuntime
 import CNNVizShapes
@@ -29,16 +30,21 @@ struct ModelOptions: ParsableArguments {
 
 /// The class names from a `--labels` file, else those the model declares in its metadata, else nil.
 func classNames(file: String?, session: Session) throws -> [String]? {
-    if let file { return try ClassLabels.load(contentsOf: URL(fileURLWithPath: file)) }
-    return ModelMetadata.labels(of: session.model)
+    try ClassLabels.resolve(file: file.map { URL(fileURLWithPath: $0) }, model: session.model)
 }
 
-/// Writes `value` as pretty, key-sorted JSON on standard output.
-func printJSON<T: Encodable>(_ value: T) throws {
+/// The one JSON encoding of every command: pretty, key-sorted, snake_case keys
+/// (`lowFrequencyShare` → `low_frequency_share`).
+func jsonEncoder() -> JSONEncoder {
     let encoder = JSONEncoder()
     encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-    let data = try encoder.encode(value)
-    FileHandle.standardOutput.write(data + Data("\n".utf8))
+    encoder.keyEncodingStrategy = .convertToSnakeCase
+    return encoder
+}
+
+/// Writes `value` as JSON (`jsonEncoder()`) on standard output.
+func printJSON<T: Encodable>(_ value: T) throws {
+    FileHandle.standardOutput.write(try jsonEncoder().encode(value) + Data("\n".utf8))
 }
 
 /// A file-system-safe file stem for a tensor name (`fire9/concat_1` → `fire9_concat_1`).
@@ -51,4 +57,12 @@ func createOutputDirectory(_ url: URL) throws {
     do { try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true) } catch {
         throw CNNVizError(.writeFailed, "cannot create the output directory", location: url.path, cause: error)
     }
+}
+
+/// The model's outputs with their declared shapes, and the logits that targets read by
+/// default: "box [1,4], landmarks [1,10], prob [1,2] (targets read 'logits' before its Softmax)".
+func modelOutputs(_ session: Session) -> String {
+    let list = session.graph.outputs.map { "\($0.name) \($0.shapeDescription)" }.joined(separator: ", ")
+    guard let (output, logits) = try? TargetSet.defaultOutput(session) else { return list }
+    return list + (output == logits ? "; targets read '\(output)' by default" : "; targets read '\(logits)', before the Softmax of '\(output)', by default")
 }

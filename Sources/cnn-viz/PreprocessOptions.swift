@@ -28,18 +28,10 @@ struct PreprocessOptions: ParsableArguments {
 
     /// The preset with the overrides applied.
     func preprocessing(for session: Session) throws -> Preprocessing {
-        guard let input = session.graph.inputs.first else {
+        guard !session.graph.inputs.isEmpty else {
             throw CNNVizError(.invalidModel, "the model has no inputs", location: session.model.source)
         }
-        let channels = input.shape.flatMap { $0.count > 1 ? $0[1] : nil } ?? 3
-        let base: Preprocessing
-        if let preprocess {
-            base = try Preprocessing.preset(named: preprocess)
-        } else if let declared = try ModelMetadata.preprocessing(of: session.model) {
-            base = declared
-        } else {
-            base = try Preprocessing.preset(named: channels == 1 ? "mnist" : "imagenet")
-        }
+        let base = try preprocess.map { try Preprocessing.preset(named: $0) } ?? Preprocessing.modelDefault(for: session.model)
         return try base.overridden(size: size, crop: crop, mean: mean, std: std, bgr: bgr, scale: scale)
     }
 

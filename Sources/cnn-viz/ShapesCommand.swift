@@ -56,9 +56,7 @@ struct ShapesGenerateCommand: ParsableCommand {
                 files.append((name, scene))
             }
             let annotations = SceneAnnotations(seed: seed, size: size, scenes: files)
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-            try AtomicFile.write(try encoder.encode(annotations), to: directory.appendingPathComponent("scenes.json"))
+            try AtomicFile.write(try jsonEncoder().encode(annotations), to: directory.appendingPathComponent("scenes.json"))
             if json { try printJSON(annotations) } else {
                 print("wrote \(count) scenes and scenes.json to \(directory.path)")
             }

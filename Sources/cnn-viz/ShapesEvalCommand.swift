@@ -47,7 +47,7 @@ struct ShapesEvalCommand: ParsableCommand {
             let bar = ProgressLine(label: "eval")
             let report = try evaluator.evaluate(methods) { name, done, total in bar.update(done, of: total, detail: name) }
             bar.finish()
-            if json { return try printJSON(report) }
+            if json { return try printJSON(Manifest(report)) }
             print(String(format: "accuracy %.2f%% on %d single-object scenes (seed %llu)", 100 * report.accuracy, count, seed))
             if let pairAccuracy = report.twoObjectAccuracy {
                 print(String(format: "two-object accuracy %.2f%% (both classes are the top-2 logits) on %d scenes", 100 * pairAccuracy, pairs))
@@ -60,6 +60,37 @@ struct ShapesEvalCommand: ParsableCommand {
                              score.method.padding(toLength: 22, withPad: " ", startingAt: 0), 100 * score.pointingGame,
                              100 * score.energyInMask, 100 * score.maskAreaFraction, discriminative, score.seconds))
             }
+        }
+    }
+
+    /// The JSON of DESIGN.md: `methods` keyed by method name.
+    struct Manifest: Encodable {
+        struct Scores: Encodable {
+            var pointingGame: Double
+            var pointingByClass: [String: Double]
+            var energyInMask: Double
+            var maskAreaFraction: Double
+            /// The class-discriminative hit rate on two-object scenes; nil without them.
+            var discriminative: Double?
+            var seconds: Double
+        }
+        var accuracy: Double
+        var count: Int
+        var pairs: Int
+        var seed: UInt64
+        var twoObjectAccuracy: Double?
+        var methods: [String: Scores]
+
+        init(_ report: ShapesEvaluator.Report) {
+            accuracy = report.accuracy
+            count = report.singleObjectScenes
+            pairs = report.twoObjectScenes
+            seed = report.seed
+            twoObjectAccuracy = report.twoObjectAccuracy
+            methods = Dictionary(uniqueKeysWithValues: report.methods.map {
+                ($0.method, Scores(pointingGame: $0.pointingGame, pointingByClass: $0.pointingByClass, energyInMask: $0.energyInMask,
+                                   maskAreaFraction: $0.maskAreaFraction, discriminative: $0.discriminativeHitRate, seconds: $0.seconds))
+            })
         }
     }
 }
