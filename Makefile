@@ -78,14 +78,15 @@ test: build python-deps torch-deps
 	python3 scripts/reference/segmentation_reference.py $(REFERENCE_DIR) --shared $(SHARED)
 	python3 scripts/reference/mtcnn_reference.py $(REFERENCE_DIR) --shared $(SHARED)
 	python3 scripts/reference/wheel_models.py $(REFERENCE_DIR)
-	swift test -c release --disable-swift-testing
+	swift test -c release --disable-swift-testing --disable-testable-imports
 	$(MAKE) package-check
 
 # The fast tier, for every commit: the suite without the default model's dataset evaluation
 # and the whole-model finite differences, on the references that make test last wrote
-# (a test whose reference is missing skips, outside CI).
+# (a test whose reference is missing skips, outside CI). No testable imports: the tests then
+# reuse the release build's modules instead of compiling them again with -enable-testing.
 check: build
-	swift test -c release --disable-swift-testing --skip ShapesModelTests --skip WholeModelGradientTests
+	swift test -c release --disable-swift-testing --disable-testable-imports --skip ShapesModelTests --skip WholeModelGradientTests
 
 # A separate package depends on this repository's HEAD through a version-pinned git URL and
 # runs Grad-CAM through the umbrella product CNNViz (examples/consumer).

@@ -65,8 +65,12 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
-        .testTarget(name: "CNNVizRuntimeTests", dependencies: ["CNNVizRuntime", "CNNVizImaging", "CNNVizRender", "CNNVizReport", "CNNVizAttribution", "CNNVizShapes"]),
-    ],
+        // Tests: one target per module, the command line's own, and the helpers they share
+        // (test data, seeded values, named tolerances). Tests may use any library module.
+        .target(name: "CNNVizTestSupport", dependencies: ["CNNVizRuntime", "CNNVizImaging"], path: "Tests/CNNVizTestSupport"),
+    ] + (libraryModules.map { "\($0)Tests" } + ["CommandLineTests"]).map { name in
+        .testTarget(name: name, dependencies: libraryModules.map { .target(name: $0) } + ["CNNVizTestSupport", "ONNXProto"])
+    },
     // Swift 5 mode: the engine shares mutable state across its worker threads by design
     // (Session's batch flag, unsafe buffers split between workers, the worker pool), which
     // Swift 6's strict concurrency checking rejects until each is restructured or annotated.

@@ -1,6 +1,7 @@
 import CNNVizAttribution
 import CNNVizImaging
 import CNNVizRuntime
+import CNNVizTestSupport
 import Foundation
 import XCTest
 
@@ -42,7 +43,7 @@ final class CAMBehaviourTests: EngineTestCase {
     /// scores), in pytorch-grad-cam as here, so those two are checked for [0, 1] only.
     func testMapsAreInTheUnitIntervalAndIgnoreTheTargetsScale() throws {
         let plain = CAMRunner(session: try network(factor: 1)), scaled = CAMRunner(session: try network(factor: 7.5))
-        var random = GradientCheck.Generator(state: 21)
+        var random = SeededRandom(state: 21)
         let input = random.tensor([1, 1, 8, 8])
         for method in CAMMethods.all where method.name != "eigencam" {
             var request = CAMRequest(classes: [2])

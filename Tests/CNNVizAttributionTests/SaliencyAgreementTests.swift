@@ -1,5 +1,6 @@
 import CNNVizAttribution
 import CNNVizRuntime
+import CNNVizTestSupport
 import Foundation
 import XCTest
 

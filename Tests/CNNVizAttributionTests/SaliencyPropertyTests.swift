@@ -1,6 +1,7 @@
 import CNNVizAttribution
 import CNNVizRuntime
 import CNNVizShapes
+import CNNVizTestSupport
 import Foundation
 import XCTest
 
@@ -10,7 +11,7 @@ import XCTest
 final class SaliencyPropertyTests: EngineTestCase {
     func mnist() throws -> (SaliencyRunner, Tensor) {
         let session = try Session(contentsOf: try TestData.model("winml_mnist.onnx"))
-        var random = GradientCheck.Generator(state: 77)
+        var random = SeededRandom(state: 77)
         let input = Tensor(shape: [1, 1, 28, 28], floats: random.tensor([784]).floats.map { ($0 + 1) * 127.5 })
         return (SaliencyRunner(session: session), input)
     }
@@ -79,7 +80,7 @@ final class SaliencyPropertyTests: EngineTestCase {
     func testNoiseTunnelDoesNotDependOnTheBatchSize() throws {
         // The shapes model takes any batch (the MNIST model's Reshape fixes it to 1).
         let runner = SaliencyRunner(session: try Session(model: try EmbeddedShapesModel.model()))
-        var random = GradientCheck.Generator(state: 78)
+        var random = SeededRandom(state: 78)
         let x = random.tensor([1, 3, 64, 64])
         for method in [SaliencyMethod.gradient, .inputXGradient, .guidedBackprop] {
             var request = SaliencyRequest(classes: [3])

@@ -1,5 +1,6 @@
 import CNNVizImaging
 import CNNVizRuntime
+import CNNVizTestSupport
 import Foundation
 import XCTest
 

@@ -1,4 +1,5 @@
 import CNNVizRender
+import CNNVizTestSupport
 import Foundation
 import XCTest
 

@@ -1,6 +1,7 @@
 import CNNVizImaging
 import CNNVizRender
 import CNNVizRuntime
+import CNNVizTestSupport
 import XCTest
 
 /// Filter and feature-map grids on hand-made tensors: where each tile lands (closed form),

@@ -1,6 +1,7 @@
 import CNNVizImaging
 import CNNVizRender
 import CNNVizRuntime
+import CNNVizTestSupport
 import Foundation
 #if canImport(FoundationXML)
 import FoundationXML

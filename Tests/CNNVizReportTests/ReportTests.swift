@@ -1,6 +1,7 @@
 import CNNVizImaging
 import CNNVizReport
 import CNNVizRuntime
+import CNNVizTestSupport
 import Foundation
 import XCTest
 

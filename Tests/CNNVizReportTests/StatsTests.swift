@@ -1,5 +1,6 @@
 import CNNVizReport
 import CNNVizRuntime
+import CNNVizTestSupport
 import Foundation
 import XCTest
 
@@ -17,7 +18,7 @@ final class StatsTests: EngineTestCase {
         defer { try? FileManager.default.removeItem(at: directory) }
         let modelURL = directory.appendingPathComponent("dead.onnx")
         try ONNXExporter.write(model, to: modelURL)
-        var random = GradientCheck.Generator(state: 8)
+        var random = SeededRandom(state: 8)
         var arguments = ["stats", "--model", modelURL.path]
         var inputs = [Tensor]()
         for k in 0..<3 {

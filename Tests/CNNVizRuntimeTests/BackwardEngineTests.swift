@@ -1,4 +1,5 @@
 import CNNVizRuntime
+import CNNVizTestSupport
 import Foundation
 import XCTest
 
@@ -50,7 +51,7 @@ final class BackwardEngineTests: EngineTestCase {
     /// between fire9/concat and the logits, and none before.
     func testOnlyTheNodesBetweenLayerAndSeedAreVisited() throws {
         let session = try Session(contentsOf: try TestData.model("squeezenet1.1_fp32_from_winml_fp16.onnx"))
-        var random = GradientCheck.Generator(state: 3)
+        var random = SeededRandom(state: 3)
         let input = random.tensor([1, 3, 224, 224], scale: 100)
         let layer = "fire9/concat_1", logits = try XCTUnwrap(session.logitsBeforeSoftmax("softmaxout_1"))
         let result = try session.gradients([session.graph.inputs[0].name: input], seed: .logit(logits, classes: [281]), wrt: [layer])
@@ -71,7 +72,7 @@ final class BackwardEngineTests: EngineTestCase {
         let model = try NetworkBuilder(seed: 4).conv(out: 4, kernel: 3, pad: 1).relu().maxPool(kernel: 2).flatten().dense(out: 3)
             .build(inputShape: [nil, 2, 6, 6])
         let session = try Session(model: model)
-        var random = GradientCheck.Generator(state: 9)
+        var random = SeededRandom(state: 9)
         let batch = random.tensor([3, 2, 6, 6])
         let classes = [2, 0, 1]
         let output = session.graph.outputs[0].name, input = session.graph.inputs[0].name

@@ -1,10 +1,11 @@
 import CNNVizRuntime
+import CNNVizTestSupport
 import XCTest
 
 /// Conv and ConvTranspose VJPs (input, weights, bias) against central finite differences.
 final class ConvGradientTests: EngineTestCase {
     func conv(_ x: [Int], _ w: [Int], _ attributes: [String: Attribute], bias: Bool = true, seed: UInt64 = 1) throws {
-        var random = GradientCheck.Generator(state: seed)
+        var random = SeededRandom(state: seed)
         let b: Tensor? = bias ? random.tensor([w[0]]) : nil
         let check = GradientCheck(opType: "Conv", attributes: attributes, inputs: [random.tensor(x), random.tensor(w), b],
                                   checked: bias ? [0, 1, 2] : [0, 1])
@@ -51,7 +52,7 @@ final class ConvGradientTests: EngineTestCase {
 
     /// 3×3 stride 1 with ≥ 16 channels and ≥ 128 output tiles: the input gradient runs through Winograd.
     func testWinogradSizedConv() throws {
-        var random = GradientCheck.Generator(state: 5)
+        var random = SeededRandom(state: 5)
         let check = GradientCheck(opType: "Conv", attributes: ["pads": .ints([1, 1, 1, 1])],
                                   inputs: [random.tensor([1, 64, 24, 24], scale: 0.2), random.tensor([64, 64, 3, 3], scale: 0.1), nil],
                                   checked: [0, 1])
@@ -59,7 +60,7 @@ final class ConvGradientTests: EngineTestCase {
     }
 
     func testConvTranspose() throws {
-        var random = GradientCheck.Generator(state: 3)
+        var random = SeededRandom(state: 3)
         for (x, w, group, attributes) in [
             ([1, 2, 4, 5], [2, 3, 3, 3], 1, ["strides": Attribute.ints([2, 2]), "pads": .ints([1, 0, 1, 1])]),
             ([2, 4, 3, 3], [4, 1, 3, 2], 2, ["group": .int(2), "output_padding": .ints([1, 0]), "strides": .ints([2, 1])]),

@@ -1,4 +1,5 @@
 import CNNVizRuntime
+import CNNVizTestSupport
 import Foundation
 import XCTest
 

@@ -1,10 +1,11 @@
 import CNNVizRuntime
+import CNNVizTestSupport
 import XCTest
 
 /// Every op family's VJP against central finite differences (see `GradientCheck` for the
 /// tolerance). Inputs are drawn away from kinks; ties get closed-form checks instead.
 final class OpGradientTests: EngineTestCase {
-    var random = GradientCheck.Generator(state: 11)
+    var random = SeededRandom(state: 11)
 
     func check(_ op: String, _ attributes: [String: Attribute] = [:], _ inputs: [Tensor?], checked: [Int]? = nil,
                opset: Int = 17, outputs: Int = 1, output: Int = 0, file: StaticString = #filePath, line: UInt = #line) throws {

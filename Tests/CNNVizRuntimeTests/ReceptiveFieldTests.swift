@@ -1,4 +1,5 @@
 import CNNVizRuntime
+import CNNVizTestSupport
 import Foundation
 import XCTest
 
@@ -306,7 +307,7 @@ final class ReceptiveFieldTests: EngineTestCase {
 
     /// With max pools the gradient reaches only each window's arg-max: a non-empty subset of the field.
     func testMaxPoolGradientSupportLiesInsideTheField() throws {
-        var random = GradientCheck.Generator(state: 5)
+        var random = SeededRandom(state: 5)
         for (model, size, units) in [(ReceptiveFieldTests.resnet18(size: 128), 128, [("layer1", 16, 16), ("layer2", 15, 15)]),
                                      (ReceptiveFieldTests.squeezenet11(size: 101), 101, [("fire5", 6, 6), ("fire5", 11, 11)])] {
             let session = try Session(model: model)

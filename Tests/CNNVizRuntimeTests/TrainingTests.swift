@@ -1,4 +1,5 @@
 import CNNVizRuntime
+import CNNVizTestSupport
 import Foundation
 import XCTest
 
@@ -8,7 +9,7 @@ import XCTest
 final class TrainingTests: EngineTestCase {
     /// Images of class 0–3 with the bar at a random position, plus uniform noise of ±0.2.
     static func bars(count: Int, seed: UInt64) -> (Tensor, [Int]) {
-        var random = GradientCheck.Generator(state: seed)
+        var random = SeededRandom(state: seed)
         var values = [Float](), labels = [Int]()
         for _ in 0..<count {
             let label = Int((random.next() + 1) * 1.999)

@@ -1,6 +1,7 @@
 import CNNVizReport
 import CNNVizRuntime
 import CNNVizShapes
+import CNNVizTestSupport
 import Foundation
 import XCTest
 

@@ -2,6 +2,7 @@ import CNNVizImaging
 import CNNVizReport
 import CNNVizRuntime
 import CNNVizShapes
+import CNNVizTestSupport
 import Foundation
 import XCTest
 
@@ -132,7 +133,7 @@ final class ShapesModelTests: EngineTestCase {
                                          "--out", directory.appendingPathComponent("filters").path])
         let entries = try XCTUnwrap(json["filters"] as? [[String: Any]])
         XCTAssertEqual(entries.count, 2)
-        let shares = entries.compactMap { $0["lowFrequencyShare"] as? Double }
+        let shares = entries.compactMap { $0["low_frequency_share"] as? Double }
         XCTAssertEqual(shares.count, 2)
         XCTAssertGreaterThan(shares[1], shares[0])
         let picture = try XCTUnwrap((entries[0]["files"] as? [String])?.first)

@@ -1,4 +1,5 @@
 import CNNVizShapes
+import CNNVizTestSupport
 import Foundation
 import XCTest
 

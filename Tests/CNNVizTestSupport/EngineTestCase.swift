@@ -4,8 +4,8 @@ import XCTest
 /// The base of every test class: the engine runs with the process-wide settings that the
 /// command line uses (`CNNVizEngine.configureProcess()`), so that the tests exercise the same
 /// kernel splits.
-class EngineTestCase: XCTestCase {
-    override class func setUp() {
+open class EngineTestCase: XCTestCase {
+    override open class func setUp() {
         super.setUp()
         CNNVizEngine.configureProcess()
     }

@@ -3,7 +3,7 @@ import XCTest
 
 extension XCTestCase {
     /// `body` must throw a CNNVizError of `code` whose description mentions every fragment.
-    func expectError(_ code: CNNVizError.Code, containing fragments: [String], _ body: () throws -> Void,
+    public func expectError(_ code: CNNVizError.Code, containing fragments: [String], _ body: () throws -> Void,
                      file: StaticString = #filePath, line: UInt = #line) {
         do {
             try body()

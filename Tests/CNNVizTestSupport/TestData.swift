@@ -4,20 +4,20 @@ import XCTest
 /// Where the tests find data they did not make: `../shared` beside the repository (or
 /// $CNNVIZ_SHARED), and the references that `make test` generates into `.build/reference`.
 /// Under CI=true a missing file fails the test; elsewhere it skips it.
-enum TestData {
-    static let repositoryRoot = URL(fileURLWithPath: #filePath)
+public enum TestData {
+    public static let repositoryRoot = URL(fileURLWithPath: #filePath)
         .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
 
-    static var shared: URL {
+    public static var shared: URL {
         if let path = ProcessInfo.processInfo.environment["CNNVIZ_SHARED"] { return URL(fileURLWithPath: path) }
         return repositoryRoot.deletingLastPathComponent().appendingPathComponent("shared")
     }
 
-    static var referenceDirectory: URL { repositoryRoot.appendingPathComponent(".build/reference") }
-    static var binary: URL { repositoryRoot.appendingPathComponent(".build/release/cnn-viz") }
+    public static var referenceDirectory: URL { repositoryRoot.appendingPathComponent(".build/reference") }
+    public static var binary: URL { repositoryRoot.appendingPathComponent(".build/release/cnn-viz") }
 
     /// The file, or a failure (CI) / skip (elsewhere) when it is missing.
-    static func require(_ url: URL) throws -> URL {
+    public static func require(_ url: URL) throws -> URL {
         if FileManager.default.fileExists(atPath: url.path) { return url }
         if ProcessInfo.processInfo.environment["CI"] == "true" {
             XCTFail("missing test data \(url.path) (CI=true: tests that need ../shared fail instead of skipping)")
@@ -26,11 +26,11 @@ enum TestData {
         throw XCTSkip("missing test data \(url.path); run `make test` with ../shared beside the repository")
     }
 
-    static func model(_ name: String) throws -> URL { try require(shared.appendingPathComponent("data/models/\(name)")) }
-    static func image(_ name: String) throws -> URL { try require(shared.appendingPathComponent("data/images/\(name)")) }
+    public static func model(_ name: String) throws -> URL { try require(shared.appendingPathComponent("data/models/\(name)")) }
+    public static func image(_ name: String) throws -> URL { try require(shared.appendingPathComponent("data/images/\(name)")) }
 
     /// Runs a program (in `directory`, else the current one); returns its exit status, stdout and stderr.
-    static func runProcess(_ executable: URL, _ arguments: [String],
+    public static func runProcess(_ executable: URL, _ arguments: [String],
                            in directory: URL? = nil) throws -> (status: Int32, output: Data, errors: String) {
         let process = Process()
         process.executableURL = executable
@@ -47,12 +47,12 @@ enum TestData {
     }
 
     /// Runs the release cnn-viz binary (`make test` builds it).
-    static func runBinary(_ arguments: [String]) throws -> (status: Int32, output: Data, errors: String) {
+    public static func runBinary(_ arguments: [String]) throws -> (status: Int32, output: Data, errors: String) {
         try runProcess(try require(binary), arguments)
     }
 
     /// Runs cnn-viz with `--json`, expecting success, and returns the parsed JSON object.
-    static func runJSON(_ arguments: [String], file: StaticString = #filePath, line: UInt = #line) throws -> [String: Any] {
+    public static func runJSON(_ arguments: [String], file: StaticString = #filePath, line: UInt = #line) throws -> [String: Any] {
         let (status, output, errors) = try runBinary(arguments + ["--json"])
         XCTAssertEqual(status, 0, errors, file: file, line: line)
         guard let object = (try? JSONSerialization.jsonObject(with: output)) as? [String: Any] else {
@@ -62,11 +62,11 @@ enum TestData {
         return object
     }
 
-    struct NoJSON: Error {}
+    public struct NoJSON: Error {}
 
     /// Runs a Python script and returns its stdout. A machine without python3 and `modules`
     /// skips (fails under CI=true); a script that fails fails the test with its stderr.
-    static func python(_ script: String, modules: [String] = ["numpy"], file: StaticString = #filePath, line: UInt = #line) throws -> String {
+    public static func python(_ script: String, modules: [String] = ["numpy"], file: StaticString = #filePath, line: UInt = #line) throws -> String {
         func run(_ code: String) throws -> (Int32, String, String) {
             let (status, output, errors) = try runProcess(URL(fileURLWithPath: "/usr/bin/env"), ["python3", "-c", code])
             return (status, String(decoding: output, as: UTF8.self), errors)

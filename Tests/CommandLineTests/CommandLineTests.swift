@@ -1,6 +1,7 @@
 import CNNVizAttribution
 import CNNVizImaging
 import CNNVizRuntime
+import CNNVizTestSupport
 import Foundation
 import XCTest
 
@@ -21,7 +22,7 @@ final class CommandLineTests: EngineTestCase {
         let out = FileManager.default.temporaryDirectory.appendingPathComponent("cli-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: out, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: out) }
-        var random = GradientCheck.Generator(state: 12)
+        var random = SeededRandom(state: 12)
         let input = random.tensor([1, 3, 224, 224], scale: 100)
         let inputURL = out.appendingPathComponent("x.npy")
         try NumpyFile.write(input, to: inputURL)

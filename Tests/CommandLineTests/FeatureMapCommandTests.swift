@@ -1,4 +1,5 @@
 import CNNVizRuntime
+import CNNVizTestSupport
 import Foundation
 import XCTest
 
@@ -13,7 +14,7 @@ final class FeatureMapCommandTests: EngineTestCase {
         let out = FileManager.default.temporaryDirectory.appendingPathComponent("act-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: out) }
         try FileManager.default.createDirectory(at: out, withIntermediateDirectories: true)
-        var random = GradientCheck.Generator(state: 5)
+        var random = SeededRandom(state: 5)
         let input = Tensor(shape: [1, 1, 28, 28], floats: random.tensor([784]).floats.map { ($0 + 1) * 127 })
         let inputURL = out.appendingPathComponent("x.npy")
         try NumpyFile.write(input, to: inputURL)
@@ -42,11 +43,11 @@ final class FeatureMapCommandTests: EngineTestCase {
         XCTAssertEqual(numpy["keys"] as? [String], ["Plus214_Output_0", "ReLU32_Output_0"])
         XCTAssertEqual(numpy["same"] as? Bool, true)
         XCTAssertEqual((numpy["values"] as! [Double]).map(Float.init), Array(relu.floats.prefix(50)))
-        for (ours, theirs) in [("mean", "mean"), ("standardDeviation", "std"), ("maximum", "max"), ("zeroFraction", "zeros")] {
+        for (ours, theirs) in [("mean", "mean"), ("standard_deviation", "std"), ("maximum", "max"), ("zero_fraction", "zeros")] {
             let a = statistics[ours] as! Double, b = numpy[theirs] as! Double
             XCTAssertEqual(a, b, accuracy: 1e-9 + 1e-9 * abs(b), ours)
         }
-        XCTAssertEqual(statistics["deadChannels"] as? [Int], numpy["dead"] as? [Int])
+        XCTAssertEqual(statistics["dead_channels"] as? [Int], numpy["dead"] as? [Int])
         XCTAssertTrue(FileManager.default.fileExists(atPath: manifest["report"] as! String))
     }
 

@@ -1,6 +1,7 @@
 import CNNVizAttribution
 import CNNVizRuntime
 import CNNVizShapes
+import CNNVizTestSupport
 import Foundation
 import XCTest
 
@@ -19,7 +20,7 @@ final class TargetCommandTests: EngineTestCase {
     /// explained for its own class, and its map equals the library's map of that item alone.
     func testTensorBatchesWithOneClassPerImage() throws {
         let directory = temporaryDirectory()
-        var random = GradientCheck.Generator(state: 5)
+        var random = SeededRandom(state: 5)
         let session = try Session(model: try EmbeddedShapesModel.model())
         for batch in 1...4 {
             let tensor = random.tensor([batch, 3, 64, 64])
@@ -56,7 +57,7 @@ final class TargetCommandTests: EngineTestCase {
         let directory = temporaryDirectory()
         let scene = TestData.repositoryRoot.appendingPathComponent("samples/images/circle_1.png").path
         for (arguments, fragments) in [
-            (["--index", "3,4"], ["'logits' of shape [1, 6]", "Targets that fit", "--index i0"]),
+            (["--index", "3,4"], ["'logits' of shape [1, 6]", "Targets that fit", "--index i0", "The model's outputs: logits"]),
             (["--class", "9"], ["out of range", "[1, 6]"]),
             (["--mask", "predicted", "--class", "1"], ["dense [N, C, H, W]", "[1, 6]"]),
             (["--class", "1,2"], ["2 classes for 1 images"]),
