@@ -5,6 +5,15 @@
 # SwiftPM refuses a pinned dependency with unsafe flags, so this also checks that none are set.
 set -euo pipefail
 repo="$(cd "$(dirname "$0")/.." && pwd)"
+# The README shows the program verbatim.
+python3 - "$repo" <<'PY'
+import sys
+from pathlib import Path
+repo = Path(sys.argv[1])
+program = (repo / "examples/consumer/Sources/ExplainShapes/main.swift").read_text()
+if "```swift\n" + program + "```" not in (repo / "README.md").read_text():
+    sys.exit("README.md's library section must show examples/consumer/Sources/ExplainShapes/main.swift verbatim")
+PY
 work="$repo/.build/package-check"
 rm -rf "$work" && mkdir -p "$work"
 git clone -q "$repo" "$work/cnn-viz"
