@@ -78,6 +78,7 @@ test: build python-deps torch-deps
 	python3 scripts/reference/segmentation_reference.py $(REFERENCE_DIR) --shared $(SHARED)
 	python3 scripts/reference/mtcnn_reference.py $(REFERENCE_DIR) --shared $(SHARED)
 	python3 scripts/reference/wheel_models.py $(REFERENCE_DIR)
+	python3 scripts/reference/invalid_models.py $(REFERENCE_DIR)
 	swift test -c release --disable-swift-testing --disable-testable-imports
 	$(MAKE) package-check
 

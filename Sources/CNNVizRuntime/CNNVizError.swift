@@ -44,7 +44,7 @@ public struct CNNVizError: Error, CustomStringConvertible, Sendable {
         self.message = message
         self.location = location
         self.cause = cause.map { String(describing: $0) }
-        self.underlying = cause.flatMap { $0 as? any Error & Sendable }
+        self.underlying = cause
         // A location that is a node's (`Node.location`: "node 'conv1' (Conv)") names the node.
         if let location, location.hasPrefix("node '") { node = location }
     }

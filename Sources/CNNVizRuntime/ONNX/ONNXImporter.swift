@@ -16,7 +16,7 @@ public enum ONNXImporter {
         do {
             return try load(data: data, directory: url.deletingLastPathComponent(), source: url.path)
         } catch let error as CNNVizError {
-            throw error.location?.hasPrefix(url.path) == true ? error : error.located(at: url.path)
+            throw (error.location?.hasPrefix(url.path) == true ? error : error.located(at: url.path)).with(file: url.path)
         }
     }
 
@@ -34,16 +34,17 @@ public enum ONNXImporter {
             throw CNNVizError(.corruptFile,
                               "not an ONNX model: expected a ModelProto with ir_version and graph, found ir_version \(proto.irVersion) and \(proto.hasGraph ? "a" : "no") graph")
         }
-        let opset = proto.opsetImport.first { $0.domain.isEmpty || $0.domain == "ai.onnx" }.map { Int($0.version) }
-            ?? (proto.irVersion <= 2 ? 1 : 1)
-        let graph = try importGraph(proto.graph, directory: directory)
+        let declaredOpset = proto.opsetImport.first { $0.domain.isEmpty || $0.domain == "ai.onnx" }.map { Int($0.version) }
+        try ModelValidation.checkVersions(irVersion: Int(proto.irVersion), opset: declaredOpset)
+        let opset = declaredOpset!
+        let graph = try importGraph(proto.graph, opset: opset, directory: directory)
         var metadata = [String: String]()
         for entry in proto.metadataProps { metadata[entry.key] = entry.value }
         return Model(graph: graph, irVersion: Int(proto.irVersion), opsetVersion: opset,
                      producer: proto.producerName, metadata: metadata, source: source)
     }
 
-    static func importGraph(_ proto: Onnx_GraphProto, directory: URL?) throws -> Graph {
+    static func importGraph(_ proto: Onnx_GraphProto, opset: Int, directory: URL?) throws -> Graph {
         var initializers = [String: Tensor]()
         for initializer in proto.initializer {
             initializers[initializer.name] = try ONNXTensor.decode(initializer, directory: directory)
@@ -52,6 +53,9 @@ public enum ONNXImporter {
         let outputs = try proto.output.map(valueInfo)
         guard !outputs.isEmpty else { throw CNNVizError(.invalidModel, "the graph declares no outputs") }
         let nodes = try proto.node.enumerated().map { index, node in try importNode(node, index: index, directory: directory) }
+        try ModelValidation.checkSingleDefinitions(nodes, inputs: inputs.map(\.name), initializers: Set(initializers.keys))
+        let declared = Dictionary(proto.input.compactMap { try? valueInfo($0) }.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
+        for node in nodes { try ModelValidation.check(node, opset: opset, constants: initializers, declared: declared) }
         let available = Set(initializers.keys).union(inputs.map(\.name))
         let sorted = try topologicallySorted(nodes, available: available)
         let produced = Set(sorted.flatMap(\.outputs)).union(available)
@@ -146,8 +150,13 @@ public enum ONNXImporter {
             ready.sort(by: >)
         }
         guard order.count == nodes.count else {
-            let stuck = (0..<nodes.count).first { pending[$0] > 0 }.map { nodes[$0].location } ?? "?"
-            throw CNNVizError(.invalidModel, "the graph has a cycle", location: stuck)
+            // The nodes left are the cycles and what they feed; prune from the leaves until
+            // only nodes that feed another remaining node (the cycles) stay.
+            var remaining = Set((0..<nodes.count).filter { pending[$0] > 0 })
+            while let leaf = remaining.first(where: { !consumers[$0].contains(where: remaining.contains) }) { remaining.remove(leaf) }
+            let stuck = remaining.sorted().map { nodes[$0].location }
+            throw CNNVizError(.invalidModel, "the graph has a cycle through \(stuck.prefix(6).joined(separator: ", "))"
+                              + (stuck.count > 6 ? " and \(stuck.count - 6) more nodes" : ""), location: stuck.first)
         }
         return order.map { nodes[$0] }
     }

@@ -35,6 +35,10 @@ struct Slice: AxisGatherOperator {
         guard starts.count == ends.count, axes.count == starts.count, steps == nil || steps!.count == starts.count else {
             throw CNNVizError(.shapeMismatch, "Slice starts \(starts), ends \(ends), axes \(axes) and steps \(steps ?? []) must have equal lengths")
         }
+        let normalizedAxes = try axes.map { try Shape.normalizedAxis(Int($0), rank: x.rank) }
+        guard Set(normalizedAxes).count == normalizedAxes.count else {
+            throw CNNVizError(.invalidArgument, "Slice axes \(axes) name an axis twice (as axes \(normalizedAxes) of a rank-\(x.rank) input); each axis may appear once")
+        }
         var tables = x.identityTables
         let strides = Shape.strides(x.shape)
         for (i, rawAxis) in axes.enumerated() {
