@@ -18,7 +18,7 @@ final class OpGradientTests: EngineTestCase {
 
     func testActivations() throws {
         let x = random.tensor([2, 3, 4], scale: 3, awayFromZero: 0.05)
-        for op in ["Relu", "Sigmoid", "Tanh", "Softplus", "Mish", "Erf", "Exp", "Neg", "Abs", "Selu", "Elu", "HardSwish"] {
+        for op in ["Relu", "Sigmoid", "Tanh", "Softplus", "Mish", "Erf", "Exp", "Neg", "Abs", "Selu", "Elu", "HardSwish", "Sin", "Cos", "Softsign", "Celu"] {
             try check(op, [:], [x])
         }
         try check("LeakyRelu", ["alpha": .float(0.2)], [x])

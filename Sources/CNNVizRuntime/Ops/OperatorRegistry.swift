@@ -14,6 +14,7 @@ public enum OperatorRegistry {
         table["Gemm"] = { node, _ in try Gemm(node: node) }
         table["MatMul"] = { _, _ in MatMul() }
         for (name, builder) in Activations.builders { table[name] = builder }
+        for (name, builder) in PointwiseMaths.builders { table[name] = builder }
         for (name, builder) in BinaryFunctions.builders { table[name] = builder }
         for (name, builder) in BinaryFunctions.variadicBuilders { table[name] = builder }
         table["Clip"] = { node, opset in try Clip(node: node, opset: opset) }
