@@ -44,10 +44,12 @@ struct AttributionRun {
         let preset = try preprocessing.preprocessing(for: session)
         let choice = try targets.choice(session: session, preprocessing: preprocessing)
         let tensorName = try choice.tensor(in: session)
-        let inputs = try options.sources.map { try preprocessing.tensor(image: options.tensor == nil ? $0 : nil, tensor: options.tensor, session: session) }
-        let totalImages = inputs.reduce(0) { $0 + ($1.rank == 4 ? $1.shape[0] : 1) }
+        // Images are read one at a time, as they are explained; a --tensor is the only source.
+        let tensorInput = try options.tensor.map { try preprocessing.tensor(image: nil, tensor: $0, session: session) }
+        let totalImages = tensorInput.map { $0.rank == 4 ? $0.shape[0] : 1 } ?? options.sources.count
         var results = [AttributionOptions.Result](), times = [Double](), offset = 0
-        for (source, input) in zip(options.sources, inputs) {
+        for source in options.sources {
+            let input = try tensorInput ?? preprocessing.tensor(image: source, tensor: nil, session: session)
             guard input.rank == 4 else {
                 throw CNNVizError(.shapeMismatch, "attribution needs an [N, C, H, W] input, found \(input.shape)", location: source)
             }
