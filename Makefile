@@ -2,9 +2,10 @@
 # Both install what is missing (apt-get when run as root, else through sudo), then build in release mode.
 
 SHARED ?= ../shared
-# The kernels' vector width for this project's own builds (Package.swift: opt-in, so that a
-# package depending on cnn-viz builds it without unsafe flags).
-export CNNVIZ_TARGET_CPU ?= haswell
+# The kernels' vector width for this project's own builds, given on the command line so that
+# Package.swift carries no unsafe flags (a package depending on cnn-viz builds it without them).
+TARGET_CPU ?= $(if $(filter x86_64,$(shell uname -m)),haswell,)
+SWIFT_FLAGS := -c release $(if $(TARGET_CPU),-Xswiftc -target-cpu -Xswiftc $(TARGET_CPU),)
 APT_PACKAGES := pkg-config libpng-dev libjpeg62-turbo-dev libturbojpeg0-dev libcairo2-dev libopenblas-dev
 BIN := .build/release/cnn-viz
 REFERENCE_DIR := .build/reference
@@ -29,7 +30,7 @@ torch-deps:
 	@python3 -c "import torch, torchvision, pytorch_grad_cam" 2>/dev/null || python3 -m pip install -q -r scripts/requirements-torch.txt
 
 build: deps
-	swift build -c release
+	swift build $(SWIFT_FLAGS)
 
 # Grad-CAM with the embedded shapes model on a two-object sample scene: one overlay per class
 # present (the top 2), the raw maps as .npy and an HTML report, under reports/demo/.
@@ -79,7 +80,7 @@ test: build python-deps torch-deps
 	python3 scripts/reference/mtcnn_reference.py $(REFERENCE_DIR) --shared $(SHARED)
 	python3 scripts/reference/wheel_models.py $(REFERENCE_DIR)
 	python3 scripts/reference/invalid_models.py $(REFERENCE_DIR)
-	swift test -c release --disable-swift-testing --disable-testable-imports
+	swift test $(SWIFT_FLAGS) --disable-swift-testing --disable-testable-imports
 	$(MAKE) package-check
 
 # The fast tier, for every commit: the suite without the default model's dataset evaluation
@@ -87,7 +88,7 @@ test: build python-deps torch-deps
 # (a test whose reference is missing skips, outside CI). No testable imports: the tests then
 # reuse the release build's modules instead of compiling them again with -enable-testing.
 check: build
-	swift test -c release --disable-swift-testing --disable-testable-imports --skip ShapesModelTests --skip WholeModelGradientTests
+	swift test $(SWIFT_FLAGS) --disable-swift-testing --disable-testable-imports --skip ShapesModelTests --skip WholeModelGradientTests
 
 # A separate package depends on this repository's HEAD through a version-pinned git URL and
 # runs Grad-CAM through the umbrella product CNNViz (examples/consumer).

@@ -2,13 +2,9 @@
 import Foundation
 import PackageDescription
 
-/// The kernels are written as plain loops for the compiler to vectorise; by default Swift
-/// targets baseline x86-64 (SSE2, 4 floats per instruction). The Makefile's builds set
-/// CNNVIZ_TARGET_CPU=haswell (AVX2 + FMA, every x86 server since 2013), which doubles that
-/// width. The flag is opt-in because SwiftPM refuses a version-pinned dependency whose targets
-/// carry unsafe flags: a package that depends on cnn-viz builds it without the flag.
-let targetCPU = ProcessInfo.processInfo.environment["CNNVIZ_TARGET_CPU"]
-let kernelSettings: [SwiftSetting] = targetCPU.map { [.unsafeFlags(["-target-cpu", $0], .when(platforms: [.linux]))] } ?? []
+/// No target carries unsafe flags: SwiftPM refuses a version-pinned dependency that has them.
+/// The kernels are plain loops for the compiler to vectorise; the Makefile's own builds pass
+/// `-Xswiftc -target-cpu -Xswiftc haswell` on x86-64 (AVX2 + FMA) from the command line.
 
 /// The library modules a user may import, each its own product; `CNNViz` re-exports them all.
 let libraryModules = ["CNNVizRuntime", "CNNVizImaging", "CNNVizRender", "CNNVizAttribution", "CNNVizReport", "CNNVizShapes"]
@@ -43,11 +39,10 @@ let package = Package(
         // Tensors, kernels, graph IR, ONNX import, executor with hooks.
         .target(
             name: "CNNVizRuntime",
-            dependencies: ["COpenBLAS", "CMalloc", "ONNXProto", .product(name: "SwiftProtobuf", package: "swift-protobuf")],
-            swiftSettings: kernelSettings
+            dependencies: ["COpenBLAS", "CMalloc", "ONNXProto", .product(name: "SwiftProtobuf", package: "swift-protobuf")]
         ),
         // Image decoding and preprocessing.
-        .target(name: "CNNVizImaging", dependencies: ["CNNVizRuntime", "CPNG", "CPNGReader", "CJPEG"], swiftSettings: kernelSettings),
+        .target(name: "CNNVizImaging", dependencies: ["CNNVizRuntime", "CPNG", "CPNGReader", "CJPEG"]),
         // Colormaps, overlays, grids and figures, drawn through Cairo to PNG, PDF and SVG.
         .target(name: "CNNVizRender", dependencies: ["CNNVizRuntime", "CNNVizImaging", "CCairo"]),
         // Attribution: the CAM family and the gradient methods.

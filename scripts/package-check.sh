@@ -31,7 +31,6 @@ let package = Package(
     swiftLanguageModes: [.v5]
 )
 SWIFT
-unset CNNVIZ_TARGET_CPU
 (cd "$work/consumer" && swift build -c release 2>&1 | tail -3)
 scene="$(ls "$repo"/samples/images/*+*_1.png | head -1)"
 "$work/consumer/.build/release/ExplainShapes" "$scene" "$work/overlay.png"
