@@ -45,6 +45,7 @@ struct AttributionRun {
         let choice = try targets.choice(session: session, preprocessing: preprocessing)
         let tensorName = try choice.tensor(in: session)
         // Images are read one at a time, as they are explained; a --tensor is the only source.
+        let display = try options.displayImage.map { try ImageDecoder.decode(contentsOf: URL(fileURLWithPath: $0)) }
         let tensorInput = try options.tensor.map { try preprocessing.tensor(image: nil, tensor: $0, session: session) }
         let totalImages = tensorInput.map { $0.rank == 4 ? $0.shape[0] : 1 } ?? options.sources.count
         var results = [AttributionOptions.Result](), times = [Double](), offset = 0
@@ -56,7 +57,7 @@ struct AttributionRun {
             let (batch, height, width) = (input.shape[0], input.shape[2], input.shape[3])
             let directory = try options.directory(for: source)
             let report = directory.appendingPathComponent("\(name).html")
-            let pictures = try (0..<batch).map { try picture(of: input, item: $0, preset: preset) }
+            let pictures = try (0..<batch).map { try picture(of: input, item: $0, preset: preset, display: display) }
             let lists = try choice.resolve(session: session, images: offset..<(offset + batch), totalImages: totalImages, labels: names,
                                            inputSize: (height, width)) {
                 try session.run([session.graph.inputs[0].name: input], outputs: [tensorName])[tensorName]!
@@ -96,13 +97,13 @@ struct AttributionRun {
         try options.report(results, times: times)
     }
 
-    /// The picture under item `item`'s maps: the --display-image, the image itself, or the
-    /// tensor through the inverse of the preprocessing; nil when none can be had.
-    func picture(of input: Tensor, item: Int, preset: Preprocessing) throws -> RGBImage? {
+    /// The picture under item `item`'s maps: the --display-image (decoded once, by the caller),
+    /// the image itself, or the tensor through the inverse of the preprocessing; nil when none
+    /// can be had.
+    func picture(of input: Tensor, item: Int, preset: Preprocessing, display: RGBImage?) throws -> RGBImage? {
         let (height, width) = (input.shape[2], input.shape[3])
-        if let display = options.displayImage {
-            let image = try ImageDecoder.decode(contentsOf: URL(fileURLWithPath: display))
-            return image.width == width && image.height == height ? image : ImageResampling.bilinear(image, width: width, height: height)
+        if let display {
+            return display.width == width && display.height == height ? display : ImageResampling.bilinear(display, width: width, height: height)
         }
         if options.tensor == nil { return try preset.image(from: input, batchIndex: item) }
         return try? preset.image(from: input, batchIndex: item)

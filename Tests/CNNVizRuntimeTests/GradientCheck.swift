@@ -23,8 +23,6 @@ struct GradientCheck {
     var outputCount = 1
     var step: Float = 1e-2
 
-    /// The seeded generator now lives in CNNVizTestSupport.
-    typealias Generator = SeededRandom
 
     func name(_ slot: Int) -> String { "x\(slot)" }
 
@@ -53,7 +51,7 @@ struct GradientCheck {
         for slot in checked { feeds[name(slot)] = inputs[slot]! }
         let outputName = "y\(output)"
         let y = try session.run(feeds, outputs: [outputName])[outputName]!
-        var random = Generator(state: seed &+ 99)
+        var random = SeededRandom(state: seed &+ 99)
         let cotangent = random.tensor(y.shape)
         let r = cotangent.floats
         let result = try session.gradients(feeds, seed: GradientSeed(output: outputName, kind: .cotangent(cotangent)),

@@ -49,7 +49,7 @@ public struct TargetChoice {
 
     /// The target lists for a batch of images `images` (their indices among every image of the
     /// run, for per-image class lists out of `totalImages`). `values` gives the target tensor
-    /// for the batch, when a choice depends on the model's output (top-k, predicted masks).
+    /// for the batch, called only when a choice depends on the model's output (a box, top-k).
     public func resolve(session: Session, images: Range<Int>, totalImages: Int, labels: [String]?, inputSize: (height: Int, width: Int),
                         values: () throws -> Tensor) throws -> [[any AttributionTarget]] {
         let tensor = try self.tensor(in: session)
@@ -57,15 +57,22 @@ public struct TargetChoice {
         if let similarTo { return [[SimilarityTarget(reference: similarTo, measure: similarity, tensor: tensor)]] }
         if let index { return [[ElementTarget(index, tensor: tensor)]] }
         let perImageClasses = try classes.map { try classList($0, images: images, totalImages: totalImages, labels: labels) }
-        let y = try values()
-        let itemRank = y.rank - 1
-        if detectionRank != nil || (box != nil && itemRank == 2) {
+        // The forward pass runs only for choices that read the output: a box (region or
+        // detection, by the output's rank), top-k classes, a one-value output.
+        var computed: Tensor?
+        func y() throws -> Tensor {
+            if let computed { return computed }
+            let value = try values()
+            computed = value
+            return value
+        }
+        if try detectionRank != nil || (box != nil && y().rank == 3) {
             let selection: DetectionTarget.Selection = box.map { .overlapping(x0: Float($0[0]), y0: Float($0[1]), x1: Float($0[2]), y1: Float($0[3])) }
                 ?? .rank(detectionRank!)
             guard !perImageClasses.isEmpty else { return [[DetectionTarget(selection, layout: detectionLayout, tensor: tensor)]] }
             return perImageClasses.map { $0.map { DetectionTarget(selection, class: $0, layout: detectionLayout, tensor: tensor) } }
         }
-        let classLists = perImageClasses.isEmpty ? try topClasses(y, images: images.count, tensor: tensor) : perImageClasses
+        let classLists = perImageClasses.isEmpty ? try topClasses(try y(), images: images.count, tensor: tensor) : perImageClasses
         if mask != nil || box != nil {
             let regionMask: RegionTarget.Mask
             switch mask {
@@ -75,7 +82,7 @@ public struct TargetChoice {
             }
             return classLists.map { $0.map { RegionTarget(class: $0, mask: regionMask, tensor: tensor) } }
         }
-        if perImageClasses.isEmpty && y.count == images.count {
+        if try perImageClasses.isEmpty && y().count == images.count {
             return [[OutputTarget(tensor: tensor)]]
         }
         return classLists.map { $0.map { ClassTarget($0, axis: classAxis, tensor: tensor) } }

@@ -54,7 +54,7 @@ public enum ONNXImporter {
         guard !outputs.isEmpty else { throw CNNVizError(.invalidModel, "the graph declares no outputs") }
         let nodes = try proto.node.enumerated().map { index, node in try importNode(node, index: index, directory: directory) }
         try ModelValidation.checkSingleDefinitions(nodes, inputs: inputs.map(\.name), initializers: Set(initializers.keys))
-        let declared = Dictionary(proto.input.compactMap { try? valueInfo($0) }.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
+        let declared = Dictionary(inputs.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
         for node in nodes { try ModelValidation.check(node, opset: opset, constants: initializers, declared: declared) }
         let available = Set(initializers.keys).union(inputs.map(\.name))
         let sorted = try topologicallySorted(nodes, available: available)

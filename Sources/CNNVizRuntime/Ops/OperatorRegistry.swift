@@ -47,9 +47,6 @@ public enum OperatorRegistry {
 
     public static var supportedOps: [String] { builders.keys.sorted() }
 
-    /// The lowest and highest default-domain opset versions the runtime is tested with.
-    public static let opsetRange = 7...25
-
     public static func build(_ node: Node, opset: Int) throws -> any Operator {
         guard node.domain.isEmpty || node.domain == "ai.onnx" else {
             throw CNNVizError(.unsupportedOperator,
