@@ -198,7 +198,25 @@ enum BinaryFunctions {
         func partials(_ a: Float, _ b: Float, _ y: Float) -> (Float, Float)? { a == b ? (0.5, 0.5) : (a < b ? (1, 0) : (0, 1)) }
     }
 
+    /// Mod: the remainder of a / b. fmod = 0 (integers only) takes the divisor's sign, as
+    /// Python's %; fmod = 1 takes the dividend's, as C's fmod. ∂/∂a = 1, ∂/∂b = −q with q the
+    /// rounded quotient. Pitfall: integer division by zero gives 0 here, not a trap.
+    struct Mod: BinaryFunction {
+        let fmod: Bool
+        func callAsFunction(_ a: Float, _ b: Float) -> Float {
+            let r = Foundation.fmod(a, b)
+            return fmod || r == 0 || (r < 0) == (b < 0) ? r : r + b
+        }
+        func integer(_ a: Int64, _ b: Int64) -> Int64? {
+            guard b != 0 else { return 0 }
+            let r = a % b
+            return fmod || r == 0 || (r < 0) == (b < 0) ? r : r + b
+        }
+        func partials(_ a: Float, _ b: Float, _ y: Float) -> (Float, Float)? { (1, b == 0 ? 0 : -((a - y) / b).rounded()) }
+    }
+
     static let builders: [String: OperatorBuilder] = [
+        "Mod": { node, _ in ElementwiseBinary(function: Mod(fmod: try node.int("fmod", default: 0) != 0), name: "Mod") },
         "Add": { _, _ in ElementwiseBinary(function: Add(), name: "Add") },
         "Sub": { _, _ in ElementwiseBinary(function: Sub(), name: "Sub") },
         "Mul": { _, _ in ElementwiseBinary(function: Mul(), name: "Mul") },

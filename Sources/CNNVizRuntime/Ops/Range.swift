@@ -1,0 +1,58 @@
+import Foundation
+
+/// Range: start, start + delta, … while below `limit` (above it for a negative delta), as
+/// `np.arange`: n = max(⌈(limit − start) / delta⌉, 0) elements of start's type.
+///
+/// Pitfall: element i is start + i·delta, not a running sum, so float ranges do not drift.
+/// Its length depends on the input values; a Range on a shape subgraph is folded away when
+/// the input shape is known (`Session.foldConstants`).
+struct ArithmeticRange: Operator {
+    func forward(_ inputs: [Tensor?]) throws -> [Tensor] {
+        let start = try inputs.required(0, "start"), limit = try inputs.required(1, "limit"), delta = try inputs.required(2, "delta")
+        for (tensor, what) in [(start, "start"), (limit, "limit"), (delta, "delta")] where tensor.count != 1 {
+            throw CNNVizError(.shapeMismatch, "Range's \(what) must be a scalar, found shape \(tensor.shape)")
+        }
+        if start.isFloatingPoint {
+            let (s, l, d) = (Double(start.floats[0]), Double(limit.floats[0]), Double(delta.floats[0]))
+            guard d != 0 else { throw CNNVizError(.invalidArgument, "Range's delta is 0") }
+            let n = try Shape.checkedCount([max(Int(((l - s) / d).rounded(.up)), 0)])
+            let values = (0..<n).map { Float(s + Double($0) * d) }
+            return [Tensor(shape: [n], floats: values, elementType: start.elementType)]
+        }
+        let (s, l, d) = (start.integers[0], limit.integers[0], delta.integers[0])
+        guard d != 0 else { throw CNNVizError(.invalidArgument, "Range's delta is 0") }
+        let span = l - s
+        let steps = span / d + ((span % d != 0 && (span > 0) == (d > 0)) ? 1 : 0)
+        let n = try Shape.checkedCount([Int(max(steps, 0))])
+        return [Tensor(shape: [n], integers: (0..<n).map { s + Int64($0) * d }, elementType: start.elementType)]
+    }
+}
+
+/// Size: the element count of the input, an int64 scalar.
+struct Size: Operator {
+    func forward(_ inputs: [Tensor?]) throws -> [Tensor] {
+        [Tensor(shape: [], integers: [Int64(try inputs.required(0, "data").count)])]
+    }
+}
+
+/// EyeLike: a 2-D tensor of the input's shape with ones on the diagonal shifted by k
+/// (k > 0 above it), of type `dtype` (default: the input's type).
+struct EyeLike: Operator {
+    let k: Int
+    let dtype: ElementType?
+
+    init(node: Node) throws {
+        k = try node.int("k", default: 0)
+        dtype = node.attributes["dtype"] == nil ? nil : ElementType(rawValue: try node.int("dtype", default: 1))
+    }
+
+    func forward(_ inputs: [Tensor?]) throws -> [Tensor] {
+        let x = try inputs.required(0, "input")
+        try x.expectRank(2...2, "EyeLike's input")
+        let (rows, columns) = (x.shape[0], x.shape[1])
+        let values = (0..<rows * columns).map { ($0 % columns) - ($0 / columns) == k ? Float(1) : 0 }
+        let type = dtype ?? x.elementType
+        return [type.isFloatingPoint ? Tensor(shape: x.shape, floats: values, elementType: type)
+                    : Tensor(shape: x.shape, integers: values.map { Int64($0) }, elementType: type)]
+    }
+}
