@@ -35,6 +35,17 @@ public enum OperatorRegistry {
         table["TopK"] = { node, opset in try TopK(node: node, opset: opset) }
         table["NonZero"] = { _, _ in NonZero() }
         table["OneHot"] = { node, _ in try OneHot(node: node) }
+        table["LayerNormalization"] = { node, _ in try LayerNormalization(node: node) }
+        table["GroupNormalization"] = { node, _ in try GroupNormalization(node: node) }
+        table["MeanVarianceNormalization"] = { node, _ in try MeanVarianceNormalization(node: node) }
+        table["LpNormalization"] = { node, _ in try LpNormalization(node: node) }
+        table["GatherElements"] = { node, _ in try GatherElements(node: node) }
+        table["GatherND"] = { node, _ in try GatherND(node: node) }
+        table["ScatterElements"] = { node, _ in try Scatter(node: node, form: .elements(axis: try node.int("axis", default: 0))) }
+        table["ScatterND"] = { node, _ in try Scatter(node: node, form: .nd) }
+        table["DepthToSpace"] = { node, _ in try DepthToSpace(node: node, toSpace: true) }
+        table["SpaceToDepth"] = { node, _ in try DepthToSpace(node: node, toSpace: false) }
+        table["Einsum"] = { node, _ in try Einsum(node: node) }
         table["Concat"] = { node, _ in try Concat(node: node) }
         table["Split"] = { node, opset in try Split(node: node, opset: opset) }
         table["Slice"] = { node, opset in try Slice(node: node, opset: opset) }

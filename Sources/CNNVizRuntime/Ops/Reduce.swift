@@ -44,14 +44,7 @@ struct Reduce: Operator, Differentiable {
             axes = Array(0..<shape.count)
         }
         let reduced = Set(try axes.map { try Shape.normalizedAxis($0, rank: shape.count) })
-        let kept = shape.enumerated().map { reduced.contains($0.offset) ? 1 : $0.element }
-        let strides = Shape.broadcastStrides(kept, to: shape)
-        var group = [Int](), index = [Int](repeating: 0, count: shape.count)
-        group.reserveCapacity(shape.reduce(1, *))
-        for _ in 0..<shape.reduce(1, *) {
-            group.append(Shape.offset(index, strides: strides))
-            Shape.advance(&index, in: shape)
-        }
+        let (kept, group) = Shape.reductionGroups(shape, reducing: reduced)
         return (kept, group, reduced)
     }
 

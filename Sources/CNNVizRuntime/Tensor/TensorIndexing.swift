@@ -69,6 +69,21 @@ extension Shape {
         (shape[..<axis].reduce(1, *), shape[axis], shape[(axis + 1)...].reduce(1, *))
     }
 
+    /// Reducing `axes` of `shape`: the shape with them kept as 1, and for each element (row-major)
+    /// the flat index of the reduced element it falls into.
+    public static func reductionGroups(_ shape: [Int], reducing axes: Set<Int>) -> (kept: [Int], group: [Int]) {
+        let kept = shape.enumerated().map { axes.contains($0.offset) ? 1 : $0.element }
+        let strides = broadcastStrides(kept, to: shape)
+        var group = [Int](), index = [Int](repeating: 0, count: shape.count)
+        let count = shape.reduce(1, *)
+        group.reserveCapacity(count)
+        for _ in 0..<count {
+            group.append(offset(index, strides: strides))
+            advance(&index, in: shape)
+        }
+        return (kept, group)
+    }
+
     /// The flat row-major offset of a multi-index.
     @inline(__always)
     public static func offset(_ index: [Int], strides: [Int]) -> Int {
