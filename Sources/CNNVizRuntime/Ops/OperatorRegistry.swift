@@ -46,6 +46,9 @@ public enum OperatorRegistry {
         table["DepthToSpace"] = { node, _ in try DepthToSpace(node: node, toSpace: true) }
         table["SpaceToDepth"] = { node, _ in try DepthToSpace(node: node, toSpace: false) }
         table["Einsum"] = { node, _ in try Einsum(node: node) }
+        table["LSTM"] = { node, _ in try Recurrent(node: node, cell: LSTMCell(inputForget: try node.int("input_forget", default: 0) != 0)) }
+        table["GRU"] = { node, _ in try Recurrent(node: node, cell: GRUCell(linearBeforeReset: try node.int("linear_before_reset", default: 0) != 0)) }
+        table["RNN"] = { node, _ in try Recurrent(node: node, cell: RNNCell()) }
         table["Concat"] = { node, _ in try Concat(node: node) }
         table["Split"] = { node, opset in try Split(node: node, opset: opset) }
         table["Slice"] = { node, opset in try Slice(node: node, opset: opset) }
