@@ -117,6 +117,7 @@ test-browser: build python-deps
 
 conformance: build
 	$(BIN) conformance $(SHARED)/onnx-node-tests
+	$(BIN) conformance $(SHARED)/onnx-node-tests-next
 
 # Speed and memory against onnxruntime (2 threads), side by side in one run. Not a test.
 bench: build python-deps

@@ -66,7 +66,7 @@ final class BadInputTests: EngineTestCase {
     func testUnknownOperator() throws {
         let url = scratch.appendingPathComponent("unknown-op.onnx")
         try model(opType: "FrobnicateNd", opset: 13).write(to: url)
-        expectError(.unsupportedOperator, containing: ["FrobnicateNd", "mystery_node", "opset 13", "supported ops:", "Conv"]) {
+        expectError(.unsupportedOperator, containing: ["FrobnicateNd", "mystery_node", "opset 13", "supported ops"]) {
             _ = try Session(contentsOf: url)
         }
     }

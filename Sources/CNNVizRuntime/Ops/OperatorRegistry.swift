@@ -22,6 +22,7 @@ public enum OperatorRegistry {
         table["LogSoftmax"] = { node, opset in try Softmax(node: node, opset: opset, logarithmic: true) }
         for (name, builder) in Reduce.builders { table[name] = builder }
         for (name, builder) in Comparison.builders { table[name] = builder }
+        for (name, builder) in Quantization.builders { table[name] = builder }
         table["Where"] = { _, _ in Where() }
         table["Range"] = { _, _ in ArithmeticRange() }
         table["Size"] = { _, _ in Size() }
@@ -49,6 +50,12 @@ public enum OperatorRegistry {
         table["LSTM"] = { node, _ in try Recurrent(node: node, cell: LSTMCell(inputForget: try node.int("input_forget", default: 0) != 0)) }
         table["GRU"] = { node, _ in try Recurrent(node: node, cell: GRUCell(linearBeforeReset: try node.int("linear_before_reset", default: 0) != 0)) }
         table["RNN"] = { node, _ in try Recurrent(node: node, cell: RNNCell()) }
+        table["GridSample"] = { node, _ in try GridSample(node: node) }
+        table["AffineGrid"] = { node, _ in try AffineGrid(node: node) }
+        table["RoiAlign"] = { node, opset in try RoiAlign(node: node, opset: opset) }
+        table["NonMaxSuppression"] = { node, _ in try NonMaxSuppression(node: node) }
+        table["Col2Im"] = { node, _ in try Col2Im(node: node) }
+        table["CenterCropPad"] = { node, _ in try CenterCropPad(node: node) }
         table["Concat"] = { node, _ in try Concat(node: node) }
         table["Split"] = { node, opset in try Split(node: node, opset: opset) }
         table["Slice"] = { node, opset in try Slice(node: node, opset: opset) }
@@ -81,7 +88,7 @@ public enum OperatorRegistry {
         }
         guard let builder = builders[node.opType] else {
             throw CNNVizError(.unsupportedOperator,
-                              "op '\(node.opType)' (opset \(opset)) is not supported; supported ops: \(supportedOps.joined(separator: ", "))",
+                              "op '\(node.opType)' (opset \(opset)) is not supported; the README's op table lists the \(supportedOps.count) supported ops",
                               location: node.location)
         }
         do {

@@ -88,6 +88,20 @@ public enum ElementType: Int, Sendable, CaseIterable, CustomStringConvertible {
         }
     }
 
+    /// The smallest and largest value of an integer type (quantisation saturates to these).
+    public var integerRange: ClosedRange<Int64> {
+        switch self {
+        case .uint8: return 0...255
+        case .int8: return -128...127
+        case .uint16: return 0...65535
+        case .int16: return -32768...32767
+        case .int32: return Int64(Int32.min)...Int64(Int32.max)
+        case .uint32: return 0...Int64(UInt32.max)
+        case .bool: return 0...1
+        default: return Int64.min...Int64.max
+        }
+    }
+
     /// Wraps an integer into this type's range the way a C cast does (e.g. Int64 → uint8).
     @inline(__always)
     public func wrapped(_ value: Int64) -> Int64 {
