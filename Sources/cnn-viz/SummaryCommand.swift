@@ -1,4 +1,5 @@
 import ArgumentParser
+import CNNVizImaging
 import CNNVizRuntime
 import Foundation
 
@@ -15,13 +16,37 @@ struct SummaryCommand: ParsableCommand {
 
     @OptionGroup var modelOptions: ModelOptions
 
+    @Option(name: .long, help: ArgumentHelp(
+        "The shape of an input with dynamic dims, as 1x3x640x640 (the only or first input) or NAME=1x3x640x640; repeat for several inputs.",
+        discussion: "Without it a dynamic batch dim is taken as 1, and any other dynamic dim is an error that names it."))
+    var inputShape: [String] = []
+
+    @Option(name: .long, help: "A .npy tensor whose shape is the input's (for a model with one input).")
+    var tensor: String?
+
+    @Argument(help: "An image whose height and width fill the input's dynamic spatial dims (batch 1).")
+    var image: String?
+
     @Flag(name: .long, help: "Print the layers and totals as JSON on stdout.")
     var json = false
 
     func run() throws {
         try CNNVizCommand.reportingErrors {
             let session = try modelOptions.loadSession()
-            let summary = try ModelSummary.summary(for: session)
+            var shapes = try InputShapeOption.parse(inputShape, inputs: session.graph.inputs.map(\.name))
+            if let tensor, let first = session.graph.inputs.first {
+                shapes[first.name] = try NumpyFile.read(contentsOf: URL(fileURLWithPath: tensor)).shape
+            }
+            if let image, let first = session.graph.inputs.first, let declared = first.shape, declared.count == 4 {
+                let picture = try ImageDecoder.decode(contentsOf: URL(fileURLWithPath: image))
+                let nhwc = session.model.inputLayout == .nhwc
+                let (h, w, c) = nhwc ? (1, 2, 3) : (2, 3, 1)
+                var shape = declared.map { $0 ?? 1 }
+                (shape[0], shape[h], shape[w]) = (1, declared[h] ?? picture.height, declared[w] ?? picture.width)
+                shape[c] = declared[c] ?? 3
+                shapes[first.name] = shape
+            }
+            let summary = try ModelSummary.summary(for: session, inputShapes: shapes)
             if json {
                 try printJSON(summary)
                 return
@@ -29,5 +54,22 @@ struct SummaryCommand: ParsableCommand {
             print(SummaryTable(summary: summary).text)
             print("outputs: " + modelOutputs(session))
         }
+    }
+}
+
+/// `--input-shape` values: "1x3x640x640" for the first input, or "NAME=1x3x640x640".
+enum InputShapeOption {
+    static func parse(_ values: [String], inputs: [String]) throws -> [String: [Int]] {
+        var shapes = [String: [Int]]()
+        for value in values {
+            let parts = value.split(separator: "=", maxSplits: 1).map(String.init)
+            let (name, dims) = parts.count == 2 ? (parts[0], parts[1]) : (inputs.first ?? "", parts.first ?? "")
+            let shape = dims.lowercased().split(separator: "x").map { Int($0) }
+            guard !shape.isEmpty, shape.allSatisfy({ ($0 ?? 0) > 0 }) else {
+                throw CNNVizError(.invalidArgument, "--input-shape '\(value)' is not a shape such as 1x3x640x640 or NAME=1x3x640x640")
+            }
+            shapes[name] = shape.map { $0! }
+        }
+        return shapes
     }
 }

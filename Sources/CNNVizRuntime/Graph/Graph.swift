@@ -83,3 +83,41 @@ public struct Model: Sendable {
         self.source = source
     }
 }
+
+extension Graph {
+    /// Names that `nodes` (and their subgraphs) read but neither they nor `defined` produce:
+    /// the tensors a subgraph takes from the graphs around it.
+    static func freeVariables(of nodes: [Node], defined: Set<String>) -> [String] {
+        var produced = defined
+        for node in nodes { produced.formUnion(node.outputs) }
+        var free = [String]()
+        var seen = Set<String>()
+        for node in nodes {
+            for name in node.inputs where !name.isEmpty && !produced.contains(name) && seen.insert(name).inserted { free.append(name) }
+        }
+        return free
+    }
+
+    /// The tensors this graph, as a subgraph, reads from enclosing graphs.
+    public var freeVariables: [String] {
+        Graph.freeVariables(of: nodes, defined: Set(initializers.keys).union(inputs.map(\.name)))
+    }
+}
+
+extension Node {
+    /// The node with the free variables of its subgraphs appended to its inputs, so that the
+    /// enclosing graph orders it after their producers, keeps them alive until it runs, and
+    /// hands them to its operator (If reads them after its condition).
+    func withImplicitInputs() -> Node {
+        var implicit = [String]()
+        for (_, attribute) in attributes.sorted(by: { $0.key < $1.key }) {
+            if case .graph(let graph) = attribute {
+                for name in graph.freeVariables where !implicit.contains(name) && !inputs.contains(name) { implicit.append(name) }
+            }
+        }
+        guard !implicit.isEmpty else { return self }
+        var node = self
+        node.inputs += implicit
+        return node
+    }
+}

@@ -7,6 +7,8 @@ public enum Attribute: Sendable {
     case floats([Float])
     case strings([String])
     case tensor(Tensor)
+    /// A subgraph (If's branches), whose nodes may read tensors of the enclosing graph.
+    indirect case graph(Graph)
     case unsupported(String)
 }
 

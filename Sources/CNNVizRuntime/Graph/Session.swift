@@ -7,9 +7,11 @@ public typealias ActivationHook = (_ name: String, _ tensor: Tensor) throws -> T
 /// Runs a model forward: the nodes that the requested outputs need, in topological order,
 /// with activation hooks, freeing each intermediate tensor after its last use.
 ///
-/// Built once per model: every node's operator is instantiated (an unsupported op fails here,
-/// naming the op, the node and the opset), and constant subgraphs — including shape
-/// subgraphs when the declared input shapes are static — are folded to constants.
+/// Built once per model: every node's operator is instantiated, and constant subgraphs —
+/// including shape subgraphs when the declared input shapes are static — are folded to
+/// constants. An unsupported op fails here, naming the op, the node and the opset, unless it
+/// only ever runs inside a folded computation (a Range in a static-shape subgraph needs no
+/// kernel at run time).
 public final class Session {
     public let model: Model
     /// The graph after constant folding.
@@ -35,11 +37,14 @@ public final class Session {
         for node in graph.nodes {
             do {
                 operators.append(try OperatorRegistry.build(node, opset: opset))
+            } catch let error as CNNVizError where error.code == .unsupportedOperator {
+                operators.append(UnsupportedOperator(error: error.located(at: model.source)))
             } catch let error as CNNVizError {
                 throw error.located(at: model.source)
             }
         }
         (graph, operators) = try Session.foldConstants(graph, operators: operators, source: model.source)
+        if let unsupported = operators.lazy.compactMap({ $0 as? UnsupportedOperator }).first { throw unsupported.error }
         self.graph = graph
         self.producers = graph.producers
         self.operators = operators
@@ -307,4 +312,11 @@ public final class Session {
         }
         return previous[b.count]
     }
+}
+
+/// Stands in for a node whose op has no kernel while constants are folded: it fails with the
+/// unsupported-op error if it ever has to run.
+struct UnsupportedOperator: Operator {
+    let error: CNNVizError
+    func forward(_ inputs: [Tensor?]) throws -> [Tensor] { throw error }
 }

@@ -117,6 +117,7 @@ enum ModelValidation {
         case .floats: return "F"
         case .strings: return "S"
         case .tensor: return "t"
+        case .graph: return "g"
         case .unsupported: return nil
         }
     }

@@ -135,6 +135,9 @@ public enum ONNXExporter {
         case .tensor(let v):
             proto.type = .tensor
             proto.t = tensorProto(v, name: "")
+        case .graph:
+            throw CNNVizError(.invalidAttribute, "attribute '\(name)' is a subgraph, which the exporter does not write",
+                              location: node.location)
         case .unsupported(let kind):
             throw CNNVizError(.invalidAttribute,
                               "attribute '\(name)' is of kind \(kind), which cnn-viz does not keep on import (graphs, sparse tensors); the model cannot be exported without it",

@@ -44,7 +44,10 @@ public enum ONNXImporter {
                      producer: proto.producerName, metadata: metadata, source: source)
     }
 
-    static func importGraph(_ proto: Onnx_GraphProto, opset: Int, directory: URL?) throws -> Graph {
+    /// A graph, or (`isSubgraph`) an If branch, whose nodes may read names of the enclosing
+    /// graphs: those are checked when the enclosing graph is sorted, as the implicit inputs that
+    /// `Graph.withImplicitInputs` gives the node that owns the branch.
+    static func importGraph(_ proto: Onnx_GraphProto, opset: Int, directory: URL?, isSubgraph: Bool = false) throws -> Graph {
         var initializers = [String: Tensor]()
         for initializer in proto.initializer {
             initializers[initializer.name] = try ONNXTensor.decode(initializer, directory: directory)
@@ -52,11 +55,13 @@ public enum ONNXImporter {
         let inputs = try proto.input.filter { initializers[$0.name] == nil }.map(valueInfo)
         let outputs = try proto.output.map(valueInfo)
         guard !outputs.isEmpty else { throw CNNVizError(.invalidModel, "the graph declares no outputs") }
-        let nodes = try proto.node.enumerated().map { index, node in try importNode(node, index: index, directory: directory) }
+        var nodes = try proto.node.enumerated().map { index, node in try importNode(node, index: index, opset: opset, directory: directory) }
         try ModelValidation.checkSingleDefinitions(nodes, inputs: inputs.map(\.name), initializers: Set(initializers.keys))
         let declared = Dictionary(inputs.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
         for node in nodes { try ModelValidation.check(node, opset: opset, constants: initializers, declared: declared) }
-        let available = Set(initializers.keys).union(inputs.map(\.name))
+        nodes = nodes.map { $0.withImplicitInputs() }
+        var available = Set(initializers.keys).union(inputs.map(\.name))
+        if isSubgraph { available.formUnion(Graph.freeVariables(of: nodes, defined: available)) }
         let sorted = try topologicallySorted(nodes, available: available)
         let produced = Set(sorted.flatMap(\.outputs)).union(available)
         for output in outputs where !produced.contains(output.name) {
@@ -84,18 +89,19 @@ public enum ONNXImporter {
         return ValueInfo(name: proto.name, elementType: type, shape: shape)
     }
 
-    static func importNode(_ proto: Onnx_NodeProto, index: Int, directory: URL?) throws -> Node {
+    static func importNode(_ proto: Onnx_NodeProto, index: Int, opset: Int, directory: URL?) throws -> Node {
         var attributes = [String: Attribute]()
         let name = proto.name.isEmpty ? "" : proto.name
         for attribute in proto.attribute {
-            attributes[attribute.name] = try importAttribute(attribute, directory: directory)
+            attributes[attribute.name] = try importAttribute(attribute, opset: opset, directory: directory)
         }
         return Node(name: name, opType: proto.opType, domain: proto.domain, inputs: proto.input,
                     outputs: proto.output, attributes: attributes)
     }
 
-    static func importAttribute(_ proto: Onnx_AttributeProto, directory: URL?) throws -> Attribute {
+    static func importAttribute(_ proto: Onnx_AttributeProto, opset: Int, directory: URL?) throws -> Attribute {
         switch proto.type {
+        case .graph: return .graph(try importGraph(proto.g, opset: opset, directory: directory, isSubgraph: true))
         case .int: return .int(Int(proto.i))
         case .float: return .float(proto.f)
         case .string: return .string(String(decoding: proto.s, as: UTF8.self))

@@ -56,6 +56,7 @@ public enum OperatorRegistry {
         table["NonMaxSuppression"] = { node, _ in try NonMaxSuppression(node: node) }
         table["Col2Im"] = { node, _ in try Col2Im(node: node) }
         table["CenterCropPad"] = { node, _ in try CenterCropPad(node: node) }
+        table["If"] = { node, opset in try If(node: node, opset: opset) }
         table["Concat"] = { node, _ in try Concat(node: node) }
         table["Split"] = { node, opset in try Split(node: node, opset: opset) }
         table["Slice"] = { node, opset in try Slice(node: node, opset: opset) }
