@@ -127,6 +127,7 @@ bench: build python-deps
 	python3 bench/bench.py --cnn-viz $(BIN) --models bench/models --shared $(SHARED)
 	python3 bench/bench_shapes.py --cnn-viz $(BIN)
 	python3 bench/bench_diff.py --cnn-viz $(BIN) --shared $(SHARED)
+	python3 bench/bench_exports.py --cnn-viz $(BIN)
 
 clean:
 	rm -rf .build reports/demo
