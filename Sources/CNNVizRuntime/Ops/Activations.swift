@@ -34,7 +34,8 @@ struct Pointwise<F: PointwiseFunction>: Operator, Differentiable {
 
     @inline(__always)
     static func apply(_ function: F, to x: Tensor) -> Tensor {
-        x.withFloats { source in
+        if F.self == Activations.Sigmoid.self { return Activations.sigmoid(x) }
+        return x.withFloats { source in
             Tensor.filled(shape: x.shape, elementType: x.elementType) { out in
                 Parallel.forChunks(source.count, minimumPerWorker: 32768) { range in
                     for i in range { out[i] = function(source[i]) }
