@@ -16,6 +16,9 @@
 ///   of a unit steps in blocks of the scale factor rather than by the fractional jump.
 /// - ConvTranspose: not computed (nil): an output unit gathers a number of input units that
 ///   depends on its position modulo the stride, so no single (r, j, start) describes them.
+/// - Transpose between NHWC and NCHW (perm [0, 3, 1, 2] or [0, 2, 3, 1]): unchanged, since H
+///   stays before W; so an NHWC input (tf2onnx, Keras) is traced through its layout Transpose.
+///   Other permutations: nil with a note.
 /// - Flatten, Gemm, Reshape and anything with fewer than 3 dimensions: non-spatial (nil).
 /// Anything else with a spatial output is nil with a note naming the op.
 public enum ReceptiveFieldPropagation {
@@ -69,6 +72,11 @@ public enum ReceptiveFieldPropagation {
         let inputSpatial = shapes[node.inputs[0]].map { Array($0.dropFirst(2)) } ?? []
         let x = entries[node.inputs[0]]?.field
         switch node.opType {
+        case "Transpose":
+            guard let x, let perm = (op as? Transpose)?.permutation, perm == [0, 3, 1, 2] || perm == [0, 2, 3, 1] else {
+                return Entry(note: "not traced through a Transpose other than NHWC ↔ NCHW")
+            }
+            return Entry(field: x)
         case "Conv", "MaxPool", "AveragePool":
             guard let x, let attributes = (op as? Conv)?.window ?? (op as? Pool)?.window else { break }
             let weightShape = node.inputs.count > 1 ? graph.initializers[node.inputs[1]]?.shape ?? shapes[node.inputs[1]] : nil

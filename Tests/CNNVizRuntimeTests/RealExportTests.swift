@@ -91,6 +91,18 @@ final class RealExportTests: EngineTestCase {
         expectError(.invalidArgument, containing: ["images", "dynamic dims", "--input-shape"]) { _ = try ModelSummary.summary(for: session) }
     }
 
+    /// The tf2onnx-style model's input is NHWC and reaches its first Conv through a Transpose:
+    /// the field must pass through it, so the first Conv's field is its kernel.
+    func testReceptiveFieldsPassThroughTheNHWCInputTranspose() throws {
+        let export = try XCTUnwrap(try manifest().exports.first { $0.family == "e" })
+        let session = try Session(contentsOf: URL(fileURLWithPath: export.model))
+        let rows = try ModelSummary.rows(for: session, inputShapes: export.inputShape)
+        let conv = try XCTUnwrap(rows.first { $0.op == "Conv" })
+        let node = try XCTUnwrap(session.graph.nodes.first { $0.opType == "Conv" })
+        let kernel = try XCTUnwrap(session.graph.initializers[node.inputs[1]]).shape.suffix(2)
+
+    }
+
     /// Back-propagation through time against torch's autograd (float64) on the CRNNs and on
     /// bare bidirectional LSTM and GRU layers with initial states.
     func testRecurrentInputGradientsMatchTorch() throws {
