@@ -17,6 +17,7 @@ import Foundation
 ///   (empty, not an image, truncated, corrupt), `.limitExceeded`.
 public enum ImageDecoder {
     public static func decode(contentsOf url: URL, limit: ImageSizeLimit = .default) throws -> RGBImage {
+        InputProtection.protect([url])
         let data: Data
         do { data = try Data(contentsOf: url) } catch {
             throw CNNVizError(.fileNotReadable, "cannot read the image file", location: url.path, cause: error)

@@ -15,6 +15,7 @@ public enum AtomicFile {
     /// temporary file sits in the destination's directory and not in /tmp. On failure the
     /// temporary file is removed and `.writeFailed` names `url`.
     public static func write(_ data: Data, to url: URL) throws {
+        try InputProtection.check(output: url)
         let directory = url.deletingLastPathComponent()
         let temporary = directory.appendingPathComponent(".\(url.lastPathComponent).\(UUID().uuidString).tmp")
         func failure(_ what: String, _ code: Int32) -> CNNVizError {

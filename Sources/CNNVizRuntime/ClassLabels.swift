@@ -4,6 +4,7 @@ import Foundation
 /// `n01440764 tench, Tinca tinca` lose the synset id), or a JSON list of strings.
 public enum ClassLabels {
     public static func load(contentsOf url: URL) throws -> [String] {
+        InputProtection.protect([url])
         let text: String
         do { text = try String(contentsOf: url, encoding: .utf8) } catch {
             throw CNNVizError(.fileNotReadable, "cannot read the labels file", location: url.path, cause: error)

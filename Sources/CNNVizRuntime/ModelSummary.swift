@@ -85,18 +85,23 @@ public enum ModelSummary {
                 ? Tensor.zeros(shape)
                 : Tensor(shape: shape, integers: [Int64](repeating: 0, count: shape.reduce(1, *)), elementType: input.elementType)
         }
-        let values = try session.run(feeds, outputs: graph.tensorNames).merging(feeds) { computed, _ in computed }
-        let fields = try ReceptiveFieldPropagation.entries(of: session, shapes: values.mapValues(\.shape))
+        // Only shapes are kept, not tensors: memory stays that of a plain forward pass, whatever the depth.
+        var shapes = [String: [Int]]()
+        // A no-op hook on every tensor makes every node run; hooked tensors are freed after their last use.
+        let everyTensor = Dictionary(uniqueKeysWithValues: graph.tensorNames.map { ($0, { (_: String, _: Tensor) -> Tensor? in nil } as ActivationHook) })
+        _ = try session.execute(feeds, keeping: [], hooks: everyTensor, shapes: &shapes)
+        for (name, tensor) in graph.initializers { shapes[name] = tensor.shape }
+        let fields = try ReceptiveFieldPropagation.entries(of: session, shapes: shapes)
         let weights = session.model.graph.initializers.filter { $0.value.isFloatingPoint }
         var counted = Set<String>()
         let rows = graph.nodes.compactMap { node -> Row? in
-            guard let output = node.outputs.first(where: { !$0.isEmpty }), let tensor = values[output] else { return nil }
+            guard let output = node.outputs.first(where: { !$0.isEmpty }), let shape = shapes[output] else { return nil }
             let parameters = node.inputs.filter { weights[$0] != nil && counted.insert($0).inserted }.compactMap { weights[$0]?.count }.reduce(0, +)
-            return Row(name: output, op: node.opType, shape: tensor.shape, parameters: parameters,
-                       macs: macs(of: node, output: tensor, values: values, graph: graph),
+            return Row(name: output, op: node.opType, shape: shape, parameters: parameters,
+                       macs: macs(of: node, outputShape: shape, shapes: shapes),
                        receptiveField: fields[output]?.field, note: fields[output]?.note)
         }
-        let memory = ActivationMemory(graph: graph, elementCounts: values.mapValues(\.count))
+        let memory = ActivationMemory(graph: graph, elementCounts: shapes.filter { graph.initializers[$0.key] == nil }.mapValues { $0.reduce(1, *) })
         let parameters = rows.reduce(0) { $0 + $1.parameters }
         let totals = Totals(layers: rows.count, parameters: parameters, macs: rows.reduce(0) { $0 + $1.macs },
                             parameterBytes: parameters * MemoryLayout<Float>.size,
@@ -104,28 +109,25 @@ public enum ModelSummary {
         return Summary(layers: rows, totals: totals)
     }
 
-    static func macs(of node: Node, output tensor: Tensor, values: [String: Tensor], graph: Graph) -> Int {
+    /// Multiply-accumulates of one node from its input and output shapes (see the type's comment).
+    static func macs(of node: Node, outputShape: [Int], shapes: [String: [Int]]) -> Int {
+        func shape(_ index: Int) -> [Int]? { index < node.inputs.count ? shapes[node.inputs[index]] : nil }
+        let outputCount = outputShape.reduce(1, *)
         switch node.opType {
         case "Conv":
-            if let weight = graph.initializers[node.inputs[1]] ?? values[node.inputs[1]] {
-                return tensor.count * weight.shape.dropFirst().reduce(1, *)
-            }
+            if let weight = shape(1) { return outputCount * weight.dropFirst().reduce(1, *) }
         case "ConvTranspose":
-            if let weight = graph.initializers[node.inputs[1]] {
-                let inputCount = values[node.inputs[0]]?.count ?? 0
-                return inputCount * weight.shape.dropFirst().reduce(1, *)
-            }
+            if let weight = shape(1), let x = shape(0) { return x.reduce(1, *) * weight.dropFirst().reduce(1, *) }
         case "Gemm", "MatMul":
-            if let b = graph.initializers[node.inputs[1]] ?? values[node.inputs[1]] {
+            if let b = shape(1), !b.isEmpty {
                 let transB = (try? node.int("transB", default: 0)) ?? 0
-                let k = node.opType == "Gemm" && transB != 0 ? b.shape.last ?? 0 : (b.rank >= 2 ? b.shape[b.rank - 2] : b.shape[0])
-                return tensor.count * k
+                let k = node.opType == "Gemm" && transB != 0 ? b.last! : (b.count >= 2 ? b[b.count - 2] : b[0])
+                return outputCount * k
             }
         case "LSTM", "GRU", "RNN":
             // W [D, G·H, I], R [D, G·H, H]: every step of every sequence multiplies both.
-            if let x = values[node.inputs[0]], let w = graph.initializers[node.inputs[1]] ?? values[node.inputs[1]],
-               let r = graph.initializers[node.inputs[2]] ?? values[node.inputs[2]], w.rank == 3, r.rank == 3, w.shape[2] > 0 {
-                return x.count / w.shape[2] * w.shape[0] * w.shape[1] * (w.shape[2] + r.shape[2])
+            if let x = shape(0), let w = shape(1), let r = shape(2), w.count == 3, r.count == 3, w[2] > 0 {
+                return x.reduce(1, *) / w[2] * w[0] * w[1] * (w[2] + r[2])
             }
         default: break
         }

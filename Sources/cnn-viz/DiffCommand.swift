@@ -75,6 +75,8 @@ struct DiffCommand: ParsableCommand {
     func run() throws {
         var failed = false
         try CNNVizCommand.reportingErrors {
+            let inputFiles = (images + [tensor, tensorB, modelB].compactMap { $0 }).map { URL(fileURLWithPath: $0) }
+            try InputProtection.checkOutputs(html.map { [URL(fileURLWithPath: $0)] } ?? [], inputs: inputFiles + modelOptions.inputFiles)
             var inputs = images.map { (image: Optional($0), tensor: String?.none) }
             if let tensor { inputs.insert((nil, tensor), at: 0) }
             if let tensorB { inputs.append((nil, tensorB)) }
@@ -126,6 +128,12 @@ struct DiffCommand: ParsableCommand {
             if let against, layers.isEmpty {
                 throw CNNVizError(.invalidArgument, "no .npy file in the directory is named after a tensor of the model (e.g. \(fileStem(for: graphA.tensorNames[0])).npy)",
                                   location: against)
+            }
+            if layers.isEmpty {
+                // Nothing compared is not "all within tolerance": say why instead of succeeding.
+                throw CNNVizError(.invalidArgument, modelB != nil
+                    ? "no layer of the model matches a layer of \(modelB!) by name or by shape in order: the two models share no comparable tensor"
+                    : "the model has no floating-point activations to compare", location: modelB)
             }
             let firstFailure = layers.first { !$0.pass }?.name
             failed = firstFailure != nil

@@ -70,7 +70,7 @@ struct FiltersCommand: ParsableCommand {
 
     func run() throws {
         try CNNVizCommand.reportingErrors {
-            let sessions = try model.isEmpty ? [ModelOptions().loadSession()] : model.map { try ModelOptions(model: $0).loadSession() }
+            let sessions = try model.isEmpty ? [ModelOptions(model: nil).loadSession()] : model.map { try ModelOptions(model: $0).loadSession() }
             let formats = try OutputFormat.list(format)
             let names = sessions.map { URL(fileURLWithPath: $0.model.source).lastPathComponent }
             let stem = URL(fileURLWithPath: sessions[0].model.source).deletingPathExtension().lastPathComponent

@@ -45,7 +45,9 @@ struct GradCAMCommand: ParsableCommand {
     var colormap: String = "jet"
 
     func validate() throws {
-        guard batchSize >= 1 else { throw ValidationError("--batch-size must be at least 1") }
+        guard (1...AttributionLimits.maximumBatch).contains(batchSize) else {
+            throw ValidationError("--batch-size must be 1 to \(AttributionLimits.maximumBatch), found \(batchSize)")
+        }
         guard (0...1).contains(imageWeight) else { throw ValidationError("--image-weight must be in [0, 1]") }
         guard Colormap.named(colormap) != nil else { throw ValidationError("unknown colormap '\(colormap)'") }
     }

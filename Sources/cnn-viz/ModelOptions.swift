@@ -14,6 +14,9 @@ struct ModelOptions: ParsableArguments {
 
     init(model: String?) { self.model = model }
 
+    /// The files these options read (for `InputProtection.checkOutputs`).
+    var inputFiles: [URL] { model.map { [URL(fileURLWithPath: $0)] } ?? [] }
+
     /// The model as its file declares it (for `run`, `summary` and tensor-level diffs).
     func loadSession() throws -> Session {
         guard let model else { return try Session(model: EmbeddedShapesModel.model()) }
@@ -42,9 +45,26 @@ func jsonEncoder() -> JSONEncoder {
     return encoder
 }
 
-/// Writes `value` as JSON (`jsonEncoder()`) on standard output.
+/// `value` as JSON (`jsonEncoder()`), with NaN and ±Inf written as null (JSON has no such
+/// numbers) and a warning on stderr naming the fields that held them.
+func jsonData<T: Encodable>(_ value: T) throws -> Data {
+    let encoder = jsonEncoder()
+    let marker = "__cnnviz_non_finite__"
+    encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: marker, negativeInfinity: marker, nan: marker)
+    var text = String(decoding: try encoder.encode(value), as: UTF8.self)
+    guard text.contains(marker) else { return Data(text.utf8) }
+    let keyed = try NSRegularExpression(pattern: "\"([^\"]+)\" : \"\(marker)\"")
+    let keys = Set(keyed.matches(in: text, range: NSRange(text.startIndex..., in: text)).compactMap { Range($0.range(at: 1), in: text).map { String(text[$0]) } })
+    let count = text.components(separatedBy: "\"\(marker)\"").count - 1
+    text = text.replacingOccurrences(of: "\"\(marker)\"", with: "null")
+    let fields = keys.isEmpty ? "inside arrays" : "in " + keys.sorted().joined(separator: ", ")
+    FileHandle.standardError.write(Data("warning: \(count) NaN or infinite value(s) written as null in the JSON (\(fields))\n".utf8))
+    return Data(text.utf8)
+}
+
+/// Writes `value` as JSON (`jsonData`) on standard output.
 func printJSON<T: Encodable>(_ value: T) throws {
-    FileHandle.standardOutput.write(try jsonEncoder().encode(value) + Data("\n".utf8))
+    FileHandle.standardOutput.write(try jsonData(value) + Data("\n".utf8))
 }
 
 /// A file-system-safe file stem for a tensor name (`fire9/concat_1` → `fire9_concat_1`).

@@ -98,6 +98,13 @@ struct RunCommand: ParsableCommand {
                 }
                 feeds[session.graph.inputs[0].name] = try NumpyFile.read(contentsOf: URL(fileURLWithPath: tensor))
             }
+            let inputNames = session.graph.inputs.map(\.name)
+            for entry in feed {
+                let name = String(entry.prefix { $0 != "=" })
+                guard inputNames.contains(name) else {
+                    throw CNNVizError(.invalidArgument, "--feed names '\(name)', which is not an input of the model; its inputs are \(session.graph.inputs.map { "'\($0.name)' \($0.shapeDescription)" }.joined(separator: ", "))")
+                }
+            }
             for entry in feed {
                 guard let equals = entry.firstIndex(of: "=") else {
                     throw CNNVizError(.invalidArgument, "--feed expects NAME=PATH.npy, found '\(entry)'")

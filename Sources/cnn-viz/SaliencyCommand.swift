@@ -61,18 +61,24 @@ struct SaliencyCommand: ParsableCommand {
 
 
     func validate() throws {
-        guard steps >= 2, samples >= 1, batchSize >= 1 else { throw ValidationError("--steps must be ≥ 2, --samples and --batch-size ≥ 1") }
+        guard steps >= 2, steps <= 100_000 else { throw ValidationError("--steps must be 2 to 100000, found \(steps)") }
+        guard samples >= 1, samples <= 100_000 else { throw ValidationError("--samples must be 1 to 100000, found \(samples)") }
+        guard (1...AttributionLimits.maximumBatch).contains(batchSize) else {
+            throw ValidationError("--batch-size must be 1 to \(AttributionLimits.maximumBatch), found \(batchSize)")
+        }
+        guard sigma.isFinite, sigma > 0 else { throw ValidationError("--sigma must be a positive finite number, found \(sigma)") }
+        guard occlusionValue.isFinite else { throw ValidationError("--occlusion-value must be finite, found \(occlusionValue)") }
         guard IntegrationRule(rawValue: integration) != nil else { throw ValidationError("--integration must be riemann-trapezoid or gauss-legendre") }
         guard noise.map({ NoiseTunnel.Kind(rawValue: $0) != nil }) ?? true else { throw ValidationError("--noise must be smoothgrad, smoothgrad-sq or vargrad") }
-        _ = try SaliencyCommand.pair(window)
-        _ = try SaliencyCommand.pair(stride)
+        _ = try SaliencyCommand.pair(window, option: "--window")
+        _ = try SaliencyCommand.pair(stride, option: "--stride")
     }
 
     /// "N" or "HxW".
-    static func pair(_ text: String) throws -> (Int, Int) {
+    static func pair(_ text: String, option: String) throws -> (Int, Int) {
         let parts = text.lowercased().split(separator: "x").compactMap { Int($0) }
-        guard parts.count == 1 || parts.count == 2, parts.allSatisfy({ $0 >= 1 }) else {
-            throw ValidationError("expected N or HxW with positive integers, found '\(text)'")
+        guard parts.count == 1 || parts.count == 2, parts.allSatisfy({ $0 >= 1 && $0 <= 1 << 16 }) else {
+            throw ValidationError("\(option) expects N or HxW with positive integers up to 65536, found '\(text)'")
         }
         return (parts[0], parts.count == 2 ? parts[1] : parts[0])
     }
@@ -111,8 +117,8 @@ struct SaliencyCommand: ParsableCommand {
         request.noise = noise.map { NoiseTunnel(kind: NoiseTunnel.Kind(rawValue: $0)!, samples: samples, sigma: sigma,
                                                 sigmaIsFractionOfRange: sigmaFraction, seed: seed) }
         request.layer = layer
-        request.window = try SaliencyCommand.pair(window)
-        request.stride = try SaliencyCommand.pair(stride)
+        request.window = try SaliencyCommand.pair(window, option: "--window")
+        request.stride = try SaliencyCommand.pair(stride, option: "--stride")
         request.occlusionValue = occlusionValue
         request.batchSize = batchSize
         return request

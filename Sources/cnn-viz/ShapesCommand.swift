@@ -56,7 +56,7 @@ struct ShapesGenerateCommand: ParsableCommand {
                 files.append((name, scene))
             }
             let annotations = SceneAnnotations(seed: seed, size: size, scenes: files)
-            try AtomicFile.write(try jsonEncoder().encode(annotations), to: directory.appendingPathComponent("scenes.json"))
+            try AtomicFile.write(try jsonData(annotations), to: directory.appendingPathComponent("scenes.json"))
             if json { try printJSON(annotations) } else {
                 print("wrote \(count) scenes and scenes.json to \(directory.path)")
             }

@@ -50,10 +50,15 @@ struct StatsCommand: ParsableCommand {
 
     func run() throws {
         try CNNVizCommand.reportingErrors {
+            let sources = try imageFiles().map { ($0, true) } + tensor.map { ($0, false) }
+            guard !sources.isEmpty else {
+                throw CNNVizError(.invalidArgument, "no PNG or JPEG files in \(inputs.joined(separator: ", ")), and no --tensor: nothing to take statistics of")
+            }
+            try InputProtection.checkOutputs(html.map { [URL(fileURLWithPath: $0)] } ?? [],
+                                             inputs: sources.map { URL(fileURLWithPath: $0.0) } + modelOptions.inputFiles)
             let session = try modelOptions.loadImageSession()
             let names = session.graph.tensorNames
             var statistics = ActivationStatistics()
-            let sources = try imageFiles().map { ($0, true) } + tensor.map { ($0, false) }
             for (path, isImage) in sources {
                 let input = try preprocessing.tensor(image: isImage ? path : nil, tensor: isImage ? nil : path, session: session)
                 let values = try session.run([session.graph.inputs[0].name: input], outputs: names)

@@ -230,7 +230,9 @@ public final class Session {
                     results = try operators[index].forward(inputs)
                 }
             } catch let error as CNNVizError {
-                throw error.location == nil ? error.located(at: node.location) : error
+                // Name the node, and the model file it is in.
+                let located = error.location == nil ? error.located(at: node.location) : error
+                throw located.location?.hasPrefix(model.source) == true ? located : located.located(at: model.source)
             }
             for (name, var tensor) in zip(outputNames, results) where !name.isEmpty {
                 if let hook = resolvedHooks[name], let replacement = try hook(name, tensor) {

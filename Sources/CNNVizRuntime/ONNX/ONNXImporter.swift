@@ -9,6 +9,7 @@ import SwiftProtobuf
 /// Nodes are put into topological order; a cycle or a tensor nobody produces is an error.
 public enum ONNXImporter {
     public static func load(contentsOf url: URL) throws -> Model {
+        InputProtection.protect([url])
         let data: Data
         do { data = try Data(contentsOf: url, options: .mappedIfSafe) } catch {
             throw CNNVizError(.fileNotReadable, "cannot read the model file", location: url.path, cause: error)
@@ -50,6 +51,10 @@ public enum ONNXImporter {
     static func importGraph(_ proto: Onnx_GraphProto, opset: Int, directory: URL?, isSubgraph: Bool = false) throws -> Graph {
         var initializers = [String: Tensor]()
         for initializer in proto.initializer {
+            guard initializers[initializer.name] == nil else {
+                throw CNNVizError(.invalidModel, "initializer '\(initializer.name)' is defined twice; each tensor name must be defined once")
+                    .with(tensor: initializer.name)
+            }
             initializers[initializer.name] = try ONNXTensor.decode(initializer, directory: directory)
         }
         let inputs = try proto.input.filter { initializers[$0.name] == nil }.map(valueInfo)
@@ -136,10 +141,12 @@ public enum ONNXImporter {
                                       "input '\(input)' is neither a graph input, an initializer, nor produced by any node",
                                       location: node.location)
                 }
-                if source != index {
-                    pending[index] += 1
-                    consumers[source].append(index)
+                guard source != index else {
+                    throw CNNVizError(.invalidModel, "the graph has a cycle: node '\(node.name)' reads its own output '\(input)'",
+                                      location: node.location)
                 }
+                pending[index] += 1
+                consumers[source].append(index)
             }
         }
         var ready = (0..<nodes.count).filter { pending[$0] == 0 }.reversed().map { $0 }

@@ -75,7 +75,7 @@ public enum ONNXTensor {
         }
         guard offset >= 0, length >= 0, offset <= data.count, length <= data.count - offset else {
             throw CNNVizError(.corruptFile,
-                              "external data range \(offset)..<\(offset + length) is outside \(url.lastPathComponent) (\(data.count) bytes)",
+                              "external data range offset \(offset), length \(length) is outside \(url.lastPathComponent) (\(data.count) bytes)",
                               location: location)
         }
         return data.subdata(in: offset..<offset + length)

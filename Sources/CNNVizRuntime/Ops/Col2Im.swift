@@ -19,7 +19,12 @@ struct Col2Im: Operator, Differentiable {
         let k = image.count
         let dilations = self.dilations ?? Array(repeating: 1, count: k), strides = self.strides ?? Array(repeating: 1, count: k)
         let pads = self.pads ?? Array(repeating: 0, count: 2 * k)
-        let blockCount = block.reduce(1, *)
+        _ = try Shape.checkedCount(image)
+        let blockCount = try Shape.checkedCount(block)
+        guard dilations.count == k, strides.count == k, pads.count == 2 * k, (dilations + strides).allSatisfy({ $0 > 0 && $0 < 1 << 20 }),
+              pads.allSatisfy({ $0 >= 0 && $0 < 1 << 20 }) else {
+            throw CNNVizError(.invalidAttribute, "Col2Im needs \(k) positive strides and dilations and \(2 * k) non-negative pads, found \(strides), \(dilations), \(pads)")
+        }
         guard shape.count == 3, block.count == k, blockCount > 0, shape[1] % blockCount == 0 else {
             throw CNNVizError(.shapeMismatch, "Col2Im needs input [N, C·∏block, L] with block_shape \(block), found \(shape)")
         }
@@ -31,6 +36,7 @@ struct Col2Im: Operator, Differentiable {
             throw CNNVizError(.shapeMismatch, "Col2Im's input has \(shape[2]) blocks; image_shape \(image) with these block, strides, pads and dilations gives \(grid.reduce(1, *))")
         }
         let (n, channels) = (shape[0], shape[1] / blockCount)
+        _ = try Shape.checkedCount([n, channels] + image)
         let imageStrides = Shape.strides(image), plane = image.reduce(1, *)
         var target = [Int](), blockIndex = [Int](repeating: 0, count: k)
         target.reserveCapacity(shape.reduce(1, *))
@@ -90,6 +96,7 @@ struct CenterCropPad: ElementCopying {
             outShape[axis] = length
             shift[axis] = length <= shape[axis] ? (shape[axis] - length) / 2 : -((length - shape[axis]) / 2)
         }
+        _ = try Shape.checkedCount(outShape)
         let strides = Shape.strides(shape)
         var index = [Int](repeating: 0, count: shape.count), source = [Int]()
         for _ in 0..<outShape.reduce(1, *) {

@@ -110,6 +110,8 @@ struct ConvTranspose: Operator {
         guard output.allSatisfy({ $0 > 0 }) else {
             throw CNNVizError(.shapeMismatch, "ConvTranspose output size \(output) is not positive for input \(input)")
         }
+        // output_shape comes from the file: the same element-count limit as every other allocation.
+        _ = try Shape.checkedCount([n, m] + output)
         return Layout(batch: n, inChannels: c, outChannels: m, group: group, input: input, output: output, kernel: kernel,
                       strides: s, dilations: d, padsBegin: begin)
     }

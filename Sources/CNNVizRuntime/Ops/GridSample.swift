@@ -91,6 +91,10 @@ struct GridSample: Operator, Differentiable {
 
     func axis(_ u: Double, size: Int) -> Axis {
         let (x, slope) = pixel(u, size: size)
+        // A NaN or far-off coordinate reads padding (zeros or the border), never an integer conversion trap.
+        guard x.isFinite, Swift.abs(x) < 1e9 else {
+            return Axis(taps: [(padding == .zeros ? nil : tap(x.isNaN || x < 0 ? -1 : size, size: size), 1, 0)], pixelSlope: 0)
+        }
         switch mode {
         case .nearest:
             return Axis(taps: [(tap(Int(x.rounded(.toNearestOrEven)), size: size), 1, 0)], pixelSlope: 0)
@@ -221,6 +225,7 @@ struct AffineGrid: Operator, Differentiable {
 
     func forward(_ inputs: [Tensor?]) throws -> [Tensor] {
         let theta = try inputs.requiredFloat(0, "theta"), size = try inputs.required(1, "size").integers.map { Int($0) }
+        _ = try Shape.checkedCount(size)
         let (points, spatial) = try basePoints(size)
         let k = spatial.count
         guard theta.shape == [size[0], k, k + 1] else {

@@ -15,15 +15,20 @@ struct ArithmeticRange: Operator {
         if start.isFloatingPoint {
             let (s, l, d) = (Double(start.floats[0]), Double(limit.floats[0]), Double(delta.floats[0]))
             guard d != 0 else { throw CNNVizError(.invalidArgument, "Range's delta is 0") }
-            let n = try Shape.checkedCount([max(Int(((l - s) / d).rounded(.up)), 0)])
+            let steps = ((l - s) / d).rounded(.up)
+            guard steps.isFinite || steps < 0 else {
+                throw CNNVizError(.limitExceeded, "Range from \(s) to \(l) by \(d) has no finite length")
+            }
+            let n = try Shape.checkedCount([steps > Double(Shape.maximumCount) ? Shape.maximumCount + 1 : max(Int(steps), 0)])
             let values = (0..<n).map { Float(s + Double($0) * d) }
             return [Tensor(shape: [n], floats: values, elementType: start.elementType)]
         }
         let (s, l, d) = (start.integers[0], limit.integers[0], delta.integers[0])
         guard d != 0 else { throw CNNVizError(.invalidArgument, "Range's delta is 0") }
-        let span = l - s
+        let (span, overflow) = l.subtractingReportingOverflow(s)
+        guard !overflow else { throw CNNVizError(.limitExceeded, "Range from \(s) to \(l) is longer than any tensor") }
         let steps = span / d + ((span % d != 0 && (span > 0) == (d > 0)) ? 1 : 0)
-        let n = try Shape.checkedCount([Int(max(steps, 0))])
+        let n = try Shape.checkedCount([Int(Swift.min(Swift.max(steps, 0), Int64(Shape.maximumCount) + 1))])
         return [Tensor(shape: [n], integers: (0..<n).map { s + Int64($0) * d }, elementType: start.elementType)]
     }
 }

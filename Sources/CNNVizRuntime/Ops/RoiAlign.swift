@@ -30,7 +30,7 @@ struct RoiAlign: Operator, Differentiable {
 
     /// One sample: four (flat plane index, weight) corners, empty when it reads 0.
     static func corners(y: Double, x: Double, height: Int, width: Int) -> [(Int, Double)] {
-        if y < -1 || y > Double(height) || x < -1 || x > Double(width) { return [] }
+        if !y.isFinite || !x.isFinite || y < -1 || y > Double(height) || x < -1 || x > Double(width) { return [] }
         var (y, x) = (Swift.max(y, 0), Swift.max(x, 0))
         var yLow = Int(y), xLow = Int(x), yHigh: Int, xHigh: Int
         if yLow >= height - 1 { yLow = height - 1; yHigh = yLow; y = Double(yLow) } else { yHigh = yLow + 1 }
@@ -59,8 +59,15 @@ struct RoiAlign: Operator, Differentiable {
             var (roiWidth, roiHeight) = (Double(boxes[r * 4 + 2]) * scale - offset - x1, Double(boxes[r * 4 + 3]) * scale - offset - y1)
             if !halfPixel { roiWidth = Swift.max(roiWidth, 1); roiHeight = Swift.max(roiHeight, 1) }
             let (binHeight, binWidth) = (roiHeight / Double(outputHeight), roiWidth / Double(outputWidth))
-            let gridHeight = samplingRatio > 0 ? samplingRatio : Int((roiHeight / Double(outputHeight)).rounded(.up))
-            let gridWidth = samplingRatio > 0 ? samplingRatio : Int((roiWidth / Double(outputWidth)).rounded(.up))
+            let adaptive = { (extent: Double, bins: Int) -> Int in
+                let samples = (extent / Double(bins)).rounded(.up)
+                return samples.isFinite ? Int(Swift.min(Swift.max(samples, 0), 1e6)) : 0
+            }
+            let gridHeight = samplingRatio > 0 ? samplingRatio : adaptive(roiHeight, outputHeight)
+            let gridWidth = samplingRatio > 0 ? samplingRatio : adaptive(roiWidth, outputWidth)
+            guard gridHeight * gridWidth <= 1 << 16 else {
+                throw CNNVizError(.limitExceeded, "RoiAlign region \(r) needs \(gridHeight)×\(gridWidth) samples per bin; the limit is 65536 (give sampling_ratio)")
+            }
             for ph in 0..<outputHeight {
                 for pw in 0..<outputWidth {
                     var samples = [[(Int, Double)]]()
@@ -80,8 +87,9 @@ struct RoiAlign: Operator, Differentiable {
 
     func forward(_ inputs: [Tensor?]) throws -> [Tensor] {
         let x = try inputs.requiredFloat(0, "X"), rois = try inputs.requiredFloat(1, "rois"), batch = try inputs.required(2, "batch_indices")
-        let plan = try bins(x, rois, batch)
         let channels = x.shape[1], plane = x.shape[2] * x.shape[3], perRoi = outputHeight * outputWidth
+        _ = try Shape.checkedCount([rois.shape[0], channels, outputHeight, outputWidth])
+        let plan = try bins(x, rois, batch)
         let values = x.floats
         var out = [Float](repeating: 0, count: rois.shape[0] * channels * perRoi)
         for (b, bin) in plan.enumerated() {

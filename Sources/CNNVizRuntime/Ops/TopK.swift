@@ -94,13 +94,13 @@ struct OneHot: Operator {
         guard depthTensor.count == 1, values.count == 2 else {
             throw CNNVizError(.shapeMismatch, "OneHot needs a one-element depth and two values (off, on), found \(depthTensor.shape) and \(values.shape)")
         }
-        let depth = Int(depthTensor.floats[0])
-        guard depth > 0 else { throw CNNVizError(.invalidArgument, "OneHot's depth must be positive, found \(depth)") }
+        let depth = Int(depthTensor.integers[0])
+        guard depth > 0, depth <= Shape.maximumCount else { throw CNNVizError(.invalidArgument, "OneHot's depth must be positive, found \(depth)") }
         let axis = try Shape.normalizedAxis(axis, rank: indices.rank + 1)
         var shape = indices.shape
         shape.insert(depth, at: axis)
         let (outer, _, inner) = Shape.around(shape, axis: axis)
-        let positions = indices.floats.map { Int($0) }
+        let positions = indices.integers.map { Int($0) }
         var source = [Int](repeating: 0, count: try Shape.checkedCount(shape))
         for o in 0..<outer {
             for j in 0..<inner {

@@ -15,6 +15,7 @@ public enum NumpyFile {
     ]
 
     public static func read(contentsOf url: URL) throws -> Tensor {
+        InputProtection.protect([url])
         let data: Data
         do { data = try Data(contentsOf: url) } catch {
             throw CNNVizError(.fileNotReadable, "cannot read the file", location: url.path, cause: error)
