@@ -10,7 +10,7 @@ APT_PACKAGES := pkg-config libpng-dev libjpeg62-turbo-dev libturbojpeg0-dev libc
 BIN := .build/release/cnn-viz
 REFERENCE_DIR := .build/reference
 
-.PHONY: all deps python-deps torch-deps build demo check package-check examples-targets shapes-model embed-model samples examples test test-browser bench conformance clean
+.PHONY: all deps python-deps torch-deps build demo check package-check fuzz test-asan bad-inputs examples-targets shapes-model embed-model samples examples test test-browser bench conformance clean
 
 all: build
 
@@ -83,7 +83,9 @@ test: build python-deps torch-deps
 	python3 scripts/reference/op_gradients.py $(REFERENCE_DIR)
 	python3 scripts/reference/real_exports.py $(REFERENCE_DIR)
 	swift test $(SWIFT_FLAGS) --disable-swift-testing --disable-testable-imports
+	$(MAKE) bad-inputs
 	$(MAKE) package-check
+	$(MAKE) fuzz FUZZ_SECONDS=60
 
 # The fast tier, for every commit: the suite without the default model's dataset evaluation
 # and the whole-model finite differences, on the references that make test last wrote
@@ -91,6 +93,22 @@ test: build python-deps torch-deps
 # reuse the release build's modules instead of compiling them again with -enable-testing.
 check: build
 	swift test $(SWIFT_FLAGS) --disable-swift-testing --disable-testable-imports --skip ShapesModelTests --skip WholeModelGradientTests
+
+# The bad-input corpus (scripts/bad_inputs.py): ~400 corrupt, truncated and hostile models,
+# images, .npy files and command lines; no crash, hang, zero exit, half-written output,
+# overwritten input or memory over its limit, and every message names what it should.
+bad-inputs: build
+	python3 scripts/bad_inputs.py --cnn-viz $(BIN) --shared $(SHARED)/data --out .build/bad-inputs
+
+# libFuzzer over the ONNX loader, the image decoders, the .npy reader and the option parsers
+# (scripts/fuzz.sh): FUZZ_SECONDS per fuzzer (make test runs 60 s each).
+FUZZ_SECONDS ?= 600
+fuzz:
+	bash scripts/fuzz.sh $(FUZZ_SECONDS)
+
+# The fast tier under AddressSanitizer (a separate debug build in .build-asan).
+test-asan: deps
+	swift test --scratch-path .build-asan -Xswiftc -sanitize=address --disable-swift-testing --skip ShapesModelTests --skip WholeModelGradientTests --skip RealExportTests
 
 # A separate package depends on this repository's HEAD through a version-pinned git URL and
 # runs Grad-CAM through the umbrella product CNNViz (examples/consumer).

@@ -3,7 +3,7 @@
 
 Usage:
     python3 scripts/bad_inputs.py --cnn-viz PATH --shared DIR --out WORKDIR [--json REPORT.json]
-                                  [--jobs N] [--only SUBSTRING ...] [--list]
+                                  [--jobs N] [--only SUBSTRING ...] [--list] [--verbose]
 
 --shared is the shared data folder (the one holding images/, models/, SOURCES.md, e.g.
 ../shared/data). Everything the corpus needs is generated into WORKDIR/corpus, deterministically
@@ -26,7 +26,7 @@ Per case the runner checks:
   overwritten  an input file (every path on the command line that exists, files beside a
              .onnx for external data, files set up in the working directory) hashes
              differently after the run; plus, at the end, any change inside WORKDIR/corpus.
-  memory     peak RSS (os.wait4 ru_maxrss) is over the case's limit: MEM_LIMIT_MIB = 2048 MiB
+  memory     peak RSS (os.wait4 ru_maxrss, and VmHWM polled) is over the case's limit: MEM_LIMIT_MIB = 2048 MiB
              (2 GiB) unless the case says otherwise. A watchdog also kills a run whose RSS passes
              twice its limit (so that a runaway allocation cannot take the machine down);
              that counts as over memory, not as a crash.
@@ -37,12 +37,25 @@ Per case the runner checks:
              fails its validator. Counted in the summary as "F failed controls".
 
 Expected outcomes: "error" (non-zero exit with a clear message and no half-written files),
-"ok" (exit 0) or "either" (exit 0 with valid output, or a clear error).
+"ok" (exit 0) or "either" (exit 0 with valid output, or a clear error). For diff, exit 3 ("some
+layer differs") is a success status like 0: on an "error" case it counts as a zero-exit.
+Read-only output places: as root (where chmod 555 does not stop writes) /sys/cnnviz-bad-input-readonly,
+which no one can create; otherwise WORKDIR/corpus/readonly/out below a mode-555 folder.
 
-Output: one line per failing case, then
+Output (stdout): one line per failing case,
+  FAIL <id> [<issues>] <details> :: cnn-viz <args> :: stderr: <last lines, or the crash message and frames>
+then the summary line
   bad-input corpus: N cases, C crashes, H hangs, Z zero-exits on garbage, W half-written,
   O inputs overwritten, M over memory, E unclear messages, F failed controls
-Exit status 1 when any count other than N is non-zero. --json writes every case's record.
+(each count is a number of cases; a case can count under several). Timing and the resource
+cases' peak memory go to stderr. Exit status 1 when any count other than N is non-zero, 2 when
+the binary is missing. --json writes every case's record: id, category, command, cwd, note,
+expected, fragments, status (negative = signal), timed_out, seconds, peak_mib, mem_limit_mib,
+stdout/stderr tails, crash_summary, issues, details, verdict.
+
+A full run (about 400 cases, 2 jobs) takes about 75 s, of which ~5 s generate the corpus
+(about 20 MB). Memory is measured through a small helper process that forks and execs the
+CLI, because Linux carries the forking process's RSS into the child's ru_maxrss across exec.
 """
 
 from __future__ import annotations
@@ -86,9 +99,6 @@ CRASH_MARKERS = [
     "Can't read a value from a parsable argument definition",
     "Program crashed",
 ]
-CRASH_SIGNALS = {signal.SIGILL, signal.SIGTRAP, signal.SIGABRT, signal.SIGBUS, signal.SIGFPE, signal.SIGSEGV,
-                 signal.SIGKILL, signal.SIGSYS}
-
 Fragment = Union[str, tuple]
 
 
@@ -903,9 +913,12 @@ def image_cases(c: Corpus, IMG, CHELSEA, KITTEN, CAT_JPG, MNIST_PNG):
         img_case(f"img_trunc_mnistpng_{off}", c.write(f"img/trunc/mnist28_{off}.png", small[:off]),
                  f"winml_mnist_28.png cut to {off} of {len(small)} bytes")
     jpg = Path(CAT_JPG).read_bytes()
-    for off in (2, 3, 20, 150, 600, 5000, len(jpg) // 2, len(jpg) - 2):
+    for off in (2, 3, 20, 150, 600, 5000, len(jpg) // 2):
         img_case(f"img_trunc_jpg_{off}", c.write(f"img/trunc/cat_{off}.jpg", jpg[:off]),
-                 f"winml_cat.jpg cut to {off} of {len(jpg)} bytes" + (" (no EOI marker)" if off == len(jpg) - 2 else ""))
+                 f"winml_cat.jpg cut to {off} of {len(jpg)} bytes")
+    # Only the 2-byte EOI marker missing: every scan is complete, and Pillow loads it too.
+    img_case(f"img_trunc_jpg_no_eoi", c.write("img/trunc/cat_no_eoi.jpg", jpg[:-2]),
+             "winml_cat.jpg without its EOI marker (Pillow loads it)", expect="either")
 
     # PNG header edits
     img_case("img_png_huge_100000", c.write("img/png/huge_100000.png", png_edit_ihdr(png, width=100000, height=100000)),
@@ -1301,8 +1314,13 @@ def cli_cases(c: Corpus, MNIST, SHAPES, IMG, MNIST_PNG, DIGIT3, DIGIT7, XS, XM, 
         "the input image is named gradcam.html and --out is its folder: the page would replace it", copies={"gradcam.html": IMG})
     add("cli_activations_writes_over_input", ["activations", "activations.html", "--out", "."], ["activations.html"],
         "the input image is named activations.html in the --out folder", copies={"activations.html": IMG})
-    add("cli_run_output_over_tensor", ["run", "--tensor", "image.npy", "--output", "image", "--out", "."], ["image.npy"],
-        "run --tensor image.npy --output image --out . would write image.npy over the input", copies={"image.npy": XS})
+    add("cli_run_output_over_tensor", ["run", "--tensor", "relu1.npy", "--output", "relu1", "--out", "."], ["relu1.npy"],
+        "the input tensor is relu1.npy; run --output relu1 --out . writes relu1.npy", copies={"relu1.npy": XS})
+    add("cli_run_input_echo_over_tensor", ["run", "--tensor", "image.npy", "--output", "image", "--out", "."], ["image.npy"],
+        "run --tensor image.npy --output image --out . rewrites its own input file", copies={"image.npy": XS})
+    add("cli_activations_layer_over_tensor", ["activations", "--tensor", "conv1.npy", "--layer", "conv1", "--out", "."],
+        ["conv1.npy"], "the input tensor is conv1.npy; activations --layer conv1 --out . writes conv1.npy",
+        copies={"conv1.npy": XS})
     add("cli_filters_writes_over_model", ["filters", "--model", "filters.html", "--out", "."], ["filters.html"],
         "filters --model filters.html --out . would write filters.html over the model", copies={"filters.html": SHAPES})
     add("cli_report_writes_over_input", ["report", "report/report.html", "--out", "."], ["report.html"],
@@ -1671,7 +1689,7 @@ def run_case(case: Case, binary: str, workdir: Path) -> dict:
     # half-written outputs and temp files
     after_cwd = files_under(cwd)
     new = [p for p in after_cwd if p not in before_cwd or after_cwd[p] != before_cwd[p]]
-    new = [p for p in new if p != case.stdout_file]
+    new = [p for p in new if p != case.stdout_file and p not in case.copies]  # changed inputs: see overwritten
     stray = []
     if not success:
         stray = [p for p in new if not any(fnmatch.fnmatch(p, g) for g in case.complete)]
@@ -1717,6 +1735,7 @@ def run_case(case: Case, binary: str, workdir: Path) -> dict:
         "mem_limit_mib": case.mem_limit_mib,
         "stdout_tail": stdout[-400:],
         "stderr_tail": stderr[-800:],
+        "crash_summary": crash_summary(stderr) if crashed else "",
         "issues": issues,
         "details": details,
         "verdict": "pass" if not issues else "FAIL: " + ", ".join(issues),
@@ -1730,6 +1749,31 @@ def corpus_hashes(root: Path) -> dict:
             p = Path(dirpath) / name
             out[str(p)] = sha256(p)
     return out
+
+
+def crash_summary(stderr: str) -> str:
+    """The fatal message and the top frames of the crashed thread, from Swift's backtrace."""
+    keep = []
+    lines = stderr.splitlines()
+    for line in lines:
+        if any(m in line for m in CRASH_MARKERS + ["Crash", "error:"]) and not line.startswith(("r", " ")) and line.strip():
+            keep.append(line.strip())
+    for i, line in enumerate(lines):
+        if line.rstrip().endswith("crashed:"):
+            frames = []
+            for l in lines[i + 1:i + 14]:
+                if l.strip() in ("", "...") and frames:
+                    break
+                if l.strip()[:1].isdigit():
+                    frames.append(l)
+            for f in frames:
+                if " in cnn-viz at " in f and "<compiler-generated>" not in f or len(keep) < 3:
+                    part = f.split("] ")[-1].strip() if "] " in f else f.strip()
+                    keep.append("  " + " ".join(part.split()[1:]) if part.startswith("0x") else "  " + part)
+                if len(keep) >= 6:
+                    break
+            break
+    return "\n".join(dict.fromkeys(keep))
 
 
 def one_line(text: str, limit: int = 300) -> str:
@@ -1747,6 +1791,7 @@ def main(argv=None) -> int:
     ap.add_argument("--jobs", type=int, default=2, help="cases run at once (default 2)")
     ap.add_argument("--only", action="append", default=[], help="run only cases whose id contains this (repeatable)")
     ap.add_argument("--list", action="store_true", help="generate the corpus, list the cases, run nothing")
+    ap.add_argument("--verbose", action="store_true", help="a second line per failing case (cwd, status, time, memory, note)")
     args = ap.parse_args(argv)
 
     binary = os.path.abspath(args.cnn_viz)
@@ -1797,27 +1842,27 @@ def main(argv=None) -> int:
         for i in set(r["issues"]):
             counts[i] += 1
         if r["issues"]:
-            print(f"FAIL {r['id']} [{', '.join(r['issues'])}] {r['command'][:220]}")
-            for d in r["details"]:
-                print(f"     {d}")
-            tail = one_line(r["stderr_tail"])
-            if tail:
-                print(f"     stderr: {tail}")
+            why = r["crash_summary"].replace("\n", " / ") if r["crash_summary"] else one_line(r["stderr_tail"])
+            print(f"FAIL {r['id']} [{', '.join(r['issues'])}] {'; '.join(r['details'])} :: {r['command'][:200]}"
+                  + (f" :: stderr: {why}" if why else ""))
+            if args.verbose:
+                print(f"     cwd {r['cwd']}, exit {r['status']}, {r['seconds']:.2f} s, peak {r['peak_mib']:.0f} MiB; {r['note']}")
     if corpus_changed:
         counts["overwritten"] += 1
-        print(f"FAIL corpus: {len(corpus_changed)} generated input file(s) changed during the run: {corpus_changed[:5]}")
+        print(f"FAIL corpus [overwritten] {len(corpus_changed)} generated input file(s) changed during the run: {corpus_changed[:5]}")
     if corpus_added:
         counts["half-written"] += 1
-        print(f"FAIL corpus: {len(corpus_added)} file(s) appeared inside the corpus folder: {corpus_added[:5]}")
+        print(f"FAIL corpus [half-written] {len(corpus_added)} file(s) appeared inside the corpus folder: {corpus_added[:5]}")
     for r in ordered:
         if r["category"] == "resource":
-            print(f"info {r['id']}: peak {r['peak_mib']:.0f} MiB (limit {r['mem_limit_mib']}), {r['seconds']:.2f} s, exit {r['status']}")
+            print(f"info {r['id']}: peak {r['peak_mib']:.0f} MiB (limit {r['mem_limit_mib']}), {r['seconds']:.2f} s, "
+                  f"exit {r['status']}", file=sys.stderr)
     total_s = time.monotonic() - t0
     summary = (f"bad-input corpus: {len(ordered)} cases, {counts['crash']} crashes, {counts['hang']} hangs, "
                f"{counts['zero-exit']} zero-exits on garbage, {counts['half-written']} half-written, "
                f"{counts['overwritten']} inputs overwritten, {counts['memory']} over memory, "
                f"{counts['unclear']} unclear messages, {counts['control']} failed controls")
-    print(f"(generation {gen_s:.1f} s, total {total_s:.1f} s, {args.jobs} jobs)")
+    print(f"(generation {gen_s:.1f} s, total {total_s:.1f} s, {args.jobs} jobs)", file=sys.stderr)
     print(summary)
     if args.json:
         Path(args.json).write_text(json.dumps({

@@ -5,12 +5,12 @@ import CNNVizRuntime
 enum NonFiniteCheck {
     /// Throws when `map` holds a NaN or an infinity, naming how many and the likely cause:
     /// the input itself, else the model (weights or an op overflowing).
-    static func require(_ map: Tensor, what: String, input: Tensor) throws {
+    static func require(_ map: Tensor, what: String, input: Tensor, model: String) throws {
         let bad = map.floats.lazy.filter { !$0.isFinite }.count
         guard bad > 0 else { return }
         let cause = input.floats.contains(where: { !$0.isFinite })
             ? "the input tensor holds NaN or infinite values"
             : "the model produced NaN or infinite values (check its weights, or an op overflowing Float32)"
-        throw CNNVizError(.invalidArgument, "\(what) has \(bad) NaN or infinite values of \(map.count): \(cause)")
+        throw CNNVizError(.invalidArgument, "\(what) has \(bad) NaN or infinite values of \(map.count): \(cause)", location: model)
     }
 }

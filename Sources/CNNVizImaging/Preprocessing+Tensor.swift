@@ -26,19 +26,19 @@ extension Preprocessing {
         }
         switch resize {
         case .none: break
-        case .shortSide(let side): guard side >= 1 else { throw fail("the resize side must be at least 1, found \(side)") }
+        case .shortSide(let side): guard side >= 1 else { throw fail("the resize side (--size) must be at least 1, found \(side)") }
         case .exact(let size):
-            guard size.width >= 1, size.height >= 1 else { throw fail("the resize size must be at least 1×1, found \(size)") }
+            guard size.width >= 1, size.height >= 1 else { throw fail("the resize size (--size) must be at least 1×1, found \(size)") }
         }
-        if let crop, crop.width < 1 || crop.height < 1 { throw fail("the crop must be at least 1×1, found \(crop)") }
+        if let crop, crop.width < 1 || crop.height < 1 { throw fail("the crop (--crop) must be at least 1×1, found \(crop)") }
         for (field, values) in [("mean", mean), ("std", std)] {
             guard values.count == 1 || values.count == channels.count else {
-                throw fail("\(field) has \(values.count) values \(values); expected 1 or \(channels.count) (one per \(channels.rawValue.uppercased()) channel)")
+                throw fail("\(field) (--\(field)) has \(values.count) values \(values); expected 1 or \(channels.count) (one per \(channels.rawValue.uppercased()) channel)")
             }
-            guard values.allSatisfy(\.isFinite) else { throw fail("\(field) \(values) must be finite numbers") }
+            guard values.allSatisfy(\.isFinite) else { throw fail("\(field) (--\(field)) \(values) must be finite numbers") }
         }
-        guard !std.contains(0) else { throw fail("std \(std) must not contain 0 (it divides)") }
-        guard scale.isFinite else { throw fail("scale must be a finite number, found \(scale)") }
+        guard !std.contains(0) else { throw fail("std (--std) \(std) must not contain 0 (it divides)") }
+        guard scale.isFinite else { throw fail("scale (--scale) must be a finite number, found \(scale)") }
     }
 
     /// The tensor's H × W for an image of `image` pixels, after checking the settings.
@@ -47,7 +47,7 @@ extension Preprocessing {
         let resized = try resizedSize(of: image) ?? image
         guard let crop else { return resized }
         guard crop.width <= resized.width, crop.height <= resized.height else {
-            throw CNNVizError(.invalidArgument, "preprocessing '\(name)': the crop \(crop) is larger than the \(resized) image "
+            throw CNNVizError(.invalidArgument, "preprocessing '\(name)': the crop (--crop) \(crop) is larger than the \(resized) image "
                               + "it is taken from (\(image) after \(resize)); resize to at least the crop size")
         }
         return crop

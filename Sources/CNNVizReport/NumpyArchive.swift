@@ -13,13 +13,14 @@ public enum NumpyArchive {
         String(name.map { $0.isLetter || $0.isNumber || $0 == "_" || $0 == "-" || $0 == "." ? $0 : "_" })
     }
 
-    /// Writes the tensors, in order, to `url` through a temporary file renamed into place.
+    /// Writes the tensors, in order, to `url`: the archive is built in memory and written by
+    /// `AtomicFile` (a temporary file renamed into place, never over an input).
     @discardableResult
     public static func write(_ tensors: [(name: String, tensor: Tensor)], to url: URL) throws -> [String: String] {
-        let temporary = url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).\(UUID().uuidString).tmp")
         var keys = [String: String]()
+        let contents: Data
         do {
-            let archive = try Archive(url: temporary, accessMode: .create)
+            let archive = try Archive(data: Data(), accessMode: .create)
             for (name, tensor) in tensors {
                 var key = key(for: name)
                 while keys.values.contains(key) { key += "_" }
@@ -29,12 +30,14 @@ public enum NumpyArchive {
                     data.subdata(in: Int(position)..<Int(position) + size)
                 }
             }
-            if FileManager.default.fileExists(atPath: url.path) { try FileManager.default.removeItem(at: url) }
-            try FileManager.default.moveItem(at: temporary, to: url)
+            guard let data = archive.data else { throw CNNVizError(.writeFailed, "the .npz archive came out empty", location: url.path) }
+            contents = data
+        } catch let error as CNNVizError {
+            throw error
         } catch {
-            try? FileManager.default.removeItem(at: temporary)
-            throw CNNVizError(.writeFailed, "cannot write the .npz archive", location: url.path, cause: error)
+            throw CNNVizError(.writeFailed, "cannot build the .npz archive", location: url.path, cause: error)
         }
+        try AtomicFile.write(contents, to: url)
         return keys
     }
 }

@@ -14,6 +14,23 @@ public enum AtomicFile {
     /// `url`. Pitfall: rename(2) is atomic only within one file system, which is why the
     /// temporary file sits in the destination's directory and not in /tmp. On failure the
     /// temporary file is removed and `.writeFailed` names `url`.
+    /// The files written by this process, in order, so that a command that fails after some
+    /// outputs can remove them (`removeWrittenFiles`) instead of leaving a partial set.
+    /// Recorded only in the command line's mode (`InputProtection.enable()`).
+    nonisolated(unsafe) private static var journal = [URL]()
+    private static let journalLock = NSLock()
+
+    /// Removes every file this process has written and returns their paths.
+    @discardableResult
+    public static func removeWrittenFiles() -> [URL] {
+        journalLock.lock()
+        defer { journalLock.unlock() }
+        let written = journal
+        journal.removeAll()
+        for url in written { unlink(url.path) }
+        return written
+    }
+
     public static func write(_ data: Data, to url: URL) throws {
         try InputProtection.check(output: url)
         let directory = url.deletingLastPathComponent()
@@ -49,6 +66,11 @@ public enum AtomicFile {
             throw failure("cannot rename the temporary file over it", errno)
         }
         renamed = true
+        if InputProtection.isEnabled {
+            journalLock.lock()
+            journal.append(url)
+            journalLock.unlock()
+        }
     }
 
     private static func systemWrite(_ descriptor: Int32, _ bytes: UnsafeRawPointer, _ count: Int) -> Int {

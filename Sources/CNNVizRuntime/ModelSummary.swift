@@ -59,6 +59,7 @@ public enum ModelSummary {
                             .with(tensor: input.name, foundShape: shape)
                     }
                 }
+                _ = try Shape.checkedCount(shape)
                 shapes[input.name] = shape
                 continue
             }
@@ -70,7 +71,12 @@ public enum ModelSummary {
                 throw CNNVizError(.invalidArgument,
                                   "input '\(input.name)' \(input.shapeDescription) has dynamic dims at axes \(dynamic); give its shape with --input-shape (e.g. --input-shape \(declared.enumerated().map { $0.element.map(String.init) ?? ($0.offset == 0 ? "1" : "640") }.joined(separator: "x"))), a --tensor or an image")
             }
-            shapes[input.name] = declared.map { $0 ?? 1 }
+            let shape = declared.map { $0 ?? 1 }
+            do { _ = try Shape.checkedCount(shape) } catch let error as CNNVizError {
+                throw CNNVizError(error.code, "input '\(input.name)' declares \(input.shapeDescription): \(error.message)", location: session.model.source)
+                    .with(tensor: input.name)
+            }
+            shapes[input.name] = shape
         }
         return shapes
     }

@@ -14,10 +14,16 @@ struct CNNVizCommand: ParsableCommand {
     /// The command line takes the engine's process-wide settings (`CNNVizEngine`).
     static func reportingErrors(_ body: () throws -> Void) throws {
         CNNVizEngine.configureProcess()
+        InputProtection.enable()
         do {
             try body()
         } catch let error as CNNVizError {
             FileHandle.standardError.write(Data("error: \(error)\n".utf8))
+            // Nothing half-done is left behind: the outputs written before the failure go too.
+            let removed = AtomicFile.removeWrittenFiles()
+            if !removed.isEmpty {
+                FileHandle.standardError.write(Data("removed the \(removed.count) output file(s) written before the error\n".utf8))
+            }
             throw ExitCode(1)
         }
     }

@@ -25,6 +25,9 @@ struct ConformanceCommand: ParsableCommand {
             let suite = ConformanceSuite(rtol: rtol, atol: atol)
             var tests = try suite.testDirectories(in: URL(fileURLWithPath: directory))
             if let filter { tests = tests.filter { $0.lastPathComponent.contains(filter) } }
+            guard !tests.isEmpty else {
+                throw CNNVizError(.invalidArgument, "no test_*/model.onnx folders\(filter.map { " matching '\($0)'" } ?? "") in \(directory)/node or \(directory)", location: directory)
+            }
             var outcomes = [ConformanceSuite.Outcome]()
             for test in tests {
                 let outcome = suite.run(test)

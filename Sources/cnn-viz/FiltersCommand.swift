@@ -58,6 +58,9 @@ struct FiltersCommand: ParsableCommand {
     /// The Conv nodes asked for: by node name, output tensor or weight initializer name.
     static func convolutions(_ session: Session, named names: [String]) throws -> [Node] {
         let convs = session.graph.nodes.filter { $0.opType == "Conv" && $0.inputs.count > 1 && session.graph.initializers[$0.inputs[1]] != nil }
+        guard !convs.isEmpty else {
+            throw CNNVizError(.invalidArgument, "the model has no Conv layer with constant weights: there are no filters to draw", location: session.model.source)
+        }
         if names.isEmpty { return convs }
         return try names.map { name in
             if let node = convs.first(where: { $0.name == name || $0.outputs.contains(name) || $0.inputs[1] == name }) { return node }

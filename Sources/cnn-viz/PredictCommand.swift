@@ -46,6 +46,10 @@ struct PredictCommand: ParsableCommand {
             for path in images {
                 let tensor = try preprocessing.tensor(image: path, tensor: nil, session: session)
                 let output = try session.run([input.name: tensor], outputs: [outputName])[outputName]!.floats
+                guard output.allSatisfy(\.isFinite) else {
+                    throw CNNVizError(.invalidArgument, "the output '\(outputName)' for \(path) holds NaN or infinite values: the model's weights or an op overflowing Float32 produce them",
+                                      location: session.model.source)
+                }
                 let probabilities = ImageReport.classProbabilities(output, session: session)
                 let ranked = probabilities.indices.sorted { probabilities[$0] > probabilities[$1] }.prefix(top)
                 let entries = ranked.map { index in

@@ -41,6 +41,9 @@ struct PreprocessOptions: ParsableArguments {
     func tensor(image: String?, tensor: String?, session: Session) throws -> Tensor {
         if let tensor {
             let values = try NumpyFile.read(contentsOf: URL(fileURLWithPath: tensor))
+            if let input = session.graph.inputs.first {
+                try PreprocessOptions.checkTensor(values, file: tensor, against: input, of: session.model.source, channelsLast: session.model.hasChannelsFirstAdapter)
+            }
             guard session.model.hasChannelsFirstAdapter, values.rank == 4 else { return values }
             guard let channels = session.graph.inputs[0].shape?[1] ?? nil, values.shape[3] == channels else {
                 throw CNNVizError(.shapeMismatch, "the model takes [N, H, W, C] tensors and \(tensor) has shape \(values.shape)", location: tensor)
@@ -53,6 +56,30 @@ struct PreprocessOptions: ParsableArguments {
             return try preprocessing.tensor(from: decoded, for: session.graph.inputs[0])
         } catch let error as CNNVizError {
             throw error.location == nil ? error.located(at: image!) : error
+        }
+    }
+}
+
+extension PreprocessOptions {
+    /// A `--tensor` against the model's input, so that a mismatch names the file: rank, the
+    /// fixed dims (batch excepted), a non-empty batch, and a floating-point type.
+    static func checkTensor(_ tensor: Tensor, file: String, against input: ValueInfo, of model: String, channelsLast: Bool, numeric: Bool = false) throws {
+        var declared = input.shape
+        if channelsLast, let shape = declared, shape.count == 4 { declared = [shape[0], shape[2], shape[3], shape[1]] }
+        let expected = declared.map { "[" + $0.map { $0.map(String.init) ?? "?" }.joined(separator: ",") + "]" } ?? "the model's input shape"
+        // An image model takes floats; `run` takes whatever kind the input declares.
+        guard numeric ? tensor.isFloatingPoint == input.elementType.isFloatingPoint : tensor.isFloatingPoint else {
+            throw CNNVizError(.unsupportedDataType, "--tensor \(file) holds \(tensor.elementType); \(model)'s input '\(input.name)' takes \(input.elementType)", location: file)
+        }
+        if let declared {
+            let fits = declared.count == tensor.rank && zip(declared, tensor.shape).enumerated().allSatisfy { $0.offset == 0 || $0.element.0 == nil || $0.element.0 == $0.element.1 }
+            guard fits else {
+                throw CNNVizError(.shapeMismatch, "--tensor \(file) has shape \(tensor.shape); \(model)'s input '\(input.name)' expects \(expected)", location: file)
+                    .with(file: file, tensor: input.name, expectedShape: declared, foundShape: tensor.shape)
+            }
+        }
+        guard tensor.count > 0 || numeric else {
+            throw CNNVizError(.shapeMismatch, "--tensor \(file) has shape \(tensor.shape): it holds no values", location: file)
         }
     }
 }

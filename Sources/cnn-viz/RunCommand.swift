@@ -96,10 +96,13 @@ struct RunCommand: ParsableCommand {
                     throw CNNVizError(.invalidArgument,
                                       "the model has \(session.graph.inputs.count) inputs (\(session.graph.inputs.map(\.name).joined(separator: ", "))); give each with --feed NAME=PATH")
                 }
-                feeds[session.graph.inputs[0].name] = try NumpyFile.read(contentsOf: URL(fileURLWithPath: tensor))
+                let values = try NumpyFile.read(contentsOf: URL(fileURLWithPath: tensor))
+                try PreprocessOptions.checkTensor(values, file: tensor, against: session.graph.inputs[0], of: session.model.source, channelsLast: false, numeric: true)
+                feeds[session.graph.inputs[0].name] = values
             }
             let inputNames = session.graph.inputs.map(\.name)
             for entry in feed {
+                guard entry.contains("=") else { throw CNNVizError(.invalidArgument, "--feed expects NAME=PATH.npy, found '\(entry)'") }
                 let name = String(entry.prefix { $0 != "=" })
                 guard inputNames.contains(name) else {
                     throw CNNVizError(.invalidArgument, "--feed names '\(name)', which is not an input of the model; its inputs are \(session.graph.inputs.map { "'\($0.name)' \($0.shapeDescription)" }.joined(separator: ", "))")

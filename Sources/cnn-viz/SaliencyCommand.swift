@@ -66,7 +66,7 @@ struct SaliencyCommand: ParsableCommand {
         guard (1...AttributionLimits.maximumBatch).contains(batchSize) else {
             throw ValidationError("--batch-size must be 1 to \(AttributionLimits.maximumBatch), found \(batchSize)")
         }
-        guard sigma.isFinite, sigma > 0 else { throw ValidationError("--sigma must be a positive finite number, found \(sigma)") }
+        guard sigma.isFinite, sigma > 0, sigma <= 1e6 else { throw ValidationError("--sigma must be positive and at most 1e6 (noise beyond that overflows Float32 activations), found \(sigma)") }
         guard occlusionValue.isFinite else { throw ValidationError("--occlusion-value must be finite, found \(occlusionValue)") }
         guard IntegrationRule(rawValue: integration) != nil else { throw ValidationError("--integration must be riemann-trapezoid or gauss-legendre") }
         guard noise.map({ NoiseTunnel.Kind(rawValue: $0) != nil }) ?? true else { throw ValidationError("--noise must be smoothgrad, smoothgrad-sq or vargrad") }

@@ -37,6 +37,13 @@ struct ShapesGenerateCommand: ParsableCommand {
     @Flag(name: .long, help: "Print the annotations as JSON on standard output as well.")
     var json = false
 
+    func validate() throws {
+        guard SceneGenerator.sizes.contains(size) else {
+            throw ValidationError("--size must be \(SceneGenerator.sizes.lowerBound) to \(SceneGenerator.sizes.upperBound) pixels, found \(size)")
+        }
+        guard twoObjects.isFinite, (0...1).contains(twoObjects) else { throw ValidationError("--two-objects must be 0 to 1, found \(twoObjects)") }
+    }
+
     func run() throws {
         try CNNVizCommand.reportingErrors {
             guard (1...100_000).contains(count) else {

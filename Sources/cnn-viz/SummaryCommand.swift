@@ -35,10 +35,15 @@ struct SummaryCommand: ParsableCommand {
             let session = try modelOptions.loadSession()
             var shapes = try InputShapeOption.parse(inputShape, inputs: session.graph.inputs.map(\.name))
             if let tensor, let first = session.graph.inputs.first {
-                shapes[first.name] = try NumpyFile.read(contentsOf: URL(fileURLWithPath: tensor)).shape
+                let shape = try NumpyFile.read(contentsOf: URL(fileURLWithPath: tensor)).shape
+                guard !shape.isEmpty else { throw CNNVizError(.shapeMismatch, "--tensor \(tensor) is a scalar; its shape cannot be an input shape", location: tensor) }
+                shapes[first.name] = shape
             }
-            if let image, let first = session.graph.inputs.first, let declared = first.shape, declared.count == 4 {
+            if let image {
                 let picture = try ImageDecoder.decode(contentsOf: URL(fileURLWithPath: image))
+                guard let first = session.graph.inputs.first, let declared = first.shape, declared.count == 4 else {
+                    throw CNNVizError(.invalidArgument, "an image sets the H and W of a 4-D image input; this model's first input is \(session.graph.inputs.first.map { "'\($0.name)' \($0.shapeDescription)" } ?? "missing")")
+                }
                 let nhwc = session.model.inputLayout == .nhwc
                 let (h, w, c) = nhwc ? (1, 2, 3) : (2, 3, 1)
                 var shape = declared.map { $0 ?? 1 }

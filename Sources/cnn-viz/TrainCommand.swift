@@ -53,6 +53,16 @@ struct TrainShapesCommand: ParsableCommand {
     @Flag(name: .long, help: "Print the per-epoch reports as JSON at the end.")
     var json = false
 
+    func validate() throws {
+        guard epochs >= 0, epochs <= 10_000 else { throw ValidationError("--epochs must be 0 to 10000, found \(epochs)") }
+        guard batchSize >= 2, batchSize <= 4096 else { throw ValidationError("--batch-size must be 2 to 4096, found \(batchSize)") }
+        guard scenesPerEpoch >= batchSize, scenesPerEpoch <= 10_000_000 else {
+            throw ValidationError("--scenes-per-epoch must be at least --batch-size (\(batchSize)) and at most 10000000, found \(scenesPerEpoch)")
+        }
+        guard learningRate.isFinite, learningRate > 0 else { throw ValidationError("--learning-rate must be a positive finite number, found \(learningRate)") }
+        guard twoObjects.isFinite, (0...1).contains(twoObjects) else { throw ValidationError("--two-objects must be 0 to 1, found \(twoObjects)") }
+    }
+
     func run() throws {
         try CNNVizCommand.reportingErrors {
             var options = ShapesTrainer.Options()

@@ -113,8 +113,8 @@ final class PreprocessingTests: EngineTestCase {
             ({ try Preprocessing.imagenet.overridden(size: "big") }, ["--size 'big'", "W×H"]),
             ({ try Preprocessing.imagenet.overridden(crop: "12x") }, ["--crop '12x'"]),
             ({ try Preprocessing.imagenet.overridden(mean: "0.5,zero") }, ["--mean '0.5,zero'"]),
-            ({ try Preprocessing.imagenet.overridden(mean: "0.5,0.5") }, ["mean has 2 values", "expected 1 or 3"]),
-            ({ try Preprocessing.imagenet.overridden(std: "1,0,1") }, ["std [1.0, 0.0, 1.0] must not contain 0"]),
+            ({ try Preprocessing.imagenet.overridden(mean: "0.5,0.5") }, ["mean (--mean) has 2 values", "expected 1 or 3"]),
+            ({ try Preprocessing.imagenet.overridden(std: "1,0,1") }, ["std (--std) [1.0, 0.0, 1.0] must not contain 0"]),
             ({ try Preprocessing.imagenet.overridden(scale: "1/0") }, ["--scale '1/0'"]),
             ({ try Preprocessing.imagenet.overridden(size: "0") }, ["at least 1, found 0"]),
             ({ try Preprocessing.mnist.overridden(bgr: true) }, ["--bgr", "gray"]),
@@ -131,7 +131,7 @@ final class PreprocessingTests: EngineTestCase {
         let image = RGBImage(width: 50, height: 40, pixels: [UInt8](repeating: 9, count: 6000))
         let p = try Preprocessing.none.overridden(crop: "64")
         XCTAssertThrowsError(try p.tensor(from: image)) { error in
-            XCTAssertTrue("\(error)".contains("the crop 64×64 is larger than the 50×40 image"), "\(error)")
+            XCTAssertTrue("\(error)".contains("the crop (--crop) 64×64 is larger than the 50×40 image"), "\(error)")
         }
         XCTAssertEqual(try Preprocessing.none.overridden(crop: "32x16").tensor(from: image).shape, [1, 3, 16, 32])
     }

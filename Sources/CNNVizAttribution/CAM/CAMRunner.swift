@@ -139,7 +139,7 @@ public final class CAMRunner {
             for i in map.indices { map[i] += (request.keepSigned ? layerMap[i] : max(layerMap[i], 0)) / Float(perLayer.count) }
         }
         var warnings = [String]()
-        try NonFiniteCheck.require(Tensor(shape: [batch, height, width], floats: map), what: "the \(method.name) map", input: input)
+        try NonFiniteCheck.require(Tensor(shape: [batch, height, width], floats: map), what: "the \(method.name) map", input: input, model: session.model.source)
         if !request.keepSigned { CAMMath.minMax(&map, images: batch) }
         let plane = height * width
         for b in 0..<batch where !map[(b * plane)..<((b + 1) * plane)].contains(where: { $0 != 0 }) {

@@ -66,7 +66,7 @@ public final class SaliencyRunner {
         let attribution = Tensor(shape: input.shape, floats: attributions)
         var warnings = [String]()
         let map = Self.magnitudeMap(attribution)
-        try NonFiniteCheck.require(map, what: "the \(method.rawValue) attribution", input: input)
+        try NonFiniteCheck.require(attribution, what: "the \(method.rawValue) attribution", input: input, model: session.model.source)
         let plane = input.shape[2] * input.shape[3]
         for b in 0..<batch where !map.floats[(b * plane)..<((b + 1) * plane)].contains(where: { $0 != 0 }) {
             warnings.append("the \(method.rawValue) attribution of image \(b) for \(targets.target(for: b).summary) is all zero")

@@ -87,6 +87,7 @@ public enum ONNXImporter {
         }
         let shape: [Int?]? = tensorType.hasShape
             ? tensorType.shape.dim.map { dim in
+                // 0 and negative values (Paddle writes -1) mean "unknown", as in onnxruntime.
                 if case .dimValue(let v)? = dim.value, v > 0 { return Int(v) }
                 return nil
             }

@@ -88,6 +88,9 @@ struct WindowGeometry: Equatable {
             throw CNNVizError(.shapeMismatch,
                               "the window \(kernel) (dilations \(dilations), pads \(begin)/\(end)) does not fit the input \(input)")
         }
+        // Pads of up to 2²⁰ per side make an output plane of up to 2⁴² positions: the same
+        // element limit as every allocation, before one is made.
+        _ = try Shape.checkedCount(output)
         self.padsBegin = begin
         self.padsEnd = end
         self.output = output

@@ -113,8 +113,6 @@ public enum NumpyFile {
 
     /// Writes `tensor` atomically, so that a failed run leaves no half-written file.
     public static func write(_ tensor: Tensor, to url: URL) throws {
-        do { try encode(tensor).write(to: url, options: .atomic) } catch {
-            throw CNNVizError(.writeFailed, "cannot write the .npy file", location: url.path, cause: error)
-        }
+        try AtomicFile.write(encode(tensor), to: url)
     }
 }
