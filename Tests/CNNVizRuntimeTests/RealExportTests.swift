@@ -76,6 +76,29 @@ final class RealExportTests: EngineTestCase {
         }
     }
 
+    /// YOLOv8's dynamic export computes its anchors from the input shape (Shape, Gather, Range…).
+    /// Those nodes run once per input shape: alternating two sizes, the second call at each size
+    /// runs no Shape node, and every call still equals onnxruntime.
+    func testShapeSubgraphsFoldOncePerInputShape() throws {
+        let exports = try manifest().exports
+        let large = try XCTUnwrap(exports.first { $0.name == "yolov8n_opset12_dynamic" })
+        let small = try XCTUnwrap(exports.first { $0.name == "yolov8n_opset12_dynamic_1x320x480" })
+        let session = try Session(contentsOf: URL(fileURLWithPath: large.model))
+        nonisolated(unsafe) var ran = [String]()
+        session.profiler = { node, _ in ran.append(node.opType) }
+        var shapeNodesRun = [Int]()
+        for export in [large, small, large, small] {
+            ran = []
+            let outputs = try session.run(try feeds(export.inputs), outputs: Array(export.expected.keys))
+            for (name, path) in export.expected {
+                assertClose(outputs[name]!, try NumpyFile.read(contentsOf: URL(fileURLWithPath: path)), .wholeModel, "\(export.name) \(name), call \(shapeNodesRun.count + 1)")
+            }
+            shapeNodesRun.append(ran.filter { $0 == "Shape" }.count)
+        }
+        XCTAssertGreaterThan(shapeNodesRun[0], 0, "the first call at a shape runs its Shape nodes")
+        XCTAssertEqual(Array(shapeNodesRun[2...]), [0, 0], "later calls at a known shape take the folded values")
+    }
+
     func testSummaryWithTheInputShapeCountsParametersAndMACs() throws {
         for export in try manifest().exports {
             let session = try Session(contentsOf: URL(fileURLWithPath: export.model))

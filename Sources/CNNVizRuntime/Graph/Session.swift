@@ -21,6 +21,10 @@ public final class Session {
     /// (activation index, clamp). Conv applies the clamp in its own output pass; the other
     /// producers clamp their fresh output in place.
     let fusedActivations: [Int: (Int, Conv.Clamp)]
+    /// Nodes whose values follow from the input shapes alone (see `ShapeFolding`), and their
+    /// values per input shape, folded after the first run at that shape.
+    let shapeOnlyNodes: [Int]
+    let shapeFolding = ShapeFoldingCache()
     /// The node index that produces each tensor of `graph`, built once.
     let producers: [String: Int]
     /// Accept any batch size on inputs whose declared batch dimension is fixed (many exports
@@ -49,6 +53,7 @@ public final class Session {
         self.producers = graph.producers
         self.operators = operators
         self.fusedActivations = Session.activationPairs(graph, operators: operators)
+        self.shapeOnlyNodes = Session.shapeOnlyNodes(graph)
     }
 
     public convenience init(contentsOf url: URL) throws {
@@ -96,6 +101,10 @@ public final class Session {
         folded.initializers = constants
         return (folded, keptOperators)
     }
+
+    /// Ops that take STRING tensors (held as hashes): equality, and ops that only move elements.
+    static let textOps: Set<String> = ["Equal", "Identity", "Reshape", "Flatten", "Squeeze", "Unsqueeze", "Transpose", "Concat",
+                                       "Gather", "GatherElements", "GatherND", "Slice", "Split", "Expand", "Tile", "Shape", "Size", "Where"]
 
     /// Op types whose output an activation can be folded into.
     static let fusableProducers: Set<String> = ["Conv", "Add", "Sum", "BatchNormalization", "Gemm", "MatMul"]
@@ -174,9 +183,9 @@ public final class Session {
     /// are freed after their last use, so that hooking every tensor (a diff spilling each
     /// layer to disk) holds no more memory than a plain run.
     ///   - shapes: if given, receives the shape of every tensor computed, kept or not.
-    func execute(_ feeds: [String: Tensor], keeping kept: Set<String>,
-                 hooks: [String: ActivationHook], given: [String: Tensor] = [:],
-                 shapes: UnsafeMutablePointer<[String: [Int]]>? = nil) throws -> [String: Tensor] {
+    func executeNodes(_ feeds: [String: Tensor], keeping kept: Set<String>,
+                      hooks: [String: ActivationHook], given: [String: Tensor] = [:],
+                      shapes: UnsafeMutablePointer<[String: [Int]]>? = nil) throws -> [String: Tensor] {
         var values = try validatedFeeds(feeds)
         values.merge(given) { _, new in new }
         for (name, tensor) in values { shapes?.pointee[name] = tensor.shape }
@@ -208,6 +217,10 @@ public final class Session {
                     throw CNNVizError(.invalidModel, "input '\(name)' has not been computed", location: node.location)
                 }
                 return value
+            }
+            if inputs.contains(where: { $0?.elementType.isText == true }) && !Session.textOps.contains(node.opType) {
+                throw CNNVizError(.unsupportedDataType, "\(node.opType) does not take STRING tensors; cnn-viz compares and moves them only (\(Session.textOps.sorted().joined(separator: ", ")))",
+                                  location: node.location).located(at: model.source)
             }
             var results: [Tensor]
             var outputNames = node.outputs

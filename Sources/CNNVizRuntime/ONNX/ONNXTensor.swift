@@ -20,6 +20,12 @@ public enum ONNXTensor {
         do { count = try Shape.checkedCount(shape) } catch let error as CNNVizError {
             throw CNNVizError(.corruptFile, error.message, location: location)
         }
+        if type.isText {
+            guard proto.stringData.count == count, proto.dataLocation != .external else {
+                throw CNNVizError(.corruptFile, "STRING tensor of shape \(shape) holds \(proto.stringData.count) strings", location: location)
+            }
+            return Tensor(shape: shape, strings: proto.stringData.map { String(decoding: $0, as: UTF8.self) })
+        }
         let raw: Data?
         if proto.dataLocation == .external {
             raw = try externalBytes(proto, directory: directory, location: location)

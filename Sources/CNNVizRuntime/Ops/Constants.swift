@@ -71,7 +71,7 @@ struct Cast: ValuePreservingOperator {
 
     init(node: Node) throws {
         let code = try node.int("to", default: 1)
-        guard let type = ElementType(rawValue: code), type.isSupported else {
+        guard let type = ElementType(rawValue: code), type.isSupported, !type.isText else {
             throw CNNVizError(.unsupportedDataType,
                               "Cast to \(ElementType(rawValue: code)?.description ?? "type \(code)") is not supported; cnn-viz supports FLOAT, FLOAT16, DOUBLE, integer and BOOL",
                               location: node.location)

@@ -44,7 +44,12 @@ public enum ElementType: Int, Sendable, CaseIterable, CustomStringConvertible {
     }
 
     /// Whether the runtime can hold and compute with this type at all.
-    public var isSupported: Bool { isFloatingPoint || isInteger }
+    public var isSupported: Bool { isFloatingPoint || isInteger || isText }
+
+    /// STRING, held as a 64-bit FNV-1a hash of each string's UTF-8 bytes (Int64 storage): enough
+    /// for equality and for the ops that only move elements (`Session.textOps`); any op that
+    /// computes with values refuses it. Pitfall: the strings themselves are not kept.
+    public var isText: Bool { self == .string }
 
     /// Bytes per element in ONNX raw data and in `.npy` files.
     public var byteWidth: Int {

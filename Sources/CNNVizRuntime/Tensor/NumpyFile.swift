@@ -97,7 +97,8 @@ public enum NumpyFile {
 
     /// Encodes `tensor` as a version-1 `.npy` file in its own element type.
     public static func encode(_ tensor: Tensor) -> Data {
-        let descr = descriptors.first { $0.value == tensor.elementType }?.key ?? "<f4"
+        // STRING tensors are written as their int64 hashes (`ElementType.isText`).
+        let descr = tensor.elementType.isText ? "<i8" : descriptors.first { $0.value == tensor.elementType }?.key ?? "<f4"
         let shapeText = tensor.shape.isEmpty ? "()" :
             tensor.shape.count == 1 ? "(\(tensor.shape[0]),)" : "(" + tensor.shape.map(String.init).joined(separator: ", ") + ")"
         var header = "{'descr': '\(descr)', 'fortran_order': False, 'shape': \(shapeText), }"

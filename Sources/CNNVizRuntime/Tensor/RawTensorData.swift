@@ -38,7 +38,7 @@ public enum RawTensorData {
         case .float32: tensor.floats.forEach { append($0.bitPattern) }
         case .float16: tensor.floats.forEach { append(Float16Bits.fromFloat($0)) }
         case .double: tensor.floats.forEach { append(Double($0).bitPattern) }
-        case .int64, .uint64: tensor.integers.forEach { append($0) }
+        case .int64, .uint64, .string: tensor.integers.forEach { append($0) }  // STRING: its hashes
         case .int32, .uint32: tensor.integers.forEach { append(UInt32(truncatingIfNeeded: $0)) }
         case .int16, .uint16: tensor.integers.forEach { append(UInt16(truncatingIfNeeded: $0)) }
         case .int8, .uint8, .bool: tensor.integers.forEach { append(UInt8(truncatingIfNeeded: $0)) }

@@ -30,11 +30,11 @@ public struct Tensor: Sendable, CustomStringConvertible {
         self.storage = .float(values)
     }
 
-    /// An integer or boolean tensor, held as Int64.
+    /// An integer or boolean tensor, held as Int64 (or STRING hashes, see `ElementType.isText`).
     public init(shape: [Int], integers values: [Int64], elementType: ElementType = .int64) {
         precondition(shape.allSatisfy { $0 >= 0 }, "negative dimension in \(shape)")
         precondition(values.count == shape.reduce(1, *), "\(values.count) values for shape \(shape)")
-        precondition(elementType.isInteger)
+        precondition(elementType.isInteger || elementType.isText)
         self.shape = shape
         self.elementType = elementType
         self.storage = .integer(values)
@@ -52,6 +52,18 @@ public struct Tensor: Sendable, CustomStringConvertible {
     }
 
     public static func scalar(_ value: Float) -> Tensor { Tensor(shape: [], floats: [value]) }
+
+    /// A STRING tensor, each string held as its 64-bit FNV-1a hash (`ElementType.isText`).
+    public init(shape: [Int], strings: [String]) {
+        self.init(shape: shape, integers: strings.map(Tensor.textHash), elementType: .string)
+    }
+
+    /// FNV-1a over the UTF-8 bytes, as a signed 64-bit value.
+    static func textHash(_ text: String) -> Int64 {
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        for byte in text.utf8 { hash = (hash ^ UInt64(byte)) &* 0x0000_0100_0000_01b3 }
+        return Int64(bitPattern: hash)
+    }
 
     /// A 1-D int64 tensor, as shape ops produce and consume.
     public static func int64Vector(_ values: [Int]) -> Tensor {
