@@ -31,24 +31,10 @@ struct Scatter: Operator, Differentiable {
             }
             return starts.flatMap { start in (0..<tail).map { start + $0 } }
         case .elements(let axis):
-            let axis = try Shape.normalizedAxis(axis, rank: dataShape.count)
             guard indices.shape == updatesShape, indices.rank == dataShape.count else {
                 throw CNNVizError(.shapeMismatch, "ScatterElements' indices \(indices.shape) and updates \(updatesShape) must have one shape, of the data's rank \(dataShape.count)")
             }
-            let strides = Shape.strides(dataShape)
-            var index = [Int](repeating: 0, count: indices.rank), result = [Int]()
-            for value in indices.integers {
-                var position = Int(value)
-                if position < 0 { position += dataShape[axis] }
-                guard position >= 0, position < dataShape[axis] else {
-                    throw CNNVizError(.invalidArgument, "ScatterElements index \(value) is out of range for axis \(axis) of length \(dataShape[axis])")
-                }
-                var offset = 0
-                for a in 0..<index.count { offset += (a == axis ? position : index[a]) * strides[a] }
-                result.append(offset)
-                Shape.advance(&index, in: indices.shape)
-            }
-            return result
+            return try AxisIndexing.offsets(dataShape, indices, axis: axis, op: "ScatterElements")
         }
     }
 
