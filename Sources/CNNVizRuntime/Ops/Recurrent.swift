@@ -13,14 +13,19 @@ struct RecurrentWeights {
     /// 1 where the pre-activation was not clipped, 0 where it was (the clamp's derivative).
     @inline(__always) func clipSlope(_ x: Float) -> Float { clip.map { Swift.abs(x) <= $0 ? 1 : 0 } ?? 1 }
 
-    /// R[rows]·v for the gate rows [gate·H, (gate + 1)·H).
-    func recurrent(_ gate: Int, _ v: [Float]) -> [Float] {
-        (0..<hidden).map { row in
-            let base = (gate * hidden + row) * hidden
-            var sum: Float = 0
-            for j in 0..<hidden { sum += r[base + j] * v[j] }
-            return sum
+    /// R[rows]·v for the rows of `gates` ([g·H, (g + 1)·H) each), gate-major: one matrix–vector
+    /// product through BLAS for all the gates a step needs.
+    func recurrent(_ gates: Range<Int>, _ v: [Float]) -> [Float] {
+        var out = [Float](repeating: 0, count: gates.count * hidden)
+        r.withUnsafeBufferPointer { rp in
+            v.withUnsafeBufferPointer { vp in
+                out.withUnsafeMutableBufferPointer { op in
+                    GEMM.multiply(m: gates.count * hidden, n: 1, k: hidden, a: rp.baseAddress! + gates.lowerBound * hidden * hidden, lda: hidden,
+                                  b: vp.baseAddress!, ldb: 1, c: op.baseAddress!, ldc: 1)
+                }
+            }
         }
+        return out
     }
 }
 

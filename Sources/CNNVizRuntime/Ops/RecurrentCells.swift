@@ -1,7 +1,8 @@
-/// The gates of one step: pre[gate][j] = xp[gate·H + j] + (R_gate·h)[j] + Rb[gate·H + j].
-private func gatePreactivation(_ xp: ArraySlice<Float>, _ gate: Int, _ h: [Float], _ w: RecurrentWeights) -> [Float] {
-    let projected = w.recurrent(gate, h), start = xp.startIndex + gate * w.hidden
-    return (0..<w.hidden).map { xp[start + $0] + projected[$0] + w.recurrentBias[gate * w.hidden + $0] }
+/// One gate of a step: pre[j] = xp[gate·H + j] + (R_gate·h)[j] + Rb[gate·H + j], with
+/// `projected` = R·h for gates 0… (from `RecurrentWeights.recurrent`).
+private func gatePreactivation(_ xp: ArraySlice<Float>, _ gate: Int, _ projected: [Float], _ w: RecurrentWeights) -> [Float] {
+    let start = xp.startIndex + gate * w.hidden, offset = gate * w.hidden
+    return (0..<w.hidden).map { xp[start + $0] + projected[offset + $0] + w.recurrentBias[offset + $0] }
 }
 
 /// a(clip(pre)) and its derivative there times the clip's slope.
@@ -23,9 +24,10 @@ struct LSTMCell: RecurrentCell {
 
     func step(_ xp: ArraySlice<Float>, hidden h: [Float], cell c: [Float], weights w: RecurrentWeights) -> RecurrentStep {
         let n = w.hidden, peep = !w.peepholes.isEmpty
-        var preI = gatePreactivation(xp, 0, h, w), preO = gatePreactivation(xp, 1, h, w)
-        var preF = gatePreactivation(xp, 2, h, w)
-        let preC = gatePreactivation(xp, 3, h, w)
+        let projected = w.recurrent(0..<4, h)
+        var preI = gatePreactivation(xp, 0, projected, w), preO = gatePreactivation(xp, 1, projected, w)
+        var preF = gatePreactivation(xp, 2, projected, w)
+        let preC = gatePreactivation(xp, 3, projected, w)
         if peep { for j in 0..<n { preI[j] += w.peepholes[j] * c[j]; preF[j] += w.peepholes[2 * n + j] * c[j] } }
         let i = activate(w.activations[0], preI, w)
         let f = inputForget ? i.map { 1 - $0 } : activate(w.activations[0], preF, w)
@@ -98,18 +100,18 @@ struct GRUCell: RecurrentCell {
 
     func step(_ xp: ArraySlice<Float>, hidden h: [Float], cell c: [Float], weights w: RecurrentWeights) -> RecurrentStep {
         let n = w.hidden
-        let preZ = gatePreactivation(xp, 0, h, w), preR = gatePreactivation(xp, 1, h, w)
+        let projected = w.recurrent(0..<(linearBeforeReset ? 3 : 2), h)
+        let preZ = gatePreactivation(xp, 0, projected, w), preR = gatePreactivation(xp, 1, projected, w)
         let z = activate(w.activations[0], preZ, w), r = activate(w.activations[0], preR, w)
         let extra: [Float], preH: [Float]
         let start = xp.startIndex + 2 * n
         if linearBeforeReset {
-            let projected = w.recurrent(2, h)
-            extra = (0..<n).map { projected[$0] + w.recurrentBias[2 * n + $0] }
+            extra = (0..<n).map { projected[2 * n + $0] + w.recurrentBias[2 * n + $0] }
             preH = (0..<n).map { xp[start + $0] + r[$0] * extra[$0] }
         } else {
             extra = (0..<n).map { r[$0] * h[$0] }
-            let projected = w.recurrent(2, extra)
-            preH = (0..<n).map { xp[start + $0] + projected[$0] + w.recurrentBias[2 * n + $0] }
+            let reset = w.recurrent(2..<3, extra)
+            preH = (0..<n).map { xp[start + $0] + reset[$0] + w.recurrentBias[2 * n + $0] }
         }
         let candidate = activate(w.activations[1], preH, w)
         return RecurrentStep(hidden: (0..<n).map { (1 - z[$0]) * candidate[$0] + z[$0] * h[$0] }, cell: c, previousHidden: h,
@@ -157,7 +159,7 @@ struct RNNCell: RecurrentCell {
     var hasCellState: Bool { false }
 
     func step(_ xp: ArraySlice<Float>, hidden h: [Float], cell c: [Float], weights w: RecurrentWeights) -> RecurrentStep {
-        let pre = gatePreactivation(xp, 0, h, w)
+        let pre = gatePreactivation(xp, 0, w.recurrent(0..<1, h), w)
         let y = activate(w.activations[0], pre, w)
         return RecurrentStep(hidden: y, cell: c, previousHidden: h, previousCell: c, pre: pre, activated: y, extra: [])
     }
