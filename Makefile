@@ -86,6 +86,7 @@ test: build python-deps torch-deps
 	$(MAKE) bad-inputs
 	$(MAKE) package-check
 	$(MAKE) fuzz FUZZ_SECONDS=60
+	$(MAKE) test-asan
 
 # The fast tier, for every commit: the suite without the default model's dataset evaluation
 # and the whole-model finite differences, on the references that make test last wrote
@@ -106,9 +107,13 @@ FUZZ_SECONDS ?= 600
 fuzz:
 	bash scripts/fuzz.sh $(FUZZ_SECONDS)
 
-# The fast tier under AddressSanitizer (a separate debug build in .build-asan).
+# The fast tier under AddressSanitizer: a separate optimised build in .build-asan (a debug
+# build runs the model tests an order of magnitude slower).
+# Leak detection is off: every leak LeakSanitizer reports (117 KB in 1252 blocks) is allocated
+# in XCTest's setUp machinery or inside Foundation's Data(contentsOf:) error path, not here.
 test-asan: deps
-	swift test --scratch-path .build-asan -Xswiftc -sanitize=address --disable-swift-testing --skip ShapesModelTests --skip WholeModelGradientTests --skip RealExportTests
+	ASAN_OPTIONS=detect_leaks=0 swift test -c release --scratch-path .build-asan -Xswiftc -sanitize=address --disable-swift-testing --disable-testable-imports \
+	  --skip ShapesModelTests --skip WholeModelGradientTests --skip RealExportTests
 
 # A separate package depends on this repository's HEAD through a version-pinned git URL and
 # runs Grad-CAM through the umbrella product CNNViz (examples/consumer).
