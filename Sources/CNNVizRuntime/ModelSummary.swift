@@ -64,12 +64,14 @@ public enum ModelSummary {
                 continue
             }
             guard let declared = input.shape else {
-                throw CNNVizError(.invalidArgument, "input '\(input.name)' declares no shape; give one with --input-shape (e.g. 1x3x224x224)")
+                throw CNNVizError(.invalidArgument, "input '\(input.name)' declares no shape; give one with --input-shape (e.g. 1x3x224x224)",
+                                  location: session.model.source).with(tensor: input.name)
             }
             let dynamic = declared.indices.filter { declared[$0] == nil && $0 > 0 }
             guard dynamic.isEmpty else {
                 throw CNNVizError(.invalidArgument,
-                                  "input '\(input.name)' \(input.shapeDescription) has dynamic dims at axes \(dynamic); give its shape with --input-shape (e.g. --input-shape \(declared.enumerated().map { $0.element.map(String.init) ?? ($0.offset == 0 ? "1" : "640") }.joined(separator: "x"))), a --tensor or an image")
+                                  "input '\(input.name)' \(input.shapeDescription) has dynamic dims at axes \(dynamic); give its shape with --input-shape (e.g. --input-shape \(declared.enumerated().map { $0.element.map(String.init) ?? ($0.offset == 0 ? "1" : "640") }.joined(separator: "x"))), a --tensor or an image",
+                                  location: session.model.source).with(tensor: input.name)
             }
             let shape = declared.map { $0 ?? 1 }
             do { _ = try Shape.checkedCount(shape) } catch let error as CNNVizError {

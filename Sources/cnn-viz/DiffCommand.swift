@@ -131,9 +131,10 @@ struct DiffCommand: ParsableCommand {
             }
             if layers.isEmpty {
                 // Nothing compared is not "all within tolerance": say why instead of succeeding.
+                let modelA = modelOptions.model ?? "the embedded shapes model"
                 throw CNNVizError(.invalidArgument, modelB != nil
-                    ? "no layer of the model matches a layer of \(modelB!) by name or by shape in order: the two models share no comparable tensor"
-                    : "the model has no floating-point activations to compare", location: modelB)
+                    ? "no layer of \(modelA) matches a layer of \(modelB!) by name or by shape in order: the two models share no comparable tensor"
+                    : "\(modelA) has no floating-point activations to compare")
             }
             let firstFailure = layers.first { !$0.pass }?.name
             failed = firstFailure != nil
