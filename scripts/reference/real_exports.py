@@ -29,7 +29,7 @@ Families, sources and licences:
       which fuses BN into the convs and calls torch.onnx.export(dynamo=False) as users get
       it. YOLO_OFFLINE=1 and YOLO_AUTOINSTALL=False keep it off the network. Static 1×3×640×640;
       dynamic (batch/height/width) also at 1×3×320×480 (opset 12) and 2×3×320×480 (opset 17).
-      Input: /work/shared's skimage_chelsea.png (CC0) and skimage_coffee.png, resized, in [0, 1].
+      Input: ../shared's skimage_chelsea.png (CC0) and skimage_coffee.png, resized, in [0, 1].
   (b) CRNNs written here (this project's code): 4 × Conv+BN+ReLU+MaxPool taking height 32 to
       1, squeeze to [T, N, C], a 2-layer bidirectional LSTM (or GRU), Linear, log_softmax;
       torch.manual_seed(0), exported with torch.onnx.export opset 17, dynamic batch and width;
