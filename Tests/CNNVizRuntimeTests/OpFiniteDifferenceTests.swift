@@ -32,10 +32,7 @@ final class OpFiniteDifferenceTests: EngineTestCase {
     ]
 
     func testEveryNewOpMatchesFloat64FiniteDifferences() throws {
-        let url = try TestData.require(TestData.referenceDirectory.appendingPathComponent("op-gradients/cases.json"))
-        let decoder = JSONDecoder()
-        decoder.keyDecodingStrategy = .convertFromSnakeCase
-        let cases = try decoder.decode(Cases.self, from: Data(contentsOf: url)).cases
+        let cases = try TestData.manifest(Cases.self, at: "op-gradients/cases.json").cases
         XCTAssertEqual(OpFiniteDifferenceTests.requiredOps.subtracting(cases.map(\.opType)), [], "ops without a finite-difference case")
         for testCase in cases {
             let session = try Session(contentsOf: URL(fileURLWithPath: testCase.model))

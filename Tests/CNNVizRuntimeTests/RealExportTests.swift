@@ -38,12 +38,7 @@ final class RealExportTests: EngineTestCase {
     }
     struct Manifest: Decodable { var exports: [Export]; var gradients: [InputGradient] }
 
-    func manifest() throws -> Manifest {
-        let url = try TestData.require(TestData.referenceDirectory.appendingPathComponent("exports/exports.json"))
-        let decoder = JSONDecoder()
-        decoder.keyDecodingStrategy = .convertFromSnakeCase
-        return try decoder.decode(Manifest.self, from: Data(contentsOf: url))
-    }
+    func manifest() throws -> Manifest { try TestData.manifest(Manifest.self, at: "exports/exports.json") }
 
     func feeds(_ inputs: [String: String]) throws -> [String: Tensor] {
         try inputs.mapValues { try NumpyFile.read(contentsOf: URL(fileURLWithPath: $0)) }

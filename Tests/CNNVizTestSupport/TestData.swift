@@ -26,6 +26,15 @@ public enum TestData {
         throw XCTSkip("missing test data \(url.path); run `make test` with ../shared beside the repository")
     }
 
+    /// A reference manifest under `.build/reference` (snake_case keys, as the Python scripts
+    /// write them), or a failure (CI) / skip when `make test` has not written it.
+    public static func manifest<T: Decodable>(_ type: T.Type, at path: String) throws -> T {
+        let url = try require(referenceDirectory.appendingPathComponent(path))
+        let decoder = JSONDecoder()
+        decoder.keyDecodingStrategy = .convertFromSnakeCase
+        return try decoder.decode(type, from: Data(contentsOf: url))
+    }
+
     public static func model(_ name: String) throws -> URL { try require(shared.appendingPathComponent("data/models/\(name)")) }
     public static func image(_ name: String) throws -> URL { try require(shared.appendingPathComponent("data/images/\(name)")) }
 

@@ -21,12 +21,6 @@ struct RowIndex {
 
     /// Moves to the next row (odometer order, last outer axis fastest).
     mutating func advance() {
-        var axis = outerShape.count - 1
-        while axis >= 0 {
-            values[axis] += 1
-            if values[axis] < outerShape[axis] { return }
-            values[axis] = 0
-            axis -= 1
-        }
+        Shape.advance(&values, in: outerShape)
     }
 }

@@ -16,10 +16,9 @@ struct ArithmeticRange: Operator {
             let (s, l, d) = (Double(start.floats[0]), Double(limit.floats[0]), Double(delta.floats[0]))
             guard d != 0 else { throw CNNVizError(.invalidArgument, "Range's delta is 0") }
             let steps = ((l - s) / d).rounded(.up)
-            guard steps.isFinite || steps < 0 else {
-                throw CNNVizError(.limitExceeded, "Range from \(s) to \(l) by \(d) has no finite length")
-            }
-            let n = try Shape.checkedCount([steps > Double(Shape.maximumCount) ? Shape.maximumCount + 1 : max(Int(steps), 0)])
+            guard !steps.isNaN else { throw CNNVizError(.invalidArgument, "Range from \(s) to \(l) by \(d) has no defined length") }
+            // Clamped before the conversion to Int, which traps on ±∞ and huge values.
+            let n = try Shape.checkedCount([Int(Swift.min(Swift.max(steps, 0), Double(Shape.maximumCount) + 1))])
             let values = (0..<n).map { Float(s + Double($0) * d) }
             return [Tensor(shape: [n], floats: values, elementType: start.elementType)]
         }

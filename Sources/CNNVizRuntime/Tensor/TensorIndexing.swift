@@ -26,12 +26,6 @@ extension Tensor {
     public func broadcastAny(to target: [Int]) -> Tensor {
         shape == target ? self : picking(Shape.broadcastSourceIndices(shape, to: target), shape: target)
     }
-
-    /// A tensor of the same kind as `self` from Float values (integer types rounded toward zero).
-    func sameKind(shape: [Int], floats values: [Float]) -> Tensor {
-        isFloatingPoint ? Tensor(shape: shape, floats: values, elementType: elementType)
-            : Tensor(shape: shape, integers: values.map(Shape.saturatingInteger), elementType: elementType)
-    }
 }
 
 extension Shape {
