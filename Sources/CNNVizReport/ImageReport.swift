@@ -23,16 +23,25 @@ public struct ImageReport {
     public var session: Session
     public var preprocessing: Preprocessing
     public var labels: [String]?
+    /// How many classes the predictions chart shows.
     public var top: Int
     /// The layer to show; nil picks `Session.defaultTargetLayer`.
     public var layer: String?
+    /// What the attribution section explains, one pair of maps per target; by default the top
+    /// two classes of the default output (its logits before a Softmax).
+    public var choice: TargetChoice
 
-    public init(session: Session, preprocessing: Preprocessing, labels: [String]?, top: Int, layer: String?) {
+    public init(session: Session, preprocessing: Preprocessing, labels: [String]?, top: Int, layer: String?, choice: TargetChoice? = nil) {
         self.session = session
         self.preprocessing = preprocessing
         self.labels = labels
         self.top = top
         self.layer = layer
+        self.choice = choice ?? {
+            var choice = TargetChoice()
+            choice.top = min(2, top)
+            return choice
+        }()
     }
 
     func label(_ index: Int) -> String {
@@ -76,12 +85,15 @@ public struct ImageReport {
         let started = DispatchTime.now().uptimeNanoseconds
         let values = try session.run([inputInfo.name: tensor], outputs: session.graph.tensorNames)
         let forwardMilliseconds = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e6
-        let logitsName = session.logitsBeforeSoftmax(output)
-        let probabilities = ImageReport.classProbabilities(values[output]!.floats, session: session)
+        // The chart needs one score per class: a model whose first output is [1, C].
+        let scores = values[output]!
+        let isClassifier = scores.rank >= 2 && scores.count == scores.shape[1]
+        let probabilities = isClassifier ? ImageReport.classProbabilities(scores.floats, session: session) : []
         let ranked = probabilities.indices.sorted { probabilities[$0] > probabilities[$1] }.prefix(top)
         let predictions = ranked.map { Prediction(class: $0, label: label($0), score: probabilities[$0]) }
+        let targetTensor = try choice.tensor(in: session)
         let layerName = try layer.map { try session.resolveTensorName($0) }
-            ?? session.defaultTargetLayer(for: output) { name in
+            ?? session.defaultTargetLayer(for: targetTensor) { name in
                 guard let value = values[name] else { throw CNNVizError(.unknownTensor, "tensor '\(name)' was not computed") }
                 return value.shape
             }
@@ -90,29 +102,11 @@ public struct ImageReport {
         document.addSection("Input as the model saw it", body: HTMLDocument.figure(
             png: try OverlayFigure(image: seen, scale: max(1, 224 / max(seen.width, seen.height))).picture.encoded(as: .png),
             caption: "\(seen.width)×\(seen.height) after \(preprocessing)"))
-        document.addSection("Top \(predictions.count) predictions (probabilities)",
-                            body: HTMLDocument.barChart(predictions.map { ("\($0.class) \($0.label)", Double($0.score)) }))
-
-        // Attribution for the top two classes, side by side: Grad-CAM at the explained layer and
-        // gradient saliency (|∂logit/∂x| max over channels, scaled by its max).
-        var figures = [String]()
-        let scale = max(1, 224 / max(seen.width, seen.height))
-        let runner = CAMRunner(session: session)
-        for prediction in predictions.prefix(2) {
-            var request = CAMRequest(classes: [prediction.class])
-            request.layers = [layerName]
-            let cam = try runner.run(GradCAM(), input: tensor, request: request)
-            let seed = GradientSeed.logit(logitsName ?? output, classes: [prediction.class])
-            let gradient = try session.gradients([inputInfo.name: tensor], seed: seed, wrt: [inputInfo.name]).gradients[inputInfo.name]!
-            for (method, map) in [("gradcam", cam.map.reshaped([seen.height, seen.width])), ("gradient saliency", Self.channelMaxOfMagnitude(gradient))] {
-                let figure = OverlayFigure(image: try Overlay.cam(map, on: seen),
-                                           caption: Caption(label: "\(prediction.class) \(prediction.label)", score: prediction.score,
-                                                            method: method, layer: method == "gradcam" ? layerName : "input"),
-                                           colorBar: ColorBar(colormap: .jet), scale: scale)
-                figures.append(HTMLDocument.figure(png: try figure.picture.encoded(as: .png), caption: "\(method) for \(prediction.label)"))
-            }
+        if !predictions.isEmpty {
+            document.addSection("Top \(predictions.count) predictions (probabilities)",
+                                body: HTMLDocument.barChart(predictions.map { ("\($0.class) \($0.label)", Double($0.score)) }))
         }
-        document.addSection("Attribution", body: figures.joined(separator: "\n"))
+        document.addSection("Attribution", body: try attributionFigures(tensor, seen: seen, layer: layerName, values: values).joined(separator: "\n"))
         if let activation = values[layerName], activation.rank == 4 {
             var options = FeatureMapGrid.Options()
             options.maximumChannels = 16
@@ -129,13 +123,7 @@ public struct ImageReport {
         let statistics = session.graph.tensorNames.compactMap { name in
             values[name].flatMap { $0.isFloatingPoint ? LayerStatistics(name: name, tensor: $0) : nil }
         }
-        document.addSection("Layer statistics", body: HTMLDocument.table(
-            header: ["layer", "shape", "mean", "std", "min", "max", "zeros", "dead channels"],
-            rows: statistics.map { s in
-                [s.name, "\(s.shape)", String(format: "%.4g", s.mean), String(format: "%.4g", s.standardDeviation),
-                 String(format: "%.4g", s.minimum), String(format: "%.4g", s.maximum), String(format: "%.1f%%", 100 * s.zeroFraction),
-                 "\(s.deadChannels.count)"]
-            }))
+        document.addSection("Layer statistics", body: LayerStatistics.table(statistics))
         let rows = try ModelSummary.rows(for: session)
         document.addSection("Model", body: HTMLDocument.table(
             header: ["layer", "op", "output shape", "parameters", "MACs"],
@@ -149,15 +137,28 @@ public struct ImageReport {
         return (document, (layerName, predictions))
     }
 
-    /// max over channels of |g|, divided by its maximum: an [1, 1, H, W] map in [0, 1].
-    public static func channelMaxOfMagnitude(_ gradient: Tensor, batchIndex: Int = 0) -> Tensor {
-        let (channels, h, w) = (gradient.shape[1], gradient.shape[2], gradient.shape[3])
-        let values = gradient.floats, base = batchIndex * channels * h * w
-        var map = [Float](repeating: 0, count: h * w)
-        for c in 0..<channels {
-            for i in 0..<(h * w) { map[i] = max(map[i], abs(values[base + c * h * w + i])) }
+    /// For each target, side by side: Grad-CAM at the explained layer and gradient saliency
+    /// (|∂target/∂x| max over channels, ÷ its max).
+    func attributionFigures(_ tensor: Tensor, seen: RGBImage, layer: String, values: [String: Tensor]) throws -> [String] {
+        let targetTensor = try choice.tensor(in: session)
+        let lists = try choice.resolve(session: session, images: 0..<1, totalImages: 1, labels: labels,
+                                       inputSize: (tensor.shape[2], tensor.shape[3])) { values[targetTensor]! }
+        var figures = [String]()
+        let scale = max(1, 224 / max(seen.width, seen.height))
+        for targets in lists {
+            var request = AttributionRequest(targets: targets)
+            request.layer = layer
+            let target = targets[0]
+            let name = target.classIndex.map { "\($0) \(label($0))" } ?? target.summary
+            for method in [AttributionMethod.cam(GradCAM()), .gradient(.gradient)] {
+                let result = try method.explain(tensor, session: session, request: request)
+                let figure = OverlayFigure(image: try Overlay.cam(result.map.reshaped([seen.height, seen.width]), on: seen),
+                                           caption: Caption(label: name, score: result.scores[0], method: result.method,
+                                                            layer: result.layers.first ?? "input"),
+                                           colorBar: ColorBar(colormap: .jet), scale: scale)
+                figures.append(HTMLDocument.figure(png: try figure.picture.encoded(as: .png), caption: "\(result.method) for \(name)"))
+            }
         }
-        let largest = map.max() ?? 0
-        return Tensor(shape: [1, 1, h, w], floats: largest > 0 ? map.map { $0 / largest } : map)
+        return figures
     }
 }

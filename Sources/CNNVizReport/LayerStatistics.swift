@@ -1,4 +1,5 @@
 import CNNVizRuntime
+import Foundation
 
 /// Summary statistics of one activation tensor [N, C, …], in Double.
 ///
@@ -54,5 +55,18 @@ public struct LayerStatistics: Codable, Sendable {
         }
         channelMeans = means.map { $0 / Double(Swift.max(batch * plane, 1)) }
         deadChannels = (0..<channels).filter { !alive[$0] }
+    }
+}
+
+extension LayerStatistics {
+    /// The HTML table of `activations` and `report`: one row per layer.
+    static func table(_ layers: [LayerStatistics]) -> String {
+        HTMLDocument.table(
+            header: ["layer", "shape", "mean", "std", "min", "max", "zeros", "dead channels"],
+            rows: layers.map { s in
+                [s.name, "\(s.shape)", String(format: "%.4g", s.mean), String(format: "%.4g", s.standardDeviation),
+                 String(format: "%.4g", s.minimum), String(format: "%.4g", s.maximum), String(format: "%.1f%%", 100 * s.zeroFraction),
+                 "\(s.deadChannels.count)"]
+            })
     }
 }

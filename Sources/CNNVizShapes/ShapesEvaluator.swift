@@ -1,3 +1,4 @@
+import CNNVizAttribution
 import CNNVizRuntime
 import Foundation
 
@@ -125,8 +126,10 @@ public struct ShapesEvaluator {
 
     /// One map per image of `input`, for the class of the given object, each as a row-major slice.
     func maps(_ method: AttributionMethod, _ input: Tensor, _ objects: [SceneObject]) throws -> [ArraySlice<Float>] {
-        let maps = try method.maps(session: session, input: input, classes: objects.map(\.shape.rawValue), layer: layer,
-                                   batchSize: batchSize).floats
+        var request = AttributionRequest(targets: objects.map { ClassTarget($0.shape.rawValue) })
+        request.layer = layer
+        request.batchSize = batchSize
+        let maps = try method.explain(input, session: session, request: request).map.floats
         let plane = maps.count / objects.count
         return (0..<objects.count).map { maps[($0 * plane)..<(($0 + 1) * plane)] }
     }

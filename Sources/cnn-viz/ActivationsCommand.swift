@@ -46,17 +46,9 @@ struct ActivationsCommand: ParsableCommand {
         guard !(all && !layer.isEmpty) else { throw ValidationError("--all and --layer exclude each other") }
     }
 
-    struct Layer: Encodable {
-        var name: String
-        var npy: String
-        /// Feature-map grid files (4-D layers with more than one pixel).
-        var grids: [String]
-        var statistics: LayerStatistics
-    }
-
     struct Manifest: Encodable {
         var input: String
-        var layers: [Layer]
+        var layers: [ActivationDump.Layer]
         var npz: String
         var report: String
     }
@@ -66,46 +58,13 @@ struct ActivationsCommand: ParsableCommand {
             let session = try modelOptions.loadImageSession()
             let source = image ?? tensor!
             let input = try preprocessing.tensor(image: image, tensor: tensor, session: session)
-            let names = layer.isEmpty ? session.graph.tensorNames : try layer.map { try session.resolveTensorName($0) }
-            let values = try session.run([session.graph.inputs[0].name: input], outputs: names)
+            let names = layer.isEmpty ? nil : try layer.map { try session.resolveTensorName($0) }
             let directory = URL(fileURLWithPath: out ?? "reports/\(URL(fileURLWithPath: source).deletingPathExtension().lastPathComponent)/activations")
             try createOutputDirectory(directory)
-            let formats = try OutputFormat.list(format)
-            var layers = [Layer]()
-            var figures = [String]()
-            for name in names {
-                let tensor = values[name]!
-                let url = directory.appendingPathComponent(fileStem(for: name) + ".npy")
-                try NumpyFile.write(tensor.isFloatingPoint ? tensor.relabelled(as: .float32) : tensor, to: url)
-                var grids = [String]()
-                if tensor.isFloatingPoint && tensor.rank == 4 && tensor.shape[2] * tensor.shape[3] > 1 {
-                    var options = FeatureMapGrid.Options()
-                    options.maximumChannels = channels
-                    let grid = try FeatureMapGrid(activations: tensor, layerName: name, options: options)
-                    grids = try grid.picture.write(to: directory.appendingPathComponent(fileStem(for: name) + "_grid"), formats: formats)
-                        .map(\.path)
-                    figures.append(HTMLDocument.figure(png: try grid.picture.encoded(as: .png), caption: grid.title))
-                }
-                layers.append(Layer(name: name, npy: url.path, grids: grids, statistics: LayerStatistics(name: name, tensor: tensor)))
-            }
-            let npz = directory.appendingPathComponent("activations.npz")
-            try NumpyArchive.write(names.map { ($0, values[$0]!) }, to: npz)
-            var document = HTMLDocument(title: "Activations of \(URL(fileURLWithPath: source).lastPathComponent)")
-            document.addSection("Model", body: HTMLDocument.table(header: ["file", "opset", "inputs"], rows: [[
-                session.model.source, "\(session.model.opsetVersion)",
-                session.graph.inputs.map { "\($0.name) \($0.shapeDescription)" }.joined(separator: ", "),
-            ]]))
-            document.addSection("Layer statistics", body: HTMLDocument.table(
-                header: ["layer", "shape", "mean", "std", "min", "max", "zeros", "dead channels"],
-                rows: layers.map { layer in
-                    let s = layer.statistics
-                    return [s.name, "\(s.shape)", String(format: "%.4g", s.mean), String(format: "%.4g", s.standardDeviation),
-                            String(format: "%.4g", s.minimum), String(format: "%.4g", s.maximum),
-                            String(format: "%.1f%%", 100 * s.zeroFraction), "\(s.deadChannels.count)"]
-                }))
-            document.addSection("Feature maps (the \(channels) strongest channels by mean activation)", body: figures.joined(separator: "\n"))
-            let report = directory.appendingPathComponent("activations.html")
-            try document.write(to: report)
+            var dump = ActivationDump(session: session)
+            dump.channels = channels
+            dump.formats = try OutputFormat.list(format)
+            let (layers, npz, report) = try dump.write(input: input, names: names, source: source, to: directory)
             let manifest = Manifest(input: source, layers: layers, npz: npz.path, report: report.path)
             if json {
                 try printJSON(manifest)

@@ -89,9 +89,7 @@ struct AttributionRun {
                                          warnings: warnings.filter { batch == 1 || $0.contains("image \(item) ") }))
                 }
             }
-            var document = HTMLDocument(title: "\(name) for \(URL(fileURLWithPath: source).lastPathComponent)")
-            document.addSection(sectionTitle, body: figures.isEmpty ? "<p>No picture: the input is a tensor whose preprocessing cannot be inverted; give --display-image.</p>" : figures.joined(separator: "\n"))
-            try document.write(to: report)
+            try AttributionPage.document(method: name, source: source, sectionTitle: sectionTitle, figures: figures).write(to: report)
             offset += batch
         }
         try options.report(results, times: times)

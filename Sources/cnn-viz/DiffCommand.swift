@@ -80,75 +80,27 @@ struct DiffCommand: ParsableCommand {
             var inputs = images.map { (image: Optional($0), tensor: String?.none) }
             if let tensor { inputs.insert((nil, tensor), at: 0) }
             if let tensorB { inputs.append((nil, tensorB)) }
-            // Each run's activations go to disk as they are made, and a model is let go once its
-            // run is on disk, so that memory holds one model and about two activations, not
-            // every activation of both runs.
-            var session: Session? = try modelOptions.loadSession()
-            let inputA = try preprocessing.tensor(image: inputs[0].image, tensor: inputs[0].tensor, session: session!)
-            let spillA = try ActivationSpill()
-            try spillA.record(session!, input: inputA, transform: simulateFp16 ? { $0.roundedToHalf() } : nil)
-            var graphA = session!.graph
-            graphA.initializers = [:]
-            var pairs = [(String, String)]()
-            var readB: (String) throws -> Tensor?
-            let mode: String
-            if let modelB {
-                mode = "two models"
-                session = nil
-                let spill = try ActivationSpill()
-                var graphB: Graph
-                do {
-                    let sessionB = try Session(contentsOf: URL(fileURLWithPath: modelB))
-                    try spill.record(sessionB, input: try preprocessing.tensor(image: inputs[0].image, tensor: inputs[0].tensor, session: sessionB))
-                    graphB = sessionB.graph
-                }
-                graphB.initializers = [:]
-                pairs = LayerMatching.pairs(graphA, graphB, shapesA: spillA.shapes, shapesB: spill.shapes)
-                readB = spill.tensor  // keeps the spill alive
+            let preprocessing = self.preprocessing
+            func input(_ index: Int) -> (Session) throws -> Tensor {
+                { session in try preprocessing.tensor(image: inputs[index].image, tensor: inputs[index].tensor, session: session) }
+            }
+            let other: ComparisonRequest.Other = if let modelB {
+                .model(URL(fileURLWithPath: modelB), input: input(0))
             } else if let against {
-                mode = "against \(against)"
-                let directory = URL(fileURLWithPath: against)
-                pairs = graphA.tensorNames.map { ($0, $0) }.filter { name, _ in
-                    FileManager.default.fileExists(atPath: directory.appendingPathComponent(fileStem(for: name) + ".npy").path)
-                }
-                readB = { name in try NumpyFile.read(contentsOf: directory.appendingPathComponent(fileStem(for: name) + ".npy")) }
+                .savedTensors(URL(fileURLWithPath: against))
             } else {
-                mode = "two inputs"
-                let spill = try ActivationSpill()
-                try spill.record(session!, input: try preprocessing.tensor(image: inputs[1].image, tensor: inputs[1].tensor, session: session!))
-                pairs = graphA.tensorNames.map { ($0, $0) }
-                readB = spill.tensor  // keeps the spill alive
+                .input(input(1))
             }
-            session = nil
-            var layers = [LayerDifference]()
-            for (nameA, nameB) in pairs {
-                guard let a = try spillA.tensor(nameA), let b = try readB(nameB), b.isFloatingPoint else { continue }
-                layers.append(try LayerDifference(name: nameA, matched: nameA == nameB ? nil : nameB, a: a, b: b, atol: atol, rtol: rtol))
-            }
-            if let against, layers.isEmpty {
-                throw CNNVizError(.invalidArgument, "no .npy file in the directory is named after a tensor of the model (e.g. \(fileStem(for: graphA.tensorNames[0])).npy)",
-                                  location: against)
-            }
-            if layers.isEmpty {
-                // Nothing compared is not "all within tolerance": say why instead of succeeding.
-                let modelA = modelOptions.model ?? "the embedded shapes model"
-                throw CNNVizError(.invalidArgument, modelB != nil
-                    ? "no layer of \(modelA) matches a layer of \(modelB!) by name or by shape in order: the two models share no comparable tensor"
-                    : "\(modelA) has no floating-point activations to compare")
-            }
-            let firstFailure = layers.first { !$0.pass }?.name
-            failed = firstFailure != nil
-            if let html {
-                let document = try DiffPage.document(mode: mode, layers: layers, firstFailure: firstFailure) { layer in
-                    guard let a = try spillA.tensor(layer.name), let b = try readB(layer.matched ?? layer.name) else { return nil }
-                    return (a, b)
-                }
-                try document.write(to: URL(fileURLWithPath: html))
-            }
+            var request = ComparisonRequest(loadModelA: modelOptions.loadSession, inputA: input(0), other: other)
+            request.simulateFP16 = simulateFp16
+            (request.atol, request.rtol) = (atol, rtol)
+            let result = try ActivationComparison.run(request)
+            failed = result.firstFailure != nil
+            if let html { try result.document().write(to: URL(fileURLWithPath: html)) }
             if json {
-                try printJSON(Report(mode: mode, layers: layers, firstFailure: firstFailure, html: html))
+                try printJSON(Report(mode: result.mode, layers: result.layers, firstFailure: result.firstFailure, html: html))
             } else {
-                DiffCommand.printTable(layers, firstFailure: firstFailure, mode: mode)
+                DiffCommand.printTable(result.layers, firstFailure: result.firstFailure, mode: result.mode)
                 if let html { print("report → \(html)") }
             }
         }

@@ -67,11 +67,6 @@ func printJSON<T: Encodable>(_ value: T) throws {
     FileHandle.standardOutput.write(try jsonData(value) + Data("\n".utf8))
 }
 
-/// A file-system-safe file stem for a tensor name (`fire9/concat_1` → `fire9_concat_1`).
-func fileStem(for tensorName: String) -> String {
-    String(tensorName.map { $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" || $0 == "." ? $0 : "_" })
-}
-
 /// Creates `url` and its parents, or fails naming it.
 func createOutputDirectory(_ url: URL) throws {
     do { try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true) } catch {

@@ -8,7 +8,8 @@ import Foundation
 struct ReportCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "report",
-        abstract: "Everything about one or more images in one self-contained HTML report each, plus an index page."
+        abstract: "Everything about one or more images in one self-contained HTML report each, plus an index page.",
+        discussion: "The attribution section explains the top two classes (of the --top charted), or the target that the target options give (--class, --output, --mask, --box, --index, …, as in gradcam)."
     )
 
     @OptionGroup var modelOptions: ModelOptions
@@ -20,8 +21,7 @@ struct ReportCommand: ParsableCommand {
     @Option(name: .long, help: "Class names: one per line (synset lines accepted) or a JSON list.")
     var labels: String?
 
-    @Option(name: .long, help: "How many classes to chart.")
-    var top: Int = 5
+    @OptionGroup var targets: TargetOptions
 
     @Option(name: .long, help: "The layer whose feature maps to show. Default: the last 4-D layer before the head.")
     var layer: String?
@@ -34,7 +34,6 @@ struct ReportCommand: ParsableCommand {
 
     func validate() throws {
         guard !images.isEmpty else { throw ValidationError("give at least one image") }
-        guard top >= 1 else { throw ValidationError("--top must be at least 1, found \(top)") }
     }
 
     struct Result: Encodable {
@@ -55,12 +54,15 @@ struct ReportCommand: ParsableCommand {
             let names = try classNames(file: labels, session: session)
             let preset = try preprocessing.preprocessing(for: session)
             let root = URL(fileURLWithPath: out)
+            let chartCount = targets.top ?? 5
+            let choice = try targets.choice(session: session, preprocessing: preprocessing)
             var results = [Result]()
             for path in images {
                 let stem = URL(fileURLWithPath: path).deletingPathExtension().lastPathComponent
                 let directory = root.appendingPathComponent(fileStem(for: stem))
                 try createOutputDirectory(directory)
-                let report = ImageReport(session: session, preprocessing: preset, labels: names, top: top, layer: layer)
+                var report = ImageReport(session: session, preprocessing: preset, labels: names, top: chartCount, layer: layer)
+                if targets.isGiven { report.choice = choice }
                 let (document, result) = try report.build(image: path)
                 let url = directory.appendingPathComponent("report.html")
                 try document.write(to: url)
@@ -68,13 +70,9 @@ struct ReportCommand: ParsableCommand {
             }
             var index: URL? = nil
             if results.count > 1 {
-                var page = HTMLDocument(title: "cnn-viz reports")
-                let rows = results.map { result in
-                    let link = URL(fileURLWithPath: result.report).deletingLastPathComponent().lastPathComponent + "/report.html"
-                    return "<li><a href=\"\(HTMLDocument.escape(link))\">\(HTMLDocument.escape(result.image))</a>: "
-                        + HTMLDocument.escape(result.top.first.map { "\($0.label) (\(String(format: "%.3f", $0.score)))" } ?? "") + "</li>"
-                }
-                page.addSection("Images", body: "<ul>\(rows.joined())</ul>")
+                let page = ReportIndexPage.document(results.map { result in
+                    (result.image, URL(fileURLWithPath: result.report).deletingLastPathComponent().lastPathComponent + "/report.html", result.top.first)
+                })
                 index = root.appendingPathComponent("index.html")
                 try page.write(to: index!)
             }

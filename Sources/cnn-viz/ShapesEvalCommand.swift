@@ -1,4 +1,5 @@
 import ArgumentParser
+import CNNVizAttribution
 import CNNVizRuntime
 import CNNVizShapes
 import Foundation

@@ -60,6 +60,12 @@ struct TargetOptions: ParsableArguments {
         guard kinds <= 1 else { throw ValidationError("give at most one of --mask, --index, --similar-to, --cotangent and --detection") }
     }
 
+    /// Whether any option names a target (`--top` alone does not).
+    var isGiven: Bool {
+        output != nil || !classes.isEmpty || probability || mask != nil || box != nil || detection != nil || index != nil
+            || similarTo != nil || cotangent != nil
+    }
+
     /// Comma-separated numbers, `count` of them when given.
     static func numbers(_ text: String, count: Int?, option: String) throws -> [Double] {
         let values = text.split(separator: ",").map { Double($0.trimmingCharacters(in: .whitespaces)) }

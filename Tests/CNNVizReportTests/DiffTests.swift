@@ -1,4 +1,5 @@
 import CNNVizImaging
+import CNNVizReport
 import CNNVizRuntime
 import CNNVizTestSupport
 import Foundation
@@ -62,6 +63,20 @@ final class DiffTests: EngineTestCase {
         let (corrupted, failure) = try diff(["--tensor", input.path, "--model", model.path, "--against", copy.path, "--atol", "1e-4"])
         XCTAssertEqual(corrupted, 3)
         XCTAssertEqual(failure["first_failure"] as? String, "fire5/concat_1")
+
+        // The same through the library's request type, which the command only wraps.
+        let input0 = try NumpyFile.read(contentsOf: input)
+        var request = ComparisonRequest(loadModelA: { try Session(contentsOf: model) }, inputA: { _ in input0 }, other: .savedTensors(copy))
+        request.atol = 1e-4
+        let result = try ActivationComparison.run(request)
+        XCTAssertEqual(result.mode, "against \(copy.path)")
+        XCTAssertEqual(result.layers.count, 66)
+        XCTAssertEqual(result.firstFailure, "fire5/concat_1")
+        let worst = try XCTUnwrap(result.layers.first { $0.name == "fire5/concat_1" })
+        XCTAssertEqual(worst.maxAbs, 0.5, accuracy: 1e-4)
+        let (a, b) = try XCTUnwrap(try result.tensors(worst))
+        XCTAssertEqual(b.floats[values.count / 2], values[values.count / 2])
+        XCTAssertEqual(a.shape, b.shape)
     }
 
     /// One image against itself shifted 8 pixels: every layer reported, metrics equal NumPy's

@@ -63,4 +63,21 @@ final class ReportTests: EngineTestCase {
         let index = try String(contentsOfFile: manifest["index"] as! String, encoding: .utf8)
         XCTAssertTrue(index.contains("skimage_chelsea/report.html") && index.contains("winml_dog/report.html"))
     }
+
+    /// With a target option the attribution section explains that target (here one class, so
+    /// one Grad-CAM and one saliency figure) instead of the top two classes; the chart stays.
+    func testReportExplainsTheTargetTheOptionsGive() throws {
+        let model = try TestData.model("squeezenet1.1_fp32_from_winml_fp16.onnx")
+        let image = try TestData.image("skimage_chelsea.png")
+        let out = FileManager.default.temporaryDirectory.appendingPathComponent("report-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: out) }
+        let manifest = try TestData.runJSON(["report", image.path, "--model", model.path, "--preprocess", "caffe", "--class", "281",
+                                             "--out", out.path])
+        let result = try XCTUnwrap((manifest["results"] as? [[String: Any]])?.first)
+        let html = try String(contentsOfFile: result["report"] as! String, encoding: .utf8)
+        XCTAssertTrue(html.contains("<h2>Top 5 predictions"))
+        XCTAssertEqual(html.components(separatedBy: "<figcaption>gradcam for 281 class 281</figcaption>").count, 2, "one Grad-CAM, for class 281")
+        XCTAssertEqual(html.components(separatedBy: "<figcaption>gradient for 281 class 281</figcaption>").count, 2, "one saliency map, for class 281")
+        XCTAssertEqual(html.components(separatedBy: "<figcaption>gradcam for").count, 2, "no other target")
+    }
 }

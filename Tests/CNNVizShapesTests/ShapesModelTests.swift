@@ -1,3 +1,4 @@
+import CNNVizAttribution
 import CNNVizImaging
 import CNNVizReport
 import CNNVizRuntime
