@@ -27,6 +27,11 @@ keep /tmp/targets-text/gradcam_region_0.png text-box.png
 $BIN gradcam --tensor $REF/wheels/text_line.npy --display-image $REF/wheels/text_line.png \
   --model $REF/wheels/ch_PP-OCRv4_rec_infer.onnx --index 13,3587 --out /tmp/targets-element
 keep /tmp/targets-element/gradcam_element_13_3587.png element.png
+# detection: the best detection of a raw YOLOX head [1, 3549, 6] (ddddocr's common_det.onnx,
+# pretrained, from its wheel), on a letterboxed BGR 0–255 tensor
+$BIN gradcam --tensor $REF/exports/ddddocr_common_det.in.images.npy --model $REF/exports/wheels/ddddocr-1.6.1-common_det.onnx \
+  --detection 1 --preprocess none --scale 1 --bgr --out /tmp/targets-detection
+keep /tmp/targets-detection/gradcam_detection1.png detection.png
 # output: a named output that is not the first (MTCNN ONet's face probability)
 # (the picture is the tensor through the inverse of MTCNN's (x − 127.5)/128)
 $BIN saliency --tensor $REF/mtcnn/input.npy --model $REF/mtcnn/onet.onnx --output prob --class 1 \
