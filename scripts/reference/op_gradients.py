@@ -17,14 +17,19 @@ seeded with r on y must give these gradients.
 
 Method, per case:
  1. The node is built twice with onnx.helper: in float32 (written to OUTDIR) and as a
-    float64 copy (every float tensor DOUBLE; GroupNormalization also gets stash_type=11
-    there, because stash_type=1 would round its first stage to float32).
+    float64 copy (every float tensor DOUBLE, except Resize / Upsample scales, which are
+    tensor(float) by definition; GroupNormalization also gets stash_type=11 there,
+    because stash_type=1 would round its first stage to float32).
  2. The float inputs are drawn from np.random.default_rng(seed) as float32 values, away
-    from the op's kinks (distinct values for ReduceMax/Min/TopK, |x| >= 0.1 where |x|
-    appears, fmod quotients with fractional part in [0.2, 0.8], ThresholdedRelu inputs
-    >= 0.1 from alpha, GridSample source coordinates with fractional part in [0.1, 0.9],
-    RNN Relu pre-activations >= 0.02 from 0, ...). The float64 evaluation uses exactly
-    these float32 values. The cotangent r (output shape, U(-1, 1)) is float32 too.
+    from the op's kinks (distinct values for ReduceMax/Min/TopK, MaxPool, GlobalMaxPool
+    and variadic Max/Min (jointly over the inputs), |x| >= 0.1 where |x| appears and for
+    the kink at 0 of Relu / LeakyRelu / Elu / Selu / PRelu, HardSigmoid / HardSwish /
+    Clip inputs >= 0.05 from their breakpoints, positive Log / Sqrt inputs and Pow bases,
+    divisors |x| >= 0.5, fmod quotients with fractional part in [0.2, 0.8],
+    ThresholdedRelu inputs >= 0.1 from alpha, GridSample source coordinates with
+    fractional part in [0.1, 0.9], RNN Relu pre-activations >= 0.02 from 0, ...). The
+    float64 evaluation uses exactly these float32 values. The cotangent r (output shape,
+    U(-1, 1)) is float32 too.
  3. The float64 evaluator is onnx.reference.ReferenceEvaluator on the float64 model,
     or, where that lacks a feature or is not float64-exact, a small torch float64
     implementation of the ONNX definition (field "evaluator"):
@@ -37,6 +42,19 @@ Method, per case:
       - LpNormalization p=1: the reference sums x^p instead of |x|^p -> torch.
       - LSTM / GRU / RNN with sequence_lens, input_forget or non-default activations:
         the reference ignores those -> the recurrences below, in torch float64.
+      - ConvTranspose with group > 1: the reference mis-reshapes W -> the full
+        transposed convolution (torch), output_padding appended, pads cropped.
+      - LRN: the reference's channel window loops over the batch axis -> torch.
+      - Softmax / LogSoftmax before opset 13: the reference ignores the coercion to 2-D
+        -> torch on the 2-D view.
+      - Erf: the reference returns math.erf in a float32 array -> torch.erf.
+      - Gelu, HardSwish: their function bodies have float32 constants (1 / sqrt(2), ...,
+        HardSigmoid alpha 0.16666667) -> torch.nn.functional.gelu / hardswish.
+      - Resize cubic: the reference computes the weights in float32 (cubic_coeff_a is a
+        float32 attribute) -> the separable 4-tap filter in torch.
+      - Upsample (opset 9): the reference implements integer nearest scales only
+        -> asymmetric nearest (floor) / linear in torch.
+      - Pad with negative pads (crops): np.pad in the reference rejects them -> torch.
     Once per case the float64 outputs (all graph outputs) are checked against
     onnxruntime on the float32 model: max|y64 - y32| <= 1e-4 max|y64| + 1e-6, else the
     script stops. Every case runs in onnxruntime except layout=1 recurrences, which it
@@ -122,14 +140,19 @@ def magnitude(low, high):
     return lambda rng, shape: rng.choice([-1.0, 1.0], shape) * rng.uniform(low, high, shape)
 
 
-def away_from(point, margin, low, high):
-    """U(low, high) conditioned on |x - point| >= margin."""
+def away_from(points, margin, low, high):
+    """U(low, high) conditioned on |x - p| >= margin for every p in `points` (one or a list)."""
+    points = np.atleast_1d(np.asarray(points, dtype=np.float64))
+
+    def near(x):
+        return (np.abs(x[..., None] - points) < margin).any(axis=-1)
+
     def draw(rng, shape):
         x = rng.uniform(low, high, shape)
-        bad = np.abs(x - point) < margin
+        bad = near(x)
         while bad.any():
             x[bad] = rng.uniform(low, high, int(bad.sum()))
-            bad = np.abs(x - point) < margin
+            bad = near(x)
         return x
     return draw
 
@@ -142,6 +165,16 @@ def distinct(low=-1.0, high=1.0):
         spacing = (high - low) / n
         grid = low + spacing * (np.arange(n) + 0.5)
         return (rng.permutation(grid) + rng.uniform(-spacing / 4, spacing / 4, n)).reshape(shape)
+    return draw
+
+
+def distinct_inputs(low=-1.0, high=1.0):
+    """Joint draw(rng, shapes): the values of all inputs together distinct (variadic Max / Min
+    compare elements of different inputs after broadcasting)."""
+    def draw(rng, shapes):
+        sizes = [int(np.prod(s)) for s in shapes.values()]
+        parts = np.split(distinct(low, high)(rng, (sum(sizes),)), np.cumsum(sizes)[:-1])
+        return {n: part.reshape(s) for (n, s), part in zip(shapes.items(), parts)}
     return draw
 
 
@@ -198,6 +231,7 @@ class Case:
     draw: Callable = None      # joint draw(rng, shapes) -> {name: float64 values}
     check: Callable = None     # check(inputs64, outputs64) -> True if away from kinks
     attrs64: dict = None       # attribute overrides in the float64 copy
+    float32_initializers: tuple = ()  # float initializers typed tensor(float) in every copy
 
     @property
     def diff_names(self):
@@ -335,6 +369,143 @@ def torch_lp_normalization(attrs, X):
     return ((x / norm).numpy(),)
 
 
+def torch_gelu(attrs, X):
+    """Gelu: x Phi(x), or the tanh form with sqrt(2 / pi); the reference's function body rounds
+    its constants (1 / sqrt(2), ...) to float32."""
+    return (F.gelu(to_torch(X), approximate=attrs.get("approximate", "none")).numpy(),)
+
+
+def torch_erf(attrs, X):
+    """Erf: the reference evaluates math.erf into a float32 array."""
+    return (torch.erf(to_torch(X)).numpy(),)
+
+
+def torch_hard_swish(attrs, X):
+    """HardSwish: x max(0, min(1, x / 6 + 1 / 2)); the reference's function body uses the
+    float32 HardSigmoid alpha 0.16666667."""
+    return (F.hardswish(to_torch(X)).numpy(),)
+
+
+def torch_conv_transpose(attrs, X, W, B=None):
+    """ConvTranspose (explicit pads, 1-D / 2-D): the full transposed convolution, output_padding
+    zeros appended at the end of each spatial axis, pads cropped, then the bias."""
+    x, w = to_torch(X), to_torch(W)
+    spatial = x.dim() - 2
+    strides = attrs.get("strides", [1] * spatial)
+    dilations = attrs.get("dilations", [1] * spatial)
+    pads = attrs.get("pads", [0] * 2 * spatial)
+    extra = attrs.get("output_padding", [0] * spatial)
+    fn = F.conv_transpose1d if spatial == 1 else F.conv_transpose2d
+    y = fn(x, w, stride=strides, dilation=dilations, groups=attrs.get("group", 1))
+    y = F.pad(y, [p for a in reversed(range(spatial)) for p in (0, extra[a])])
+    crop = tuple(slice(pads[a], y.shape[2 + a] - pads[spatial + a]) for a in range(spatial))
+    y = y[(slice(None), slice(None)) + crop]
+    if B is not None:
+        y = y + to_torch(B).reshape((1, -1) + (1,) * spatial)
+    return (y.numpy(),)
+
+
+def torch_lrn(attrs, X):
+    """LRN: x / (bias + alpha / size * S)^beta, S = sum of x^2 over the channels
+    [c - floor((size - 1) / 2), c + ceil((size - 1) / 2)]; the reference loops c over the batch
+    axis. Float attributes are the float32 values stored in the model."""
+    x, size = to_torch(X), attrs["size"]
+    alpha, beta, bias = (float(np.float32(attrs.get(k, d)))
+                         for k, d in (("alpha", 1e-4), ("beta", 0.75), ("bias", 1.0)))
+    below, above = (size - 1) // 2, size - 1 - (size - 1) // 2
+    square = x * x
+    sums = torch.stack([square[:, max(0, c - below):c + above + 1].sum(dim=1)
+                        for c in range(x.shape[1])], dim=1)
+    return ((x / (bias + alpha / size * sums) ** beta).numpy(),)
+
+
+def torch_pad(attrs, data, pads, constant_value=None, axes=None):
+    """Pad, constant or edge mode, with negative pads (crops), which the reference (np.pad)
+    rejects: output position o of an axis reads input o - begin, clamped to the axis (edge)
+    or the constant outside it."""
+    x, rank = to_torch(data), data.ndim
+    axes = [a % rank for a in (range(rank) if axes is None else axes)]
+    mode = attrs.get("mode", "constant")
+    if mode not in ("constant", "edge"):
+        raise NotImplementedError(mode)
+    for k, axis in enumerate(axes):
+        begin, end, size = int(pads[k]), int(pads[k + len(axes)]), x.shape[axis]
+        source = torch.arange(-begin, size + end)
+        inside = ((source >= 0) & (source < size)).reshape(
+            [-1 if a == axis else 1 for a in range(rank)])
+        x = x.index_select(axis, source.clamp(0, size - 1))
+        if mode == "constant":
+            fill = 0.0 if constant_value is None else float(constant_value)
+            x = torch.where(inside, x, torch.tensor(fill, dtype=torch.float64))
+    return (x.numpy(),)
+
+
+def torch_upsample(attrs, X, scales):
+    """Upsample (opset 9): Resize with asymmetric coordinates, output o of an axis reads
+    x = o / scale; nearest takes floor(x), linear interpolates between floor(x) and the next
+    index (clamped to the axis). The reference implements integer nearest scales only."""
+    y = to_torch(X)
+    for axis, scale in enumerate(np.asarray(scales, dtype=np.float64)):
+        size = y.shape[axis]
+        source = np.arange(int(np.floor(size * scale))) / scale
+        low = np.floor(source).astype(np.int64)
+        below = y.index_select(axis, torch.from_numpy(low))
+        if attrs.get("mode", "nearest") == "nearest":
+            y = below
+        else:
+            above = y.index_select(axis, torch.from_numpy(np.minimum(low + 1, size - 1)))
+            w = torch.from_numpy(source - low).reshape([-1 if a == axis else 1 for a in range(y.dim())])
+            y = (1 - w) * below + w * above
+    return (y.numpy(),)
+
+
+def cubic_weights(distance, a):
+    """The cubic convolution kernel with coefficient a at |offset| = distance."""
+    d = np.abs(distance)
+    return np.where(d <= 1, ((a + 2) * d - (a + 3)) * d * d + 1,
+                    np.where(d < 2, ((a * d - 5 * a) * d + 8 * a) * d - 4 * a, 0.0))
+
+
+def torch_resize_cubic(attrs, X, roi=None, scales=None, sizes=None):
+    """Resize, cubic mode, axis by axis: output o reads the 4 taps floor(x) - 1 .. floor(x) + 2
+    around its source coordinate x, weighted by the kernel, indices clamped to the axis
+    (exclude_outside: taps outside dropped, weights renormalised). The reference computes the
+    weights in float32 (cubic_coeff_a is a float32 attribute)."""
+    a = float(np.float32(attrs.get("cubic_coeff_a", -0.75)))
+    mode = attrs.get("coordinate_transformation_mode", "half_pixel")
+    y = to_torch(X)
+    for axis in range(y.dim()):
+        size = y.shape[axis]
+        scale = float(sizes[axis]) / size if sizes is not None else float(scales[axis])
+        count = int(sizes[axis]) if sizes is not None else int(np.floor(size * scale))
+        if scale == 1:
+            continue
+        o = np.arange(count, dtype=np.float64)
+        x = {"half_pixel": (o + 0.5) / scale - 0.5, "asymmetric": o / scale,
+             "align_corners": o * (size - 1) / (size * scale - 1)}[mode]
+        taps = np.floor(x)[:, None] + np.arange(-1, 3)
+        w = cubic_weights(taps - x[:, None], a)
+        if attrs.get("exclude_outside", 0):
+            w = np.where((taps < 0) | (taps >= size), 0.0, w)
+            w /= w.sum(axis=1, keepdims=True)
+        index = torch.from_numpy(np.clip(taps, 0, size - 1).astype(np.int64).ravel())
+        shape = y.shape[:axis] + (count, 4) + y.shape[axis + 1:]
+        w = torch.from_numpy(w).reshape((1,) * axis + (count, 4) + (1,) * (y.dim() - axis - 1))
+        y = (y.index_select(axis, index).reshape(shape) * w).sum(dim=axis + 1)
+    return (y.numpy(),)
+
+
+def torch_softmax_2d(logarithmic):
+    """(Log)Softmax before opset 13: X coerced to 2-D [prod(shape[:axis]), prod(shape[axis:])]
+    and normalised along the second axis; the reference normalises along `axis` alone."""
+    def run(attrs, X):
+        x = to_torch(X)
+        rows = int(np.prod(x.shape[:attrs.get("axis", 1) % x.dim()]))
+        fn = F.log_softmax if logarithmic else F.softmax
+        return (fn(x.reshape(rows, -1), dim=1).reshape(x.shape).numpy(),)
+    return run
+
+
 def relu_rnn_margin(inputs, outputs):
     """Forward single-direction RNN: every pre-activation x W' + h R' + b is >= 0.02 from 0."""
     x, w, r, b = inputs["X"], inputs["W"][0], inputs["R"][0], inputs["B"][0]
@@ -366,6 +537,17 @@ def reduce_cases():
         cases.append(Case(f"reduceprod_axes{'_'.join(map(str, axes))}_keepdims{keep}", "ReduceProd",
                           [("X", Diff((3, 4, 5), with_zero(zero))), ("axes", i64(*axes))],
                           attrs=dict(keepdims=keep)))
+    # No axes (all of them, or none with noop_with_empty_axes); axes as an attribute (opset 13).
+    x = Diff((3, 4, 5))
+    cases += [
+        Case("reducemean_all_axes", "ReduceMean", [("X", x)]),
+        Case("reducesum_noop_with_empty_axes", "ReduceSum", [("X", x)],
+             attrs=dict(noop_with_empty_axes=1)),
+        Case("reducemean_opset13_axes_attribute", "ReduceMean", [("X", x)],
+             attrs=dict(axes=[-1], keepdims=0), opset=13),
+        Case("reducemax_opset13_axes_attribute", "ReduceMax", [("X", Diff((3, 4, 5), distinct()))],
+             attrs=dict(axes=[2], keepdims=0), opset=13),
+    ]
     return cases
 
 
@@ -564,9 +746,322 @@ def sampling_cases():
     return cases
 
 
+def conv_case(name, x, w, bias=True, **attrs):
+    """Conv with X, W and (optionally) B differentiable."""
+    inputs = [("X", Diff(x)), ("W", Diff(w))] + ([("B", Diff((w[0],)))] if bias else [])
+    return Case(name, "Conv", inputs, attrs=attrs)
+
+
+def conv_transpose_case(name, x, w, bias=True, torch_fn=None, **attrs):
+    """ConvTranspose: W is (C, M / group, k...), so B has W.shape[1] * group values."""
+    channels = w[1] * attrs.get("group", 1)
+    inputs = [("X", Diff(x)), ("W", Diff(w))] + ([("B", Diff((channels,)))] if bias else [])
+    return Case(name, "ConvTranspose", inputs, attrs=attrs, torch_fn=torch_fn)
+
+
+def convolution_cases():
+    return [
+        conv_case("conv_3x3", (2, 3, 5, 5), (4, 3, 3, 3)),
+        conv_case("conv_3x3_pads1_no_bias", (2, 3, 5, 4), (4, 3, 3, 3), bias=False, pads=[1, 1, 1, 1]),
+        conv_case("conv_strides2_pads1", (2, 3, 7, 6), (4, 3, 3, 3), strides=[2, 2], pads=[1, 1, 1, 1]),
+        conv_case("conv_strides2_3_pads_asymmetric", (1, 2, 8, 9), (3, 2, 2, 3), bias=False,
+                  strides=[2, 3], pads=[0, 1, 1, 2]),
+        # Pads >= the kernel extent - 1 on one side: some outputs see only padding.
+        conv_case("conv_pads_beyond_kernel", (1, 2, 5, 5), (3, 2, 4, 4), pads=[3, 0, 0, 3]),
+        conv_case("conv_dilations2_pads_asymmetric", (1, 2, 8, 7), (3, 2, 3, 3), dilations=[2, 2],
+                  pads=[2, 1, 0, 2]),
+        conv_case("conv_group2", (2, 4, 5, 5), (6, 2, 3, 3), group=2, pads=[1, 1, 1, 1]),
+        conv_case("conv_group2_strides_no_bias", (2, 4, 6, 5), (6, 2, 2, 3), bias=False, group=2,
+                  strides=[2, 1], pads=[0, 1, 1, 1]),
+        conv_case("conv_depthwise", (2, 3, 5, 5), (3, 1, 3, 3), group=3, pads=[1, 1, 1, 1]),
+        conv_case("conv_depthwise_strides2", (1, 3, 7, 7), (3, 1, 3, 3), group=3, strides=[2, 2],
+                  pads=[1, 0, 1, 1]),
+        conv_case("conv_1x1", (2, 5, 4, 4), (3, 5, 1, 1)),
+        conv_case("conv_1x1_group2_no_bias", (2, 4, 3, 3), (6, 2, 1, 1), bias=False, group=2),
+        conv_case("conv_auto_pad_same_upper_strides2", (1, 2, 7, 8), (2, 2, 3, 3),
+                  auto_pad="SAME_UPPER", strides=[2, 2]),
+        conv_case("conv_auto_pad_same_lower", (1, 2, 5, 6), (2, 2, 4, 4), auto_pad="SAME_LOWER"),
+        conv_case("conv_1d_strides2", (2, 3, 11), (4, 3, 3), strides=[2], pads=[1, 2]),
+        conv_transpose_case("conv_transpose_strides2_pads", (1, 2, 4, 5), (2, 3, 3, 3),
+                            strides=[2, 2], pads=[1, 0, 1, 1]),
+        conv_transpose_case("conv_transpose_strides2_output_padding", (1, 3, 3, 3), (3, 2, 3, 3),
+                            strides=[2, 2], pads=[1, 1, 1, 1], output_padding=[1, 1]),
+        # The reference evaluator mis-reshapes W when group > 1.
+        conv_transpose_case("conv_transpose_group2_output_padding", (2, 4, 3, 3), (4, 1, 3, 2),
+                            group=2, strides=[2, 1], output_padding=[1, 0], pads=[0, 1, 1, 0],
+                            torch_fn=torch_conv_transpose),
+        conv_transpose_case("conv_transpose_1d_dilations2_no_bias", (1, 2, 5), (2, 2, 3), bias=False,
+                            dilations=[2]),
+        # output_shape 6 x 8 from a 3 x 4 input at stride 2 (full 7 x 9): one pixel of padding per
+        # axis, placed by the SAME_UPPER rule.
+        conv_transpose_case("conv_transpose_output_shape_same_upper", (1, 2, 3, 4), (2, 2, 3, 3),
+                            strides=[2, 2], output_shape=[6, 8], auto_pad="SAME_UPPER"),
+    ]
+
+
+def pooling_cases():
+    # MaxPool inputs are distinct (no ties within a window).
+    maxpool = {
+        "3x3_strides2_pads1": ((2, 2, 7, 7), dict(kernel_shape=[3, 3], strides=[2, 2],
+                                                  pads=[1, 1, 1, 1])),
+        # 6 x 6 with ceil_mode: a fourth window starting on the last pixel.
+        "3x3_strides2_pads1_ceil": ((1, 2, 6, 6), dict(kernel_shape=[3, 3], strides=[2, 2],
+                                                       pads=[1, 1, 1, 1], ceil_mode=1)),
+        "2x2_strides2_ceil": ((2, 2, 7, 7), dict(kernel_shape=[2, 2], strides=[2, 2], ceil_mode=1)),
+        "2x3_dilations2_1": ((1, 2, 7, 7), dict(kernel_shape=[2, 3], dilations=[2, 1], strides=[1, 2])),
+        "1d_strides2_pads1_0": ((1, 2, 9), dict(kernel_shape=[3], strides=[2], pads=[1, 0])),
+        "3d_2x2x2": ((1, 1, 3, 4, 3), dict(kernel_shape=[2, 2, 2])),
+    }
+    cases = [Case(f"max_pool_{name}", "MaxPool", [("X", Diff(shape, distinct()))], attrs=attrs)
+             for name, (shape, attrs) in maxpool.items()]
+    # 7 x 6 input: with ceil_mode the last column window reaches past the end padding.
+    average = {
+        "3x3_strides2_pads1": dict(kernel_shape=[3, 3], strides=[2, 2], pads=[1, 1, 1, 1]),
+        "2x2_strides2_ceil": dict(kernel_shape=[2, 2], strides=[2, 2], ceil_mode=1),
+        "3x3_strides2_pads1_ceil": dict(kernel_shape=[3, 3], strides=[2, 2], pads=[1, 1, 1, 1],
+                                        ceil_mode=1),
+    }
+    cases += [Case(f"average_pool_{name}_count_include_pad{include}", "AveragePool",
+                   [("X", Diff((2, 2, 7, 6)))], attrs=dict(count_include_pad=include, **attrs))
+              for name, attrs in average.items() for include in (0, 1)]
+    return cases + [
+        Case("global_average_pool", "GlobalAveragePool", [("X", Diff((2, 3, 4, 5)))]),
+        Case("global_max_pool", "GlobalMaxPool", [("X", Diff((2, 3, 4, 5), distinct()))]),
+        # onnxruntime accepts odd sizes only. Size 5 over 4 channels: every window is clipped.
+        Case("lrn_size3", "LRN", [("X", Diff((2, 5, 3, 3), uniform(-2, 2)))],
+             attrs=dict(size=3, alpha=0.1, beta=0.75, bias=1.0), torch_fn=torch_lrn),
+        Case("lrn_size5", "LRN", [("X", Diff((1, 4, 2, 3), uniform(-2, 2)))],
+             attrs=dict(size=5, alpha=0.3, beta=0.6, bias=2.0), torch_fn=torch_lrn),
+    ]
+
+
+def classic_normalization_cases():
+    affine = [("X", Diff((2, 3, 4, 5))), ("scale", Diff((3,))), ("B", Diff((3,)))]
+    statistics = [("input_mean", np.array([0.2, -0.3, 0.1], np.float32)),
+                  ("input_var", np.array([0.5, 1.2, 0.8], np.float32))]
+    return [
+        Case("batch_normalization_inference", "BatchNormalization", affine + statistics,
+             attrs=dict(epsilon=1e-3)),
+        # The inference form is differentiable in the statistics too (var > 0).
+        Case("batch_normalization_inference_statistics", "BatchNormalization",
+             affine + [("input_mean", Diff((3,))), ("input_var", Diff((3,), uniform(0.5, 1.5)))]),
+        # Batch statistics; the running statistics (outputs 1, 2) carry no gradient.
+        Case("batch_normalization_training", "BatchNormalization", affine + statistics,
+             outputs=["Y", "running_mean", "running_var"], attrs=dict(training_mode=1, momentum=0.8)),
+        Case("instance_normalization", "InstanceNormalization",
+             [("input", Diff((2, 3, 4, 5))), ("scale", Diff((3,))), ("B", Diff((3,)))],
+             outputs=["output"], attrs=dict(epsilon=1e-3)),
+    ]
+
+
+def matmul_cases():
+    cases = [Case(f"gemm_trans_a{ta}_b{tb}_alpha_beta", "Gemm",
+                  [("A", Diff((4, 3) if ta else (3, 4))), ("B", Diff((5, 4) if tb else (4, 5))),
+                   ("C", Diff((5,)))], attrs=dict(transA=ta, transB=tb, alpha=0.7, beta=1.3))
+             for ta in (0, 1) for tb in (0, 1)]
+    cases += [
+        Case("gemm_c_column", "Gemm", [("A", Diff((3, 4))), ("B", Diff((4, 2))), ("C", Diff((3, 1)))]),
+        Case("gemm_c_scalar", "Gemm", [("A", Diff((3, 4))), ("B", Diff((4, 2))), ("C", Diff(()))],
+             attrs=dict(beta=0.5)),
+        Case("gemm_no_c", "Gemm", [("A", Diff((3, 4))), ("B", Diff((4, 2)))]),
+    ]
+    shapes = {"2d": ((3, 4), (4, 5)), "batched": ((2, 3, 4), (2, 4, 5)),
+              "broadcast_batch": ((2, 1, 3, 4), (3, 4, 2)), "vector_matrix": ((4,), (2, 4, 3)),
+              "matrix_vector": ((2, 3, 4), (4,)), "vector_vector": ((4,), (4,))}
+    return cases + [Case(f"matmul_{name}", "MatMul", [("A", Diff(a)), ("B", Diff(b))])
+                    for name, (a, b) in shapes.items()]
+
+
+def softmax_cases():
+    cases = []
+    for op in ("Softmax", "LogSoftmax"):
+        for axis, opset in ((1, DEFAULT_OPSET), (-1, DEFAULT_OPSET), (1, 11)):
+            # Before opset 13 the input is coerced to 2-D: axis 1 covers axes 1 and 2 together.
+            suffix = f"axis{'_minus1' if axis < 0 else axis}" + ("_opset11" if opset == 11 else "")
+            cases.append(Case(f"{op.lower()}_{suffix}", op, [("X", Diff((2, 3, 4), uniform(-2, 2)))],
+                              outputs=["output"], attrs=dict(axis=axis), opset=opset,
+                              torch_fn=torch_softmax_2d(op == "LogSoftmax") if opset < 13 else None))
+    return cases
+
+
+def arithmetic_cases():
+    cases = []
+    # "_broadcast": both operands broadcast ((2, 1, 4) with (3, 1)), so both gradients reduce.
+    for op in ("Add", "Sub", "Mul"):
+        for suffix, a, b in (("", (2, 3, 4), (2, 3, 4)), ("_broadcast", (2, 1, 4), (3, 1)),
+                             ("_scalar", (2, 3, 4), ())):
+            cases.append(Case(f"{op.lower()}{suffix}", op, [("A", Diff(a)), ("B", Diff(b))],
+                              outputs=["C"]))
+    divisor, base = magnitude(0.5, 1.5), uniform(0.5, 1.5)
+    parts = [("data_0", Diff((2, 3))), ("data_1", Diff((3,))), ("data_2", Diff((2, 1)))]
+    cases += [
+        Case("div_broadcast", "Div", [("A", Diff((2, 1, 4))), ("B", Diff((3, 1), divisor))],
+             outputs=["C"]),
+        Case("div_broadcast_divisor", "Div", [("A", Diff((3, 1))), ("B", Diff((2, 3, 4), divisor))],
+             outputs=["C"]),
+        Case("pow_broadcast_exponent", "Pow", [("X", Diff((3, 4), base)), ("Y", Diff((4,)))],
+             outputs=["Z"]),
+        Case("pow_broadcast_base", "Pow",
+             [("X", Diff((4,), base)), ("Y", Diff((2, 3, 4), uniform(-2, 2)))],
+             outputs=["Z"]),
+        Case("prelu_channel_slope", "PRelu",
+             [("X", Diff((2, 3, 4, 4), magnitude(0.05, 1.0))), ("slope", Diff((3, 1, 1)))]),
+        Case("prelu_single_slope", "PRelu",
+             [("X", Diff((2, 3, 4), magnitude(0.05, 1.0))), ("slope", Diff((1,)))]),
+        Case("sum_broadcast3", "Sum", parts, outputs=["sum"]),
+        Case("mean_broadcast3", "Mean", parts, outputs=["mean"]),
+        # Distinct over all inputs together: no ties after broadcasting.
+        Case("max_broadcast3", "Max", parts, outputs=["max"], draw=distinct_inputs()),
+        Case("min_broadcast3", "Min", parts, outputs=["min"], draw=distinct_inputs()),
+    ]
+    return cases
+
+
+def activation_cases():
+    def unary(name, op, draw, attrs=None, opset=DEFAULT_OPSET, torch_fn=None):
+        return Case(name, op, [("X", Diff((3, 4, 5), draw))], attrs=attrs or {}, opset=opset,
+                    torch_fn=torch_fn)
+
+    off_zero = magnitude(0.1, 3.0)
+    clip = dict(min=np.array(-1.0, np.float32), max=np.array(0.5, np.float32))
+    return [
+        unary("relu", "Relu", off_zero),
+        unary("leaky_relu_alpha0_2", "LeakyRelu", off_zero, dict(alpha=0.2)),
+        unary("sigmoid", "Sigmoid", uniform(-4, 4)),
+        unary("tanh", "Tanh", uniform(-3, 3)),
+        unary("elu_alpha0_7", "Elu", off_zero, dict(alpha=0.7)),
+        unary("selu", "Selu", off_zero),
+        # Kinks where alpha x + beta = 0 or 1.
+        unary("hard_sigmoid", "HardSigmoid", away_from([-2.5, 2.5], 0.1, -4, 4)),
+        unary("hard_sigmoid_alpha0_3_beta0_4", "HardSigmoid", away_from([-4 / 3, 2], 0.1, -3, 3.5),
+              dict(alpha=0.3, beta=0.4)),
+        unary("hard_swish", "HardSwish", away_from([-3, 3], 0.1, -4.5, 4.5), torch_fn=torch_hard_swish),
+        unary("softplus", "Softplus", uniform(-4, 4)),
+        unary("gelu", "Gelu", uniform(-3, 3), opset=20, torch_fn=torch_gelu),
+        unary("gelu_tanh", "Gelu", uniform(-3, 3), dict(approximate="tanh"), opset=20,
+              torch_fn=torch_gelu),
+        unary("mish", "Mish", uniform(-3, 3)),
+        unary("erf", "Erf", uniform(-2, 2), torch_fn=torch_erf),
+        unary("exp", "Exp", uniform(-2, 2)),
+        unary("log", "Log", uniform(0.2, 3)),
+        unary("sqrt", "Sqrt", uniform(0.2, 3)),
+        unary("abs", "Abs", off_zero),
+        unary("neg", "Neg", uniform()),
+        unary("reciprocal", "Reciprocal", magnitude(0.3, 2.0)),
+        unary("identity", "Identity", uniform()),
+        Case("clip_min_max", "Clip", [("X", Diff((3, 4, 5), away_from([-1, 0.5], 0.05, -2, 2))),
+                                      ("min", clip["min"]), ("max", clip["max"])]),
+        Case("clip_max_only", "Clip", [("X", Diff((3, 4, 5), away_from(0.5, 0.05, -2, 2))),
+                                       ("min", None), ("max", clip["max"])]),
+        # Before opset 11 the bounds are attributes.
+        Case("clip_opset10_attributes", "Clip", [("X", Diff((3, 4, 5), away_from([0, 6], 0.1, -2, 8)))],
+             attrs=dict(min=0.0, max=6.0), opset=10),
+        # Inference: the identity (ratio ignored without training_mode).
+        Case("dropout", "Dropout", [("data", Diff((3, 4, 5)))], outputs=["output"]),
+        Case("dropout_ratio_training_mode_false", "Dropout",
+             [("data", Diff((3, 4, 5))), ("ratio", np.array(0.3, np.float32)),
+              ("training_mode", np.array(False))], outputs=["output"]),
+    ]
+
+
+def movement_cases():
+    x = Diff((2, 3, 4))
+    return [
+        Case("concat_axis1", "Concat", [("X0", x), ("X1", Diff((2, 2, 4))), ("X2", Diff((2, 1, 4)))],
+             attrs=dict(axis=1)),
+        Case("concat_axis_minus1", "Concat", [("X0", x), ("X1", Diff((2, 3, 2)))], attrs=dict(axis=-1)),
+        Case("split_axis2_sizes", "Split", [("X", x), ("split", i64(1, 3))], outputs=["Y0", "Y1"],
+             seeds=["Y0", "Y1"], attrs=dict(axis=2)),
+        # 5 into 2 parts: 3 + 2.
+        Case("split_num_outputs", "Split", [("X", Diff((2, 3, 5)))], outputs=["Y0", "Y1"],
+             seeds=["Y0", "Y1"], attrs=dict(axis=-1, num_outputs=2)),
+        Case("slice_steps_negative", "Slice", [("X", x), ("starts", i64(0, 3)), ("ends", i64(2, -5)),
+                                               ("axes", i64(1, 2)), ("steps", i64(1, -2))]),
+        # Out-of-range starts / ends clamp.
+        Case("slice_steps2_clamped", "Slice", [("X", Diff((3, 4, 5))), ("starts", i64(1, -100)),
+                                               ("ends", i64(100, 4)), ("axes", i64(0, -1)),
+                                               ("steps", i64(1, 2))]),
+        Case("slice_reverse_axis", "Slice", [("X", Diff((3, 4, 5))), ("starts", i64(-1)),
+                                             ("ends", i64(-100)), ("axes", i64(1)),
+                                             ("steps", i64(-1))]),
+        Case("slice_no_axes_steps", "Slice",
+             [("X", x), ("starts", i64(1, 0, 1)), ("ends", i64(2, 3, 4))]),
+        Case("transpose_perm2_0_1", "Transpose", [("X", x)], attrs=dict(perm=[2, 0, 1])),
+        Case("transpose_default_reverse", "Transpose", [("X", x)]),
+        Case("reshape_4_minus1", "Reshape", [("X", x), ("shape", i64(4, -1))]),
+        Case("reshape_0_minus1_2", "Reshape", [("X", x), ("shape", i64(0, -1, 2))]),
+        Case("flatten_axis2", "Flatten", [("X", x)], attrs=dict(axis=2)),
+        Case("flatten_axis0", "Flatten", [("X", x)], attrs=dict(axis=0)),
+        Case("squeeze_axis1", "Squeeze", [("X", Diff((2, 1, 3))), ("axes", i64(1))]),
+        Case("squeeze_all", "Squeeze", [("X", Diff((2, 1, 3, 1)))]),
+        Case("unsqueeze_axes1_minus1", "Unsqueeze", [("X", x), ("axes", i64(1, -1))]),
+        Case("expand_3_1_to_2_3_4", "Expand", [("X", Diff((3, 1))), ("shape", i64(2, 3, 4))]),
+        Case("expand_bidirectional", "Expand", [("X", Diff((1, 4))), ("shape", i64(3, 1))]),
+        # Repeated and negative indices (the backward pass must accumulate).
+        Case("gather_axis0", "Gather", [("data", Diff((3, 4))), ("indices", i64(2, -1, 0, 2))],
+             attrs=dict(axis=0)),
+        Case("gather_axis1_2d_indices", "Gather", [("data", x), ("indices", i64([0, 2], [2, -1]))],
+             attrs=dict(axis=1)),
+        Case("gather_scalar_index", "Gather", [("data", x), ("indices", scalar64(-2))],
+             attrs=dict(axis=-1)),
+        *[Case(f"pad_{mode}", "Pad", [("data", x), ("pads", i64(0, 1, 2, 0, 2, 1))],
+               attrs=dict(mode=mode), opset=19 if mode == "wrap" else DEFAULT_OPSET)
+          for mode in ("reflect", "edge", "wrap")],
+        Case("pad_constant_value", "Pad", [("data", x), ("pads", i64(0, 1, 2, 0, 2, 1)),
+                                           ("constant_value", np.array(0.5, np.float32))]),
+        # Negative pads crop (the reference rejects them); axes restricts the pads to axes 1, 2.
+        Case("pad_edge_axes_negative", "Pad", [("data", x), ("pads", i64(2, -1, -1, 3)),
+                                               ("constant_value", None), ("axes", i64(1, -1))],
+             attrs=dict(mode="edge"), torch_fn=torch_pad),
+        Case("pad_constant_negative", "Pad", [("data", x), ("pads", i64(-1, 1, 2, 0, -2, 1)),
+                                              ("constant_value", np.array(-0.5, np.float32))],
+             torch_fn=torch_pad),
+    ]
+
+
+def resize_cases():
+    """X (1, 2, 3, 4); scales are tensor(float) (float32 in the float64 model too)."""
+    def resize(name, attrs, scales=None, sizes=None):
+        inputs = [("X", Diff((1, 2, 3, 4))), ("roi", None),
+                  ("scales", None if scales is None else np.array(scales, np.float32)),
+                  ("sizes", None if sizes is None else i64(*sizes))]
+        return Case(name, "Resize", inputs, attrs=attrs, float32_initializers=("scales",),
+                    torch_fn=torch_resize_cubic if attrs["mode"] == "cubic" else None)
+
+    up, down = (1, 1, 2, 1.5), (1, 1, 0.6, 0.5)
+    cases = [resize("resize_nearest_asymmetric_floor", dict(
+        mode="nearest", coordinate_transformation_mode="asymmetric", nearest_mode="floor"), up)]
+    cases += [resize(f"resize_linear_{mode}",
+                     dict(mode="linear", coordinate_transformation_mode=mode), up)
+              for mode in ("half_pixel", "align_corners", "asymmetric", "pytorch_half_pixel")]
+    cases += [
+        # Width 4 -> 7: output 3 maps exactly to 1.5, where round_prefer_floor decides.
+        resize("resize_nearest_half_pixel_sizes", dict(mode="nearest"), sizes=(1, 2, 5, 7)),
+        resize("resize_linear_half_pixel_down", dict(mode="linear"), down),
+        resize("resize_linear_align_corners_sizes", dict(
+            mode="linear", coordinate_transformation_mode="align_corners"), sizes=(1, 2, 5, 7)),
+        resize("resize_linear_antialias_down", dict(mode="linear", antialias=1), down),
+        resize("resize_linear_axes2_3", dict(mode="linear", axes=[2, 3]), (2, 1.5)),
+        resize("resize_cubic_half_pixel", dict(mode="cubic"), up),
+        resize("resize_cubic_align_corners_exclude_outside_sizes", dict(
+            mode="cubic", coordinate_transformation_mode="align_corners", cubic_coeff_a=-0.5,
+            exclude_outside=1), sizes=(1, 2, 5, 7)),
+    ]
+    # Upsample (deprecated at opset 10): scales as input 1, asymmetric coordinates.
+    cases += [Case(f"upsample_{mode}", "Upsample", [("X", Diff((1, 2, 3, 4))),
+                                                    ("scales", np.array(up, np.float32))],
+                   attrs=dict(mode=mode), opset=9, float32_initializers=("scales",),
+                   torch_fn=torch_upsample)
+              for mode in ("nearest", "linear")]
+    return cases
+
+
 def all_cases():
     return (indexing_cases() + reduce_cases() + normalization_cases() + layout_cases()
-            + einsum_cases() + unary_cases() + sampling_cases() + recurrent_cases())
+            + einsum_cases() + unary_cases() + sampling_cases() + recurrent_cases()
+            + convolution_cases() + pooling_cases() + classic_normalization_cases() + matmul_cases()
+            + softmax_cases() + arithmetic_cases() + activation_cases() + movement_cases()
+            + resize_cases())
 
 
 # ------------------------------------------------------------ models
@@ -586,7 +1081,7 @@ def build_model(case, elem_type, output_shapes):
             graph_inputs.append(helper.make_tensor_value_info(name, elem_type, list(spec.shape)))
         elif spec is not None:
             value = spec.astype(helper.tensor_dtype_to_np_dtype(elem_type)) \
-                if spec.dtype.kind == "f" else spec
+                if spec.dtype.kind == "f" and name not in case.float32_initializers else spec
             initializers.append(numpy_helper.from_array(value, name))
     outputs = [helper.make_tensor_value_info(o, elem_type, list(output_shapes[o]))
                for o in case.outputs] if output_shapes else \
