@@ -6,7 +6,7 @@ SHARED ?= ../shared
 # Package.swift carries no unsafe flags (a package depending on cnn-viz builds it without them).
 TARGET_CPU ?= $(if $(filter x86_64,$(shell uname -m)),haswell,)
 SWIFT_FLAGS := -c release $(if $(TARGET_CPU),-Xswiftc -target-cpu -Xswiftc $(TARGET_CPU),)
-APT_PACKAGES := pkg-config libpng-dev libjpeg62-turbo-dev libturbojpeg0-dev libcairo2-dev libopenblas-dev
+APT_PACKAGES := pkg-config libpng-dev libjpeg62-turbo-dev libturbojpeg0-dev libcairo2-dev libopenblas-dev libdnnl-dev
 BIN := .build/release/cnn-viz
 REFERENCE_DIR := .build/reference
 
@@ -65,6 +65,11 @@ examples: build
 examples-targets: build
 	bash scripts/target-examples.sh
 
+# The suites that check convolutions against independent references, run again with every
+# convolution on oneDNN (CNNVIZ_ENGINE=dnnl): on an AVX2 machine the default runs them on
+# cnn-viz's own kernels, so this keeps the oneDNN path tested there too.
+DNNL_TESTS := ConvolutionTests|ConvGradientTests|ConformanceTests|ModelReferenceTests|OpFiniteDifferenceTests|RealExportTests|WholeModelGradientTests
+
 # References from onnxruntime, the onnx package and Pillow (decoded photos), then the XCTest suite on the release build,
 # then a separate package that depends on cnn-viz by a pinned version.
 test: build python-deps torch-deps
@@ -83,6 +88,7 @@ test: build python-deps torch-deps
 	python3 scripts/reference/op_gradients.py $(REFERENCE_DIR)
 	python3 scripts/reference/real_exports.py $(REFERENCE_DIR)
 	swift test $(SWIFT_FLAGS) --disable-swift-testing --disable-testable-imports
+	CNNVIZ_ENGINE=dnnl swift test $(SWIFT_FLAGS) --disable-swift-testing --disable-testable-imports --filter '$(DNNL_TESTS)'
 	$(MAKE) bad-inputs
 	$(MAKE) package-check
 	$(MAKE) fuzz FUZZ_SECONDS=60

@@ -28,6 +28,8 @@ let package = Package(
         // libpng's low-level reader, whose longjmp error handling has to live in C.
         .target(name: "CPNGReader", dependencies: ["CPNG"]),
         .systemLibrary(name: "CCairo", pkgConfig: "cairo", providers: [.apt(["libcairo2-dev"])]),
+        // oneDNN (libdnnl-dev) behind a thin C shim: the one place that knows its 2.x API.
+        .target(name: "CDNNLShim", linkerSettings: [.linkedLibrary("dnnl"), .linkedLibrary("gomp")]),
         // glibc's mallopt, to keep activation buffers on the heap between layers.
         .systemLibrary(name: "CMalloc"),
 
@@ -39,7 +41,7 @@ let package = Package(
         // Tensors, kernels, graph IR, ONNX import, executor with hooks.
         .target(
             name: "CNNVizRuntime",
-            dependencies: ["COpenBLAS", "CMalloc", "ONNXProto", .product(name: "SwiftProtobuf", package: "swift-protobuf")]
+            dependencies: ["COpenBLAS", "CDNNLShim", "CMalloc", "ONNXProto", .product(name: "SwiftProtobuf", package: "swift-protobuf")]
         ),
         // Image decoding and preprocessing.
         .target(name: "CNNVizImaging", dependencies: ["CNNVizRuntime", "CPNG", "CPNGReader", "CJPEG"]),

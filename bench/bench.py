@@ -341,6 +341,22 @@ def attribution_table(args, models, tensor, tmp):
     return failed
 
 
+def print_machine(args, model, tensor, tmp):
+    """The CPU model, and what cnn-viz runs its kernels on (oneDNN's version, its ISA, threads)."""
+    cpu = "unknown CPU"
+    try:
+        with open("/proc/cpuinfo") as f:
+            cpu = next(line.split(":", 1)[1].strip() for line in f if line.startswith("model name"))
+    except (OSError, StopIteration):
+        pass
+    res = subprocess.run([str(args.cnn_viz), "run", "--model", str(model), "--tensor", str(tensor),
+                          "--out", str(tmp / "engine"), "--json", "--repeat", "1"], capture_output=True, text=True)
+    engine = json.loads(res.stdout).get("engine", {}) if res.returncode == 0 else {}
+    print(f"CPU: {cpu}, {os.cpu_count()} logical CPUs; cnn-viz: oneDNN {engine.get('onednn', '?')} "
+          f"dispatching {engine.get('isa', '?')}, {engine.get('threads', '?')} threads, "
+          f"convolutions: {engine.get('convolutions', '?')}\n", flush=True)
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.strip().splitlines()[0])
     ap.add_argument("--cnn-viz", required=True, type=Path, help="path to the cnn-viz binary")
@@ -370,6 +386,7 @@ def main():
 
     start, failed = time.monotonic(), False
     with tempfile.TemporaryDirectory(prefix="cnnviz-bench-") as tmp:
+        print_machine(args, (models or attr_models)[0], tensor, Path(tmp))
         if models:
             failed |= forward_tables(args, models, tensor, Path(tmp))
         if attr_models:

@@ -21,6 +21,8 @@ public struct CNNVizError: Error, CustomStringConvertible, Sendable {
         case writeFailed = "write-failed"
         /// The input is well-formed but larger than a documented limit (e.g. an image's pixel count).
         case limitExceeded = "limit-exceeded"
+        /// The compute library (oneDNN) refused or failed a problem that cnn-viz accepted.
+        case engineFailure = "engine-failure"
     }
 
     public var code: Code

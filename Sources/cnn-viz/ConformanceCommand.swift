@@ -8,6 +8,8 @@ struct ConformanceCommand: ParsableCommand {
         abstract: "Run ONNX backend node tests and print a per-op table and a pass/fail/skip count."
     )
 
+    @OptionGroup var threadOptions: ThreadOptions
+
     @Argument(help: "A directory holding node/test_*/ folders (model.onnx and test_data_set_*).")
     var directory: String
 

@@ -10,6 +10,8 @@ struct ModelOptions: ParsableArguments {
     @Option(name: .long, help: "The ONNX model to load. Default: the embedded shapes model (samples/models/shapes.onnx).")
     var model: String?
 
+    @OptionGroup var threadOptions: ThreadOptions
+
     init() {}
 
     init(model: String?) { self.model = model }

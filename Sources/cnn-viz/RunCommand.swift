@@ -66,6 +66,8 @@ struct RunCommand: ParsableCommand {
         var gradients: [String: String]?
         var seed: Seed?
         var timing: [String: Double]?
+        /// With --repeat: what ran the kernels (oneDNN's version and ISA, threads).
+        var engine: CNNVizEngine.Description?
     }
 
     struct Seed: Encodable {
@@ -130,7 +132,8 @@ struct RunCommand: ParsableCommand {
             }
             report?.print(runs: repeatCount + 1)
             let written = try write(results, names: names)
-            let manifest = Manifest(outputs: written, timing: median(times).map { ["forward_ms": $0] })
+            let manifest = Manifest(outputs: written, timing: median(times).map { ["forward_ms": $0] },
+                                    engine: repeatCount > 0 ? CNNVizEngine.description : nil)
             if json {
                 try printJSON(manifest)
             } else {
@@ -189,7 +192,8 @@ struct RunCommand: ParsableCommand {
             outputs: try write(result.outputs, names: names),
             gradients: try write(gradients, names: wrt, prefix: "grad_"),
             seed: Seed(tensor: result.seedTensor, classes: classes, note: note),
-            timing: median(forward).map { ["forward_ms": $0, "backward_ms": median(reverse)!] })
+            timing: median(forward).map { ["forward_ms": $0, "backward_ms": median(reverse)!] },
+            engine: repeatCount > 0 ? CNNVizEngine.description : nil)
         if json {
             try printJSON(manifest)
         } else {

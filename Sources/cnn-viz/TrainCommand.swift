@@ -22,6 +22,8 @@ struct TrainShapesCommand: ParsableCommand {
         """
     )
 
+    @OptionGroup var threadOptions: ThreadOptions
+
     @Option(name: .long, help: "Epochs.")
     var epochs = ShapesTrainer.Options().epochs
 

@@ -74,12 +74,17 @@ final class CommandLineTests: EngineTestCase {
         let out = FileManager.default.temporaryDirectory.appendingPathComponent("cli-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: out) }
         let (status, data) = try runBinary(["run", "--model", mnist["model"] as! String, "--tensor", inputs.values.first!,
-                                            "--out", out.path, "--json", "--repeat", "3"])
+                                            "--out", out.path, "--json", "--repeat", "3", "--threads", "1"])
         XCTAssertEqual(status, 0)
         let manifest = try JSONSerialization.jsonObject(with: data) as! [String: Any]
         let outputs = manifest["outputs"] as! [String: String]
         let timing = manifest["timing"] as! [String: Double]
         XCTAssertGreaterThan(timing["forward_ms"] ?? 0, 0)
+        // The engine line names oneDNN's version and ISA, and the --threads asked for.
+        let engine = try XCTUnwrap(manifest["engine"] as? [String: Any])
+        XCTAssertEqual(engine["threads"] as? Int, 1)
+        XCTAssertTrue((engine["onednn"] as? String)?.hasPrefix("2.") == true, "\(engine)")
+        XCTAssertFalse((engine["isa"] as? String ?? "").isEmpty)
         for (name, path) in expected {
             let ours = try NumpyFile.read(contentsOf: URL(fileURLWithPath: outputs[name]!)).floats
             let reference = try NumpyFile.read(contentsOf: URL(fileURLWithPath: path)).floats

@@ -7,7 +7,8 @@ import Synchronization
 /// - keeps activation buffers on glibc's heap (no mmap, no trimming; see `MemoryTuning`);
 /// - sets OpenBLAS to one thread, so that cnn-viz splits every matrix product across its own
 ///   workers (OpenBLAS's threads spin after each call and would slow every other kernel);
-/// - starts the worker pool's threads.
+/// - starts the worker pool's threads and gives oneDNN's OpenMP the same thread count, so
+///   that the two never oversubscribe the cores (they run one after the other).
 ///
 /// Without it, results are the same: matrix products are left to OpenBLAS's own threading,
 /// glibc keeps its defaults, and the worker pool starts at the first parallel kernel.
@@ -19,9 +20,40 @@ public enum CNNVizEngine {
         _ = MemoryTuning.applied
         _ = GEMM.configured
         _ = WorkerPool.shared
+        DNNLConvolution.setThreads(Parallel.workers)
         configured.store(true, ordering: .releasing)
+    }
+
+    static let requestedThreads = Atomic<Int>(0)
+
+    /// One thread count for every parallel kernel: cnn-viz's workers and oneDNN's OpenMP
+    /// threads (OpenBLAS runs single-threaded under `configureProcess`). Takes effect only
+    /// before the first parallel kernel runs (the pool is made once); returns whether it did.
+    /// The default is `Parallel.workers`' (CNNVIZ_THREADS, else the cores the process may use).
+    @discardableResult
+    public static func setThreads(_ count: Int) -> Bool {
+        precondition(count >= 1, "thread count must be at least 1")
+        requestedThreads.store(count, ordering: .releasing)
+        return Parallel.workers == count
     }
 
     /// Whether `configureProcess()` has run.
     public static var isConfigured: Bool { configured.load(ordering: .acquiring) }
+
+    /// What runs the kernels on this machine, for benchmarks and bug reports.
+    public struct Description: Encodable, Sendable {
+        public var onednn: String
+        /// The instruction set oneDNN dispatches to (after `DNNL_MAX_CPU_ISA`).
+        public var isa: String
+        public var threads: Int
+        /// Which convolutions oneDNN runs (`DNNLConvolution.runs`).
+        public var convolutions: String
+    }
+
+    public static var description: Description {
+        Description(onednn: DNNLConvolution.version, isa: DNNLConvolution.isa, threads: Parallel.workers,
+                    convolutions: DNNLConvolution.runs(depthwise: false, pointwise: false)
+                        ? (DNNLConvolution.runs(depthwise: true, pointwise: true) ? "all on oneDNN" : "dense k>1 on oneDNN, depthwise and 1x1 on own kernels")
+                        : "own kernels (Winograd, im2col + OpenBLAS, direct)")
+    }
 }

@@ -10,6 +10,7 @@ final class DerivedWeights: @unchecked Sendable {
     private let lock = NSLock()
     private var entries = [String: (source: [Float], derived: [Float])]()
     private var children = [String: DerivedWeights]()
+    private var objects = [String: (sources: [[Float]], object: AnyObject)]()
 
     /// `make(source)`, or the array it returned for this kind when `source` was last seen.
     func value(_ kind: String, from source: [Float], _ make: ([Float]) -> [Float]) -> [Float] {
@@ -24,6 +25,23 @@ final class DerivedWeights: @unchecked Sendable {
         entries[kind] = (source, derived)
         lock.unlock()
         return derived
+    }
+
+    /// `make()`, or the object it returned for this kind when `sources` (the weights and bias
+    /// it was made from) were last seen; for engine primitives that hold reordered weights.
+    func object<T: AnyObject>(_ kind: String, from sources: [[Float]], _ make: () throws -> T) throws -> T {
+        lock.lock()
+        if let entry = objects[kind], entry.sources.count == sources.count, zip(entry.sources, sources).allSatisfy(Self.sameBuffer),
+           let object = entry.object as? T {
+            lock.unlock()
+            return object
+        }
+        lock.unlock()
+        let object = try make()
+        lock.lock()
+        objects[kind] = (sources, object)
+        lock.unlock()
+        return object
     }
 
     /// A separate store under this one, for a helper op that works on derived weights

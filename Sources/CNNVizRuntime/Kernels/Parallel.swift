@@ -1,9 +1,23 @@
+import CDNNLShim
 import Foundation
 
 /// Splits work across the machine's cores (see `WorkerPool`).
 public enum Parallel {
-    /// Worker count: the active processor count, at least 1.
-    public static let workers = max(1, ProcessInfo.processInfo.activeProcessorCount)
+    /// Worker count, fixed at first use: `CNNVizEngine.setThreads`, else the environment's
+    /// `CNNVIZ_THREADS`, else the cores this process may run on (its CPU affinity, which
+    /// `taskset` and container CPU sets narrow), at least 1.
+    public static let workers: Int = {
+        let requested = CNNVizEngine.requestedThreads.load(ordering: .acquiring)
+        if requested > 0 { return requested }
+        if let text = ProcessInfo.processInfo.environment["CNNVIZ_THREADS"], let count = Int(text), count > 0 { return count }
+        return availableCores
+    }()
+
+    /// The CPUs in this process's affinity mask (sched_getaffinity), or the active processor count.
+    public static var availableCores: Int {
+        let count = Int(cnnviz_available_cores())
+        return count > 0 ? count : max(1, ProcessInfo.processInfo.activeProcessorCount)
+    }
 
     /// Runs `body` over `0..<count` in contiguous chunks of at least `minimumPerWorker`
     /// items, up to four chunks per worker so that a slowed core sheds work to the others;

@@ -79,6 +79,9 @@ struct Conv: Operator {
             }, elementType: x.elementType)
         }
         let cg = c / group, mg = m / group
+        if DNNLConvolution.runs(depthwise: cg == 1 && mg == 1, pointwise: geometry.isPointwise) {
+            return try convolveOnDNNL(x, w, bias: bias, clamp: clamp, batch: n, inChannels: c, outChannels: m, geometry: geometry, outShape: outShape)
+        }
         let depthwise = cg == 1 && mg == 1
         let winograd = !depthwise && !Conv.forceIm2Col && Winograd.applies(to: geometry, group: group, batch: n, inChannels: c)
         let fewChannels = !depthwise && !winograd && !Conv.forceIm2Col
@@ -116,6 +119,37 @@ struct Conv: Operator {
                 }
             }
         }
+    }
+
+    /// The convolution on oneDNN, its primitive made once per session and problem.
+    ///
+    /// The primitive is made for one image and run once per image of the batch: oneDNN's
+    /// kernels for a batch block and split the work differently, so an image's values (their
+    /// last bits) would depend on the batch it came in, and near-tied max-pool windows with
+    /// them. Batch-invariant results keep a batched attribution equal to the single-image one.
+    func convolveOnDNNL(_ x: Tensor, _ w: Tensor, bias: Tensor?, clamp: Clamp, batch: Int, inChannels: Int, outChannels: Int,
+                        geometry: WindowGeometry, outShape: [Int]) throws -> Tensor {
+        let weights = w.floats, biasValues = bias?.floats
+        let key = "dnnl \(inChannels) \(outChannels) \(geometry) \(clamp.low) \(clamp.high)"
+        let primitive = try derived.object(key, from: [weights] + (biasValues.map { [$0] } ?? [])) {
+            try weights.withUnsafeBufferPointer { wp in
+                try Conv.withOptionalPointer(biasValues) { bp in
+                    try DNNLConvolution(batch: 1, inChannels: inChannels, outChannels: outChannels, group: group, geometry: geometry,
+                                        clamp: clamp, weights: wp.baseAddress!, bias: bp)
+                }
+            }
+        }
+        let inItem = inChannels * geometry.input[0] * geometry.input[1], outItem = outChannels * geometry.output[0] * geometry.output[1]
+        return try x.withFloats { xp in
+            try Tensor.filled(shape: outShape, elementType: x.elementType) { yp in
+                for item in 0..<batch { try primitive.run(xp.baseAddress! + item * inItem, yp.baseAddress! + item * outItem) }
+            }
+        }
+    }
+
+    static func withOptionalPointer<R>(_ values: [Float]?, _ body: (UnsafePointer<Float>?) throws -> R) rethrows -> R {
+        guard let values else { return try body(nil) }
+        return try values.withUnsafeBufferPointer { try body($0.baseAddress!) }
     }
 
     /// The problem as a 2-D conv: a 1-D conv is a 2-D conv over a 1-pixel-high image.
