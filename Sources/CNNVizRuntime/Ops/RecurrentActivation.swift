@@ -17,7 +17,7 @@ struct RecurrentActivation {
             let sigmoid = Activations.Sigmoid()
             return RecurrentActivation(name: name, function: sigmoid.callAsFunction, derivative: { _, y in y * (1 - y) })
         case "tanh":
-            return RecurrentActivation(name: name, function: { Foundation.tanh($0) }, derivative: { _, y in 1 - y * y })
+            return RecurrentActivation(name: name, function: fastTanh, derivative: { _, y in 1 - y * y })
         case "relu":
             return RecurrentActivation(name: name, function: { Swift.max($0, 0) }, derivative: { x, _ in x > 0 ? 1 : 0 })
         case "affine":
