@@ -210,20 +210,34 @@ struct Resize: Operator, Differentiable {
         var shape = x.shape
         shape[axis] = outSize
         let fill = extrapolationValue
+        // Nearest (one tap of weight 1 per output index): a gather, with no multiply-adds.
+        let nearestSources = table.map { taps -> Int? in taps?.count == 1 && taps![0].1 == 1 ? taps![0].0 : nil }
+        let gather = nearestSources.allSatisfy { $0 != nil } ? nearestSources.map { $0! } : nil
         return x.withFloats { xp in
             Tensor.filled(shape: shape, elementType: x.elementType) { yp in
-                for o in 0..<outer {
-                    for (index, taps) in table.enumerated() {
-                        let out = yp.baseAddress! + (o * outSize + index) * inner
-                        guard let taps else {
-                            out.update(repeating: fill, count: inner)
+                Parallel.forChunks(outer, minimumPerWorker: max(1, 16384 / max(inner * outSize, 1))) { range in
+                    for o in range {
+                        let input = xp.baseAddress! + o * inSize * inner, output = yp.baseAddress! + o * outSize * inner
+                        if let gather, inner == 1 {
+                            for j in 0..<outSize { output[j] = input[gather[j]] }
                             continue
                         }
-                        out.update(repeating: 0, count: inner)
-                        for (source, weight) in taps where weight != 0 {
-                            let w = Float(weight)
-                            let row = xp.baseAddress! + (o * inSize + source) * inner
-                            for i in 0..<inner { out[i] += w * row[i] }
+                        for (index, taps) in table.enumerated() {
+                            let out = output + index * inner
+                            if let gather {
+                                out.update(from: input + gather[index] * inner, count: inner)
+                                continue
+                            }
+                            guard let taps else {
+                                out.update(repeating: fill, count: inner)
+                                continue
+                            }
+                            out.update(repeating: 0, count: inner)
+                            for (source, weight) in taps where weight != 0 {
+                                let w = Float(weight)
+                                let row = input + source * inner
+                                for i in 0..<inner { out[i] += w * row[i] }
+                            }
                         }
                     }
                 }
