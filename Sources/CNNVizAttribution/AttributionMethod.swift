@@ -39,18 +39,21 @@ public enum AttributionMethod {
             cam.logits = request.logits
             cam.layers = request.layer.map { [$0] } ?? cam.layers
             cam.batchSize = request.batchSize
+            cam.memoryLimit = request.memoryLimit
             let result = try CAMRunner(session: session).run(method, input: input, request: cam)
             return Attribution(method: name, map: result.map, attribution: nil, layers: result.layers, tensor: result.logits,
-                               scores: result.scores, targets: result.targets, warnings: result.warnings)
+                               scores: result.scores, targets: result.targets, warnings: result.warnings, batchSize: result.batchSize)
         case .gradient(let method):
             var gradient = request.gradient
             gradient.targets = request.targets
             gradient.logits = request.logits
             gradient.layer = request.layer ?? gradient.layer
             gradient.batchSize = request.batchSize
+            gradient.memoryLimit = request.memoryLimit
             let result = try SaliencyRunner(session: session).run(method, input: input, request: gradient)
             return Attribution(method: name, map: result.map, attribution: result.attribution, layers: method == .guidedGradCAM ? gradient.layer.map { [$0] } ?? [] : [],
-                               tensor: result.logits, scores: result.scores, targets: result.targets, warnings: result.warnings)
+                               tensor: result.logits, scores: result.scores, targets: result.targets, warnings: result.warnings,
+                               batchSize: result.batchSize)
         }
     }
 }
@@ -62,8 +65,10 @@ public struct AttributionRequest: TargetedRequest {
     /// The CAM layer (nil: the default layer); for the gradient family, the layer that
     /// layer-conditioned methods (guided Grad-CAM) use.
     public var layer: String? = nil
-    /// Images per forward/backward pass.
+    /// Images per forward/backward pass, at most.
     public var batchSize = 32
+    /// Bytes of activations a batch may hold (`MemoryBudget`); nil leaves `batchSize` as given.
+    public var memoryLimit: Int? = MemoryBudget.defaultBytes
     /// The CAM family's own settings (eigen-smoothing, signed maps, upsampling, aug-smoothing);
     /// its targets, layers and batch come from the fields above.
     public var cam = CAMRequest(targets: [])
@@ -87,4 +92,6 @@ public struct Attribution {
     public var scores: [Float]
     public var targets: [String]
     public var warnings: [String]
+    /// The images per pass that the memory budget chose, for methods that batch copies of an image.
+    public var batchSize: Int?
 }

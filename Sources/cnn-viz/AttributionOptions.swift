@@ -1,4 +1,5 @@
 import ArgumentParser
+import CNNVizAttribution
 import CNNVizImaging
 import CNNVizRender
 import CNNVizReport
@@ -31,7 +32,28 @@ struct AttributionOptions: ParsableArguments {
     @Option(name: .customLong("repeat"), help: "Compute each map N more times and report the median time (for benchmarks).")
     var repeatCount: Int = 0
 
+    @Option(name: .long, help: "Memory for one batch's activations, e.g. 512M or 2G; the methods that run many copies of an image (integrated gradients, noise tunnels, occlusion, ScoreCAM, AblationCAM) take the largest batch up to --batch-size that fits. Default: 256M, or a quarter of RAM if less.")
+    var memoryLimit: String?
+
+    /// --memory-limit in bytes (the library's default without it).
+    var memoryLimitBytes: Int {
+        get throws { try memoryLimit.map { try AttributionOptions.bytes($0, option: "--memory-limit") } ?? MemoryBudget.defaultBytes }
+    }
+
+    /// "512M", "2G", "1.5g", "300000000": a size in bytes (K, M, G, T are powers of 1024).
+    static func bytes(_ text: String, option: String) throws -> Int {
+        let units: [Character: Double] = ["K": 1024, "M": 1_048_576, "G": 1_073_741_824, "T": 1_099_511_627_776]
+        let trimmed = text.trimmingCharacters(in: .whitespaces).uppercased().replacingOccurrences(of: "IB", with: "").replacingOccurrences(of: "B", with: "")
+        let unit = trimmed.last.flatMap { units[$0] }
+        let number = Double(unit == nil ? trimmed : String(trimmed.dropLast()))
+        guard let number, number.isFinite, number >= 1, number * (unit ?? 1) <= 1_125_899_906_842_624 else {
+            throw ValidationError("\(option) expects a size such as 512M or 2G, found '\(text)'")
+        }
+        return Int(number * (unit ?? 1))
+    }
+
     func validate() throws {
+        _ = try memoryLimitBytes
         guard images.isEmpty != (tensor == nil) else { throw ValidationError("give images, or --tensor X.npy") }
         guard displayImage == nil || tensor != nil else { throw ValidationError("--display-image goes with --tensor") }
         guard repeatCount >= 0 else { throw ValidationError("--repeat must be 0 or more") }
@@ -72,6 +94,8 @@ struct AttributionOptions: ParsableArguments {
         var overlay: [String]
         var report: String
         var warnings: [String]
+        /// The images per pass that the memory limit allowed, for methods that batch copies.
+        var batchSize: Int?
     }
 
     struct Manifest: Encodable {
@@ -112,7 +136,8 @@ struct AttributionOptions: ParsableArguments {
             for result in results {
                 let label = result.label == result.target ? "" : " \(result.label)"
                 print("\(result.image)\(result.item.map { "[\($0)]" } ?? ""): \(result.method) for \(result.target)\(label), score \(result.score) of '\(result.tensor)'"
-                      + (result.layer.map { " at \($0)" } ?? "") + " → " + ([result.raw] + result.overlay).joined(separator: ", "))
+                      + (result.layer.map { " at \($0)" } ?? "") + (result.batchSize.map { ", batches of \($0)" } ?? "")
+                      + " → " + ([result.raw] + result.overlay).joined(separator: ", "))
             }
             for report in Set(results.map(\.report)).sorted() { print("report → \(report)") }
         }

@@ -13,6 +13,8 @@ struct Explanation {
     var shown: Tensor
     var score: Float
     var layer: String?
+    /// The images per pass that the memory budget chose, for methods that batch copies.
+    var batchSize: Int? = nil
 }
 
 /// The loop that `gradcam` and `saliency` share: inputs, targets per image, files, pictures,
@@ -86,7 +88,8 @@ struct AttributionRun {
                     results.append(.init(image: source, item: batch > 1 ? item : nil, class: target.classIndex, label: label,
                                          target: target.summary, tensor: tensorName, score: explanation.score, method: name,
                                          layer: explanation.layer, raw: raw.path, shown: shown.path, overlay: files, report: report.path,
-                                         warnings: warnings.filter { batch == 1 || $0.contains("image \(item) ") }))
+                                         warnings: warnings.filter { batch == 1 || $0.contains("image \(item) ") },
+                                         batchSize: explanation.batchSize))
                 }
             }
             try AttributionPage.document(method: name, source: source, sectionTitle: sectionTitle, figures: figures).write(to: report)

@@ -71,6 +71,7 @@ struct GradCAMCommand: ParsableCommand {
                 request.augSmooth = augSmooth
                 request.keepSigned = keepSigned
                 request.batchSize = batchSize
+                request.memoryLimit = try common.memoryLimitBytes
                 let result = try runner.run(method, input: input, request: request)
                 bar.finish()
                 let (height, width) = (result.map.shape[1], result.map.shape[2]), plane = height * width
@@ -81,7 +82,7 @@ struct GradCAMCommand: ParsableCommand {
                     let low = map.min() ?? 0, high = map.max() ?? 0
                     let shown = keepSigned ? map.map { high > low ? ($0 - low) / (high - low) : 0 } : map
                     return Explanation(raw: Tensor(shape: [height, width], floats: map), shown: Tensor(shape: [height, width], floats: shown),
-                                       score: result.scores[b], layer: result.layers.joined(separator: ","))
+                                       score: result.scores[b], layer: result.layers.joined(separator: ","), batchSize: result.batchSize)
                 }
                 return (explanations, result.warnings)
             }

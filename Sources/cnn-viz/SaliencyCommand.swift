@@ -102,7 +102,7 @@ struct SaliencyCommand: ParsableCommand {
                 let explanations = (0..<input.shape[0]).map { b in
                     Explanation(raw: Tensor(shape: [1, channels, height, width], floats: Array(attribution[(b * item)..<((b + 1) * item)])),
                                 shown: Tensor(shape: [height, width], floats: Array(shown[(b * plane)..<((b + 1) * plane)])),
-                                score: result.scores[b], layer: method == .guidedGradCAM ? layer : "input")
+                                score: result.scores[b], layer: method == .guidedGradCAM ? layer : "input", batchSize: result.batchSize)
                 }
                 return (explanations, result.warnings)
             }
@@ -121,6 +121,7 @@ struct SaliencyCommand: ParsableCommand {
         request.stride = try SaliencyCommand.pair(stride, option: "--stride")
         request.occlusionValue = occlusionValue
         request.batchSize = batchSize
+        request.memoryLimit = try common.memoryLimitBytes
         return request
     }
 

@@ -53,6 +53,30 @@ final class TargetCommandTests: EngineTestCase {
 
     /// Targets that do not fit the chosen output fail with its name, its shape and the forms
     /// that would fit; a class list of the wrong length names both counts.
+    /// --memory-limit picks the batch of integrated gradients' steps: ⌊limit / one image's
+    /// activations⌋ up to --batch-size, at least 1, reported as batch_size; the map does not
+    /// depend on it (the kernels give each image the same values in any batch).
+    func testMemoryLimitPicksTheBatchAndLeavesTheMapUnchanged() throws {
+        let directory = temporaryDirectory()
+        let scene = try XCTUnwrap(try FileManager.default.contentsOfDirectory(atPath: "samples/images").sorted().first { $0.hasSuffix(".png") })
+        let session = try Session(model: try EmbeddedShapesModel.model())
+        let perImage = try ModelSummary.summary(for: session).totals.activationBytes
+        var maps = [Int: [Float]]()
+        for (limit, expected) in [("1K", 1), ("\(3 * perImage + perImage / 2)", 3), ("4G", 16)] {
+            let out = directory.appendingPathComponent("limit\(expected)")
+            let manifest = try TestData.runJSON(["saliency", "samples/images/\(scene)", "--method", "integrated-gradients", "--steps", "16",
+                                                 "--batch-size", "16", "--memory-limit", limit, "--out", out.path])
+            let result = try XCTUnwrap((manifest["results"] as? [[String: Any]])?.first)
+            XCTAssertEqual(result["batch_size"] as? Int, expected, "--memory-limit \(limit)")
+            maps[expected] = try NumpyFile.read(contentsOf: URL(fileURLWithPath: result["raw"] as! String)).floats
+        }
+        assertClose(maps[3]!, maps[1]!, .reordering, "batches of 3 against 1")
+        assertClose(maps[16]!, maps[1]!, .reordering, "batches of 16 against 1")
+        let (status, _, message) = try TestData.runBinary(["saliency", "samples/images/\(scene)", "--memory-limit", "lots"])
+        XCTAssertNotEqual(status, 0)
+        XCTAssertTrue(message.contains("--memory-limit"), message)
+    }
+
     func testTargetsThatDoNotFitNameTheShapeAndTheFormsThatFit() throws {
         let directory = temporaryDirectory()
         let scene = TestData.repositoryRoot.appendingPathComponent("samples/images/circle_1.png").path

@@ -15,6 +15,8 @@ public struct CAMRequest: TargetedRequest {
     public var upsampling = Upsampling.bilinear
     /// Forward passes per batch for ScoreCAM and AblationCAM.
     public var batchSize = 32
+    /// Bytes of activations a batch may hold (`MemoryBudget`); nil leaves `batchSize` as given.
+    public var memoryLimit: Int? = MemoryBudget.defaultBytes
     /// Average the maps of six augmented inputs: × 0.9, 1, 1.1, each with and without a
     /// horizontal flip (flipped back), with no rescaling after the mean (pytorch-grad-cam's
     /// aug_smooth, its maxima can end below 1).
@@ -40,6 +42,8 @@ public struct CAMResult {
     public var targets: [String]
     /// Things a user should know, e.g. an all-zero map.
     public var warnings: [String]
+    /// The masked passes per batch that `MemoryBudget` chose (ScoreCAM, AblationCAM).
+    public var batchSize: Int? = nil
 }
 
 /// Runs any CAM method: forward (and backward to the layers only, for gradient methods),
@@ -102,6 +106,13 @@ public final class CAMRunner {
         guard let method = method as? any LayerMapMethod else {
             throw CNNVizError(.invalidArgument, "CAM method '\(method.name)' neither maps a layer nor is FullGrad")
         }
+        var request = request
+        let batches = method is ScoreCAM || method is AblationCAM
+        if batches {
+            request.batchSize = try MemoryBudget.batchSize(requested: request.batchSize, bytes: request.memoryLimit) {
+                try MemoryBudget.activationBytesPerImage(session, input: input, forGradients: false)
+            }
+        }
         let (targets, layers) = try resolve(request, input: input)
         let logits = targets.tensor
         var activations = [String: Tensor](), gradients = [String: Tensor](), logitValues: Tensor
@@ -146,7 +157,7 @@ public final class CAMRunner {
             warnings.append("the \(method.name) map of image \(b) for \(targets.target(for: b).summary) at \(layers.joined(separator: ", ")) is all zero: no positive evidence at this layer")
         }
         return CAMResult(map: Tensor(shape: [batch, height, width], floats: map), layers: layers, logits: logits,
-                         scores: scores, targets: targets.summaries, warnings: warnings)
+                         scores: scores, targets: targets.summaries, warnings: warnings, batchSize: batches ? request.batchSize : nil)
     }
 
     /// The score of one target for each item of an input batch (ScoreCAM, occlusion: perturbed

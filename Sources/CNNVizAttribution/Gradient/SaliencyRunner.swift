@@ -19,6 +19,8 @@ public struct SaliencyRequest: TargetedRequest {
     public var occlusionValue: Float = 0
     /// Inputs per forward or backward batch.
     public var batchSize = 32
+    /// Bytes of activations a batch may hold (`MemoryBudget`); nil leaves `batchSize` as given.
+    public var memoryLimit: Int? = MemoryBudget.defaultBytes
 
     public init(targets: [any AttributionTarget]) { self.targets = targets }
 
@@ -37,6 +39,8 @@ public struct SaliencyResult {
     /// What each image's target is, in words.
     public var targets: [String]
     public var warnings: [String]
+    /// The images per pass that `MemoryBudget` chose, for methods that batch copies of an image.
+    public var batchSize: Int?
 }
 
 /// Runs the gradient family of attribution methods in Captum's definitions, in batches.
@@ -52,6 +56,13 @@ public final class SaliencyRunner {
     public func run(_ method: SaliencyMethod, input: Tensor, request: SaliencyRequest) throws -> SaliencyResult {
         guard input.rank == 4 else { throw CNNVizError(.shapeMismatch, "attribution needs an [N, C, H, W] input, found \(input.shape)") }
         let batch = input.shape[0]
+        var request = request
+        let batches = method == .integratedGradients || method == .occlusion || request.noise != nil
+        if batches {
+            request.batchSize = try MemoryBudget.batchSize(requested: request.batchSize, bytes: request.memoryLimit) {
+                try MemoryBudget.activationBytesPerImage(session, input: input, forGradients: method != .occlusion)
+            }
+        }
         let targets = try request.targetSet(images: batch, session: session)
         let logits = targets.tensor
         let scores = try targets.scores(try session.run([inputName: input], outputs: [logits])[logits]!)
@@ -72,7 +83,7 @@ public final class SaliencyRunner {
             warnings.append("the \(method.rawValue) attribution of image \(b) for \(targets.target(for: b).summary) is all zero")
         }
         return SaliencyResult(attribution: attribution, map: map, logits: logits, scores: scores, targets: targets.summaries,
-                              warnings: warnings)
+                              warnings: warnings, batchSize: batches ? request.batchSize : nil)
     }
 
     /// One image [1, C, H, W].
