@@ -21,6 +21,8 @@ public final class Session {
     /// (activation index, clamp). Conv applies the clamp in its own output pass; the other
     /// producers clamp their fresh output in place.
     let fusedActivations: [Int: (Int, Conv.Clamp)]
+    /// Sigmoid nodes whose output only feeds x·σ(x): the Mul that SiLU runs as, by index.
+    let fusedSiLU: [Int: Int]
     /// Nodes whose values follow from the input shapes alone (see `ShapeFolding`), and their
     /// values per input shape, folded after the first run at that shape.
     let shapeOnlyNodes: [Int]
@@ -53,6 +55,7 @@ public final class Session {
         self.producers = graph.producers
         self.operators = operators
         self.fusedActivations = Session.activationPairs(graph, operators: operators)
+        self.fusedSiLU = Session.siluPairs(graph)
         self.shapeOnlyNodes = Session.shapeOnlyNodes(graph)
     }
 
@@ -136,6 +139,26 @@ public final class Session {
         return pairs
     }
 
+    /// SiLU as exported (YOLO, EfficientNet): s = Sigmoid(x) whose only reader is Mul(x, s) or
+    /// Mul(s, x). When nobody asks for s, the pair runs as one vectorised pass x·σ(x), with no
+    /// s tensor in memory. A gradient pass keeps s (the backward rules read it), so it runs
+    /// the two nodes as they are.
+    static func siluPairs(_ graph: Graph) -> [Int: Int] {
+        var consumers = [String: [Int]]()
+        for (index, node) in graph.nodes.enumerated() {
+            for input in node.inputs where !input.isEmpty { consumers[input, default: []].append(index) }
+        }
+        let outputs = Set(graph.outputs.map(\.name))
+        var pairs = [Int: Int]()
+        for (index, node) in graph.nodes.enumerated() where node.opType == "Sigmoid" && node.inputs.count == 1 && node.outputs.count == 1 {
+            let (x, s) = (node.inputs[0], node.outputs[0])
+            guard !outputs.contains(s), x != s, let users = consumers[s], users.count == 1 else { continue }
+            let mul = graph.nodes[users[0]]
+            if mul.opType == "Mul", mul.inputs.count == 2, Set(mul.inputs) == [x, s] { pairs[index] = users[0] }
+        }
+        return pairs
+    }
+
     /// Names accepted as layers: tensor names, and node names (meaning the node's first output).
     public func resolveTensorName(_ layer: String) throws -> String {
         if producers[layer] != nil || graph.initializers[layer] != nil || graph.inputs.contains(where: { $0.name == layer }) {
@@ -208,8 +231,17 @@ public final class Session {
             for input in graph.nodes[index].inputs where !input.isEmpty { lastUse[input] = index }
         }
         var skip = Set<Int>()
+        /// Frees the tensors whose last reader is node `index`, unless they are to be kept.
+        func release(after index: Int) {
+            for name in graph.nodes[index].inputs where !name.isEmpty && lastUse[name] == index && !kept.contains(name) {
+                values[name] = nil
+            }
+        }
         for index in needed {
-            if skip.contains(index) { continue }
+            if skip.contains(index) {
+                release(after: index)
+                continue
+            }
             let node = graph.nodes[index]
             let inputs = try node.inputs.map { name -> Tensor? in
                 if name.isEmpty { return nil }
@@ -239,6 +271,11 @@ public final class Session {
                     }
                     outputNames = graph.nodes[activation].outputs
                     skip.insert(activation)
+                } else if let mul = fusedSiLU[index], !targets.contains(node.outputs[0]), neededSet.contains(mul),
+                          let x = inputs[0], x.isFloatingPoint {
+                    results = [Pointwise.apply(Activations.SiLU(), to: x)]
+                    outputNames = graph.nodes[mul].outputs
+                    skip.insert(mul)
                 } else {
                     results = try operators[index].forward(inputs)
                 }
@@ -255,9 +292,7 @@ public final class Session {
                 shapes?.pointee[name] = tensor.shape
                 values[name] = tensor
             }
-            for name in node.inputs where !name.isEmpty && lastUse[name] == index && !kept.contains(name) {
-                values[name] = nil
-            }
+            release(after: index)
         }
         return values
     }

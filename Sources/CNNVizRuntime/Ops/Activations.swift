@@ -101,6 +101,15 @@ enum Activations {
         func derivative(_ x: Float, _ y: Float) -> Float { y * (1 - y) }
         static var derivativeReadsOutputOnly: Bool { true }
     }
+    /// SiLU (swish): x·σ(x) = x/(1 + e⁻ˣ), in one pass; derivative σ(x)·(1 + x·(1 − σ(x))).
+    /// Not an ONNX op: `Session` runs a Sigmoid and the Mul that reads it as this.
+    struct SiLU: PointwiseFunction {
+        func callAsFunction(_ x: Float) -> Float { x / (1 + fastExponential(-x)) }
+        func derivative(_ x: Float, _ y: Float) -> Float {
+            let s = Sigmoid()(x)
+            return s * (1 + x * (1 - s))
+        }
+    }
     /// HardSigmoid: max(0, min(1, α·x + β)); derivative α strictly inside the ramp, else 0.
     struct HardSigmoid: PointwiseFunction {
         let alpha: Float, beta: Float

@@ -76,6 +76,9 @@ struct ElementwiseBinary<F: BinaryFunction>: Operator, Differentiable {
             if x.count == y.count && a.shape == b.shape {
                 return Tensor(shape: shape, floats: sameShape(x, y, function), elementType: a.elementType)
             }
+            if let arithmetic = function.arithmetic {
+                return Tensor(shape: shape, floats: arithmetic.broadcast(x, a.shape, y, b.shape, into: shape), elementType: a.elementType)
+            }
             return Tensor(shape: shape, floats: Broadcasting.combine(x, a.shape, y, b.shape, into: shape, function.callAsFunction),
                           elementType: a.elementType)
         case (.integer(let x), .integer(let y)):
@@ -114,6 +117,17 @@ enum Arithmetic {
         case .subtract: for i in range { out[i] = x[i] - y[i] }
         case .multiply: for i in range { out[i] = x[i] * y[i] }
         case .divide: for i in range { out[i] = x[i] / y[i] }
+        }
+    }
+
+    /// Under broadcasting (a squeeze-and-excitation's [N, C, H, W] · [N, C, 1, 1]), with the
+    /// operation written out so that `Broadcasting.combine` inlines it and its rows vectorise.
+    func broadcast(_ x: [Float], _ xShape: [Int], _ y: [Float], _ yShape: [Int], into shape: [Int]) -> [Float] {
+        switch self {
+        case .add: return Broadcasting.combine(x, xShape, y, yShape, into: shape) { $0 + $1 }
+        case .subtract: return Broadcasting.combine(x, xShape, y, yShape, into: shape) { $0 - $1 }
+        case .multiply: return Broadcasting.combine(x, xShape, y, yShape, into: shape) { $0 * $1 }
+        case .divide: return Broadcasting.combine(x, xShape, y, yShape, into: shape) { $0 / $1 }
         }
     }
 }
