@@ -27,7 +27,7 @@ python-deps:
 
 # torch, torchvision and pytorch-grad-cam, for the segmentation reference only (make test).
 torch-deps:
-	@python3 -c "import torch, torchvision, pytorch_grad_cam, ultralytics" 2>/dev/null || python3 -m pip install -q -r scripts/requirements-torch.txt
+	@python3 -c "import torch, torchvision, pytorch_grad_cam, ultralytics, captum" 2>/dev/null || python3 -m pip install -q -r scripts/requirements-torch.txt
 
 build: deps
 	swift build $(SWIFT_FLAGS)
@@ -151,8 +151,9 @@ conformance: build
 	$(BIN) conformance $(SHARED)/onnx-node-tests-next
 
 # Speed and memory against onnxruntime (2 threads), side by side in one run. Not a test.
-bench: build python-deps
+bench: build python-deps torch-deps
 	@[ -f bench/models/vgg16.onnx ] || python3 bench/make_models.py bench/models
+	@[ -f bench/models/efficientnet_b0.onnx ] || python3 bench/make_torchvision_models.py bench/models
 	python3 bench/bench.py --cnn-viz $(BIN) --models bench/models --shared $(SHARED)
 	python3 bench/bench_shapes.py --cnn-viz $(BIN)
 	python3 bench/bench_diff.py --cnn-viz $(BIN) --shared $(SHARED)

@@ -4,6 +4,7 @@
 Usage:
   python3 bench/bench.py --cnn-viz PATH --models DIR [--rounds 5] [--iters 20]
                          [--only NAME] [--shared DIR] [--only-attribution]
+                         [--methods gradcam,scorecam,integrated-gradients,smoothgrad]
 
 For each DIR/*.onnx, `rounds` times, alternately:
   (i)  PATH run --model M.onnx --tensor DIR/input.npy --out TMP --json
@@ -278,6 +279,8 @@ def attribution_rows(args, model, tensor, tmp, peers):
     print(f"  {model.stem}: class {cls}, layer {layer['name']} {layer['shape']}", flush=True)
     rows, ok = [], True
     for method, opts, runs, rounds, goal in ATTRIBUTION_METHODS:
+        if args.methods and method not in args.methods.split(","):
+            continue
         if method == "scorecam" and layer["shape"][1] >= SCORECAM_ONCE_FROM:
             runs, rounds = 1, 1
         cells, ratio = ["FAIL", "-"], None  # cnn-viz ms, peer ms: until measured
@@ -366,6 +369,7 @@ def main():
     ap.add_argument("--only", help="benchmark only this model (file stem)")
     ap.add_argument("--shared", type=Path, default=HERE.parent.parent / "shared",
                     help="the shared data directory, for the real SqueezeNet (default: ../shared)")
+    ap.add_argument("--methods", help="comma-separated attribution methods to time (default: all)")
     ap.add_argument("--only-attribution", action="store_true",
                     help="skip the forward and gradient tables")
     args = ap.parse_args()

@@ -58,6 +58,14 @@ OPS = {
     "Gemm": lambda a, x, w, b=None: _gemm(a, x, w, b),
     "Softmax": lambda a, x: F.softmax(x, a.get("axis", -1)),
     "Dropout": lambda a, x, *rest: x,  # inference
+    "Identity": lambda a, x: x,
+    "Sigmoid": lambda a, x: torch.sigmoid(x),
+    "Mul": lambda a, x, y: x * y,
+    "BatchNormalization": lambda a, x, scale, bias, mean, var: F.batch_norm(x, mean, var, scale, bias, False, 0.0,
+                                                                            a.get("epsilon", 1e-5)),
+    "AveragePool": lambda a, x: F.avg_pool2d(x, a["kernel_shape"], a.get("strides"), _padding(a),
+                                             ceil_mode=bool(a.get("ceil_mode", 0)),
+                                             count_include_pad=bool(a.get("count_include_pad", 0))),
 }
 
 
