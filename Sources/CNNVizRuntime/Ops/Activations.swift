@@ -11,6 +11,9 @@ protocol PointwiseFunction {
     /// loop is compiled for that function, with f inlined: the loop then vectorises, where a
     /// loop in generic code calls f through the witness table once per element.
     func map(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ range: Range<Int>)
+    /// out[i] = g[i]·f′(x[i], y[i]) for i in `range`, compiled per function as `map` is.
+    func mapGradient(_ g: UnsafePointer<Float>, _ x: UnsafePointer<Float>, _ y: UnsafePointer<Float>,
+                     _ out: UnsafeMutablePointer<Float>, _ range: Range<Int>)
 }
 
 extension PointwiseFunction {
@@ -19,6 +22,12 @@ extension PointwiseFunction {
     @inline(__always)
     func map(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ range: Range<Int>) {
         for i in range { y[i] = self(x[i]) }
+    }
+
+    @inline(__always)
+    func mapGradient(_ g: UnsafePointer<Float>, _ x: UnsafePointer<Float>, _ y: UnsafePointer<Float>,
+                     _ out: UnsafeMutablePointer<Float>, _ range: Range<Int>) {
+        for i in range { out[i] = g[i] * derivative(x[i], y[i]) }
     }
 }
 
@@ -36,7 +45,18 @@ struct Pointwise<F: PointwiseFunction>: Operator, Differentiable {
         let g = try context.outputGradient, y = try context.output(0)
         if F.self == Activations.Relu.self { return [Activations.clampBackward(g, y, low: 0, high: .infinity)] }
         let x = F.derivativeReadsOutputOnly ? y : try context.input(0, "X")
-        return [g.zipped(x, y) { g, x, y in g * function.derivative(x, y) }]
+        precondition(g.shape == x.shape && g.shape == y.shape, "Pointwise gradient \(g.shape) against \(x.shape) and \(y.shape)")
+        return [g.withFloats { gp in
+            x.withFloats { xp in
+                y.withFloats { yp in
+                    Tensor.filled(shape: g.shape, elementType: g.elementType) { out in
+                        Parallel.forChunks(gp.count, minimumPerWorker: 32768) { range in
+                            function.mapGradient(gp.baseAddress!, xp.baseAddress!, yp.baseAddress!, out.baseAddress!, range)
+                        }
+                    }
+                }
+            }
+        }]
     }
 
     var backwardReads: BackwardReads { F.derivativeReadsOutputOnly ? .outputsNotData : .inputsAndOutputs }

@@ -38,6 +38,14 @@ struct ElementwiseBinary<F: BinaryFunction>: Operator, Differentiable {
                     context.needs(1) ? g.sumReduced(to: b).scaled(by: arithmetic == .add ? 1 : -1) : nil]
         }
         let a = try context.input(0, "A"), b = try context.input(1, "B")
+        if let arithmetic = function.arithmetic, arithmetic == .multiply, a.isFloatingPoint, b.isFloatingPoint {
+            // ∂L/∂a = Σ_broadcast g·b, ∂L/∂b = Σ_broadcast g·a, each product one vectorised pass.
+            func product(_ other: Tensor, to shape: [Int]) -> Tensor {
+                Tensor(shape: g.shape, floats: Arithmetic.multiply.broadcast(g.floats, g.shape, other.floats, other.shape, into: g.shape),
+                       elementType: g.elementType).sumReduced(to: shape)
+            }
+            return [context.needs(0) ? product(b, to: a.shape) : nil, context.needs(1) ? product(a, to: b.shape) : nil]
+        }
         guard function.partials(1, 1, 1) != nil else {
             throw CNNVizError(.unsupportedOperator, "\(name) is not differentiable")
         }
