@@ -106,7 +106,8 @@ public struct ImageReport {
             document.addSection("Top \(predictions.count) predictions (probabilities)",
                                 body: HTMLDocument.barChart(predictions.map { ("\($0.class) \($0.label)", Double($0.score)) }))
         }
-        document.addSection("Attribution", body: try attributionFigures(tensor, seen: seen, layer: layerName, values: values).joined(separator: "\n"))
+        document.addSection("Attribution", body: try attributionFigures(tensor, seen: seen, layer: layerName, targetValues: values[targetTensor]!)
+            .joined(separator: "\n"))
         if let activation = values[layerName], activation.rank == 4 {
             var options = FeatureMapGrid.Options()
             options.maximumChannels = 16
@@ -139,10 +140,9 @@ public struct ImageReport {
 
     /// For each target, side by side: Grad-CAM at the explained layer and gradient saliency
     /// (|∂target/∂x| max over channels, ÷ its max).
-    func attributionFigures(_ tensor: Tensor, seen: RGBImage, layer: String, values: [String: Tensor]) throws -> [String] {
-        let targetTensor = try choice.tensor(in: session)
+    func attributionFigures(_ tensor: Tensor, seen: RGBImage, layer: String, targetValues: Tensor) throws -> [String] {
         let lists = try choice.resolve(session: session, images: 0..<1, totalImages: 1, labels: labels,
-                                       inputSize: (tensor.shape[2], tensor.shape[3])) { values[targetTensor]! }
+                                       inputSize: (tensor.shape[2], tensor.shape[3])) { targetValues }
         var figures = [String]()
         let scale = max(1, 224 / max(seen.width, seen.height))
         for targets in lists {

@@ -29,6 +29,14 @@ public enum MemoryBudget {
         return forGradients ? totals.activationBytes : totals.peakActivationBytes
     }
 
+    /// The batch for copies of `input`'s images: `batchSize(requested:bytes:perImage:)` with one
+    /// image's activations measured for `session` (all of them for gradient passes).
+    static func batchSize(requested: Int, bytes: Int?, session: Session, input: Tensor, forGradients: Bool) throws -> Int {
+        try batchSize(requested: requested, bytes: bytes) {
+            try activationBytesPerImage(session, input: input, forGradients: forGradients)
+        }
+    }
+
     /// The largest batch ≤ `requested` whose activations fit `bytes` (nil: no budget), at least 1.
     public static func batchSize(requested: Int, bytes: Int?, perImage: () throws -> Int) rethrows -> Int {
         guard let bytes, requested > 1 else { return max(1, requested) }

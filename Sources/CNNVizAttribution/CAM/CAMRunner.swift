@@ -109,9 +109,8 @@ public final class CAMRunner {
         var request = request
         let batches = method is ScoreCAM || method is AblationCAM
         if batches {
-            request.batchSize = try MemoryBudget.batchSize(requested: request.batchSize, bytes: request.memoryLimit) {
-                try MemoryBudget.activationBytesPerImage(session, input: input, forGradients: false)
-            }
+            request.batchSize = try MemoryBudget.batchSize(requested: request.batchSize, bytes: request.memoryLimit, session: session,
+                                                           input: input, forGradients: false)
         }
         let (targets, layers) = try resolve(request, input: input)
         let logits = targets.tensor

@@ -59,9 +59,8 @@ public final class SaliencyRunner {
         var request = request
         let batches = method == .integratedGradients || method == .occlusion || request.noise != nil
         if batches {
-            request.batchSize = try MemoryBudget.batchSize(requested: request.batchSize, bytes: request.memoryLimit) {
-                try MemoryBudget.activationBytesPerImage(session, input: input, forGradients: method != .occlusion)
-            }
+            request.batchSize = try MemoryBudget.batchSize(requested: request.batchSize, bytes: request.memoryLimit, session: session,
+                                                           input: input, forGradients: method != .occlusion)
         }
         let targets = try request.targetSet(images: batch, session: session)
         let logits = targets.tensor
