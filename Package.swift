@@ -44,7 +44,7 @@ let package = Package(
             dependencies: ["COpenBLAS", "CDNNLShim", "CMalloc", "ONNXProto", .product(name: "SwiftProtobuf", package: "swift-protobuf")]
         ),
         // Image decoding and preprocessing.
-        .target(name: "CNNVizImaging", dependencies: ["CNNVizRuntime", "CPNG", "CPNGReader", "CJPEG"]),
+        .target(name: "CNNVizImaging", dependencies: ["CNNVizRuntime", "CPNG", "CPNGReader", "CJPEG", "COpenBLAS"]),
         // Colormaps, overlays, grids and figures, drawn through Cairo to PNG, PDF and SVG.
         .target(name: "CNNVizRender", dependencies: ["CNNVizRuntime", "CNNVizImaging", "CCairo"]),
         // Attribution: the CAM family and the gradient methods.

@@ -31,9 +31,17 @@ public enum ImageResampling {
     static let precisionBits = 22
 
     /// Pillow's `precompute_coeffs` + `normalize_coeffs_8bpc` for the bilinear filter: per
-    /// output index, the first source index and the fixed-point weights. The expression order
-    /// follows Pillow's C so that every double, and so every rounded weight, is the same.
+    /// output index, the first source index and the fixed-point weights.
     static func coefficients(inSize: Int, outSize: Int) -> [(first: Int, weights: [Int32])] {
+        unroundedCoefficients(inSize: inSize, outSize: outSize).map { first, weights in
+            (first, weights.map { Int32(0.5 + $0 * Double(1 << precisionBits)) })
+        }
+    }
+
+    /// Pillow's `precompute_coeffs` for the bilinear filter, normalised to sum 1 (the weights
+    /// Pillow uses for float images). The expression order follows Pillow's C so that every
+    /// double, and so every rounded weight, is the same.
+    static func unroundedCoefficients(inSize: Int, outSize: Int) -> [(first: Int, weights: [Double])] {
         let scale = Double(inSize) / Double(outSize)
         let filterScale = max(scale, 1)
         let support = filterScale
@@ -50,11 +58,7 @@ public enum ImageResampling {
                 weights.append(w)
                 total += w
             }
-            let fixed = weights.map { w -> Int32 in
-                let normalised = total != 0 ? w / total : w
-                return Int32(0.5 + normalised * Double(1 << precisionBits))
-            }
-            return (low, fixed)
+            return (low, weights.map { total != 0 ? $0 / total : $0 })
         }
     }
 

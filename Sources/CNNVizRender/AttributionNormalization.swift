@@ -25,6 +25,16 @@ public struct NormalizedAttribution: Sendable {
     /// The scale factor t that the values were divided by (negative for `.negative`).
     public var threshold: Float
 
+    /// An already normalised plane, e.g. one mapped back to the original photo's size.
+    public init(width: Int, height: Int, values: [Float], sign: AttributionSign, threshold: Float = 1) {
+        precondition(values.count == width * height, "\(values.count) values for a \(width)×\(height) plane")
+        self.width = width
+        self.height = height
+        self.values = values
+        self.sign = sign
+        self.threshold = threshold
+    }
+
     /// Normalises `attribution` shaped [H, W], [C, H, W] or [N, C, H, W] (item `batchIndex`,
     /// channels summed). `outlierPercent` is in [0, 100]; 2 by default, as in Captum.
     public init(_ attribution: Tensor, sign: AttributionSign = .absoluteValue, outlierPercent: Float = 2,

@@ -19,9 +19,26 @@ public enum AttributionView: Sendable, Equatable {
     case maskedImage
     /// The image with alpha = clip(int(255 · norm), 0, 255). Not for `.all`.
     case alphaScaling
+    /// The image alone, as the model saw it (Captum's `original_image`).
+    case originalImage
 
     /// Captum's blended heat map, alpha 0.5.
     public static let blendedHeatMap = AttributionView.blendedHeatMap(alpha: 0.5)
+
+    /// Captum's `method` names, in its order.
+    public static let captumNames = ["heat_map", "blended_heat_map", "masked_image", "alpha_scaling", "original_image"]
+
+    /// The view Captum calls `name` (e.g. "blended_heat_map", with alpha 0.5), or nil.
+    public init?(captumName name: String) {
+        switch name {
+        case "heat_map": self = .heatMap
+        case "blended_heat_map": self = .blendedHeatMap
+        case "masked_image": self = .maskedImage
+        case "alpha_scaling": self = .alphaScaling
+        case "original_image": self = .originalImage
+        default: return nil
+        }
+    }
 }
 
 extension Overlay {
@@ -43,6 +60,7 @@ extension Overlay {
         let sign = normalized.sign
         let colormap = colormap ?? sign.defaultColormap
         let count = normalized.width * normalized.height
+        if view == .originalImage, let image { return RGBAImage(image) }
         if view != .heatMap {
             guard let image else {
                 throw CNNVizError(.invalidArgument, "the \(view) view draws over the image: pass the image the model saw")
@@ -90,6 +108,8 @@ extension Overlay {
                 for channel in 0..<3 { pixels[4 * index + channel] = image!.pixels[3 * index + channel] }
                 pixels[4 * index + 3] = UInt8(min(255, max(0, (255 * normalized.values[index]).rounded(.towardZero))))
             }
+        case .originalImage:
+            break
         }
         return RGBAImage(width: normalized.width, height: normalized.height, pixels: pixels)
     }

@@ -2,25 +2,28 @@
 public struct Caption: Sendable, Equatable {
     /// The class, e.g. "281 tabby, tabby cat".
     public var label: String?
-    /// The target's score (a logit or a probability).
+    /// The target's score.
     public var score: Float?
+    /// What the score is, printed before it: "logit", "probability" or "score".
+    public var scoreName: String
     /// The method, e.g. "gradcam".
     public var method: String?
     /// The layer, e.g. "fire9/concat_1".
     public var layer: String?
 
-    public init(label: String? = nil, score: Float? = nil, method: String? = nil, layer: String? = nil) {
+    public init(label: String? = nil, score: Float? = nil, scoreName: String = "score", method: String? = nil, layer: String? = nil) {
         self.label = label
         self.score = score
+        self.scoreName = scoreName
         self.method = method
         self.layer = layer
     }
 
-    /// The lines as printed: "label  score 0.873" then "method @ layer"; empty parts are left out.
+    /// The lines as printed: "label  logit 0.873" then "method @ layer"; empty parts are left out.
     public var lines: [String] {
         var first: [String] = []
         if let label { first.append(label) }
-        if let score { first.append("score " + Caption.formatted(score)) }
+        if let score { first.append(scoreName + " " + Caption.formatted(score)) }
         var second: [String] = []
         if let method { second.append(method) }
         if let layer { second.append("@ " + layer) }

@@ -153,7 +153,7 @@ public struct ImageReport {
             for method in [AttributionMethod.cam(GradCAM()), .gradient(.gradient)] {
                 let result = try method.explain(tensor, session: session, request: request)
                 let figure = OverlayFigure(image: try Overlay.cam(result.map.reshaped([seen.height, seen.width]), on: seen),
-                                           caption: Caption(label: name, score: result.scores[0], method: result.method,
+                                           caption: Caption(label: name, score: result.scores[0], scoreName: session.scoreName(of: result.tensor), method: result.method,
                                                             layer: result.layers.first ?? "input"),
                                            colorBar: ColorBar(colormap: .jet), scale: scale)
                 figures.append(HTMLDocument.figure(png: try figure.picture.encoded(as: .png), caption: "\(result.method) for \(name)"))

@@ -26,6 +26,9 @@ struct AttributionOptions: ParsableArguments {
     @Option(name: .long, help: "Where files go. Default: reports/<image stem>/. With several images, DIR/<image stem>/.")
     var out: String?
 
+    @Option(name: .long, help: "Where maps are drawn: original (over the photo at its own size, the part the model did not see washed out) or model (the model's resized, cropped view).")
+    var view: MapView = .original
+
     @Flag(name: .long, help: "Print a JSON manifest on stdout.")
     var json = false
 
@@ -87,10 +90,15 @@ struct AttributionOptions: ParsableArguments {
         var target: String
         var tensor: String
         var score: Float
+        /// What the score is: "logit", "probability" or "score".
+        var scoreName: String
         var method: String
         var layer: String?
         var raw: String
+        /// The plane the picture colours, at the model's resolution.
         var shown: String
+        /// The same plane mapped back onto the photo (--view original, image inputs).
+        var shownOriginal: String?
         var overlay: [String]
         var report: String
         var warnings: [String]
@@ -115,14 +123,12 @@ struct AttributionOptions: ParsableArguments {
         return result
     }
 
-    /// The overlay of a [H, W] map in [0, 1] on the image, with caption and colour bar: its
-    /// files and its HTML figure. Inputs smaller than 224 pixels are enlarged by a whole
-    /// factor (nearest-neighbour), so that a 64×64 scene is drawn at 192×192.
-    func overlay(_ map: Tensor, on seen: RGBImage, caption: Caption, colormap: Colormap = .jet, imageWeight: Float = 0.5,
-                 base: URL) throws -> (files: [String], figure: String) {
-        let figure = OverlayFigure(image: try Overlay.cam(map, on: seen, colormap: colormap, imageWeight: imageWeight),
-                                   caption: caption, colorBar: ColorBar(colormap: colormap),
-                                   scale: max(1, 224 / max(seen.width, seen.height, 1)))
+    /// A drawn overlay with its caption and colour bar: its files and its HTML figure. Images
+    /// smaller than 224 pixels are enlarged by a whole factor (nearest-neighbour), so that a
+    /// 64×64 scene is drawn at 192×192.
+    func figure(_ image: RGBAImage, caption: Caption, colorBar: ColorBar?, base: URL) throws -> (files: [String], figure: String) {
+        let figure = OverlayFigure(image: image, caption: caption, colorBar: colorBar,
+                                   scale: max(1, 224 / max(image.width, image.height, 1)))
         let files = try figure.picture.write(to: base, formats: try OutputFormat.list(format)).map(\.path)
         let title = [caption.method, caption.label].compactMap { $0 }.joined(separator: ": ")
         return (files, HTMLDocument.figure(png: try figure.picture.encoded(as: .png), caption: title))
@@ -142,6 +148,11 @@ struct AttributionOptions: ParsableArguments {
             for report in Set(results.map(\.report)).sorted() { print("report → \(report)") }
         }
     }
+}
+
+/// Where attribution maps are drawn.
+enum MapView: String, ExpressibleByArgument, CaseIterable {
+    case original, model
 }
 
 /// Limits on attribution options, so that a typo cannot ask for gigabytes.

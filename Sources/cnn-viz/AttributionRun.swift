@@ -7,10 +7,8 @@ import Foundation
 
 /// One image's explanation from a method, ready to write.
 struct Explanation {
-    /// What the .npy holds.
+    /// What the .npy holds, and what the picture is drawn from (through the run's `MapStyle`).
     var raw: Tensor
-    /// The [H, W] map in [0, 1] that the picture colours.
-    var shown: Tensor
     var score: Float
     var layer: String?
     /// The images per pass that the memory budget chose, for methods that batch copies.
@@ -24,11 +22,13 @@ struct AttributionRun {
     var options: AttributionOptions
     var preprocessing: PreprocessOptions
     var targets: TargetOptions
-    /// The method's file and caption name, e.g. "gradcam" or "integrated-gradients_smoothgrad".
+    /// The method's name, e.g. "gradcam++" or "integrated-gradients_smoothgrad"; files use
+    /// `MethodFileName` of it ("gradcam-plus-plus").
     var name: String
+    /// The method and the options that changed its map, for captions: "gradcam + aug-smooth".
+    var captionMethod: String
     var sectionTitle: String
-    var colormap = Colormap.jet
-    var imageWeight: Float = 0.5
+    var style: MapStyle
 
     /// Runs `compute` on each input batch for each target list and writes everything. A target
     /// that does not fit its tensor gets the model's outputs added to its error.
@@ -46,20 +46,27 @@ struct AttributionRun {
         let preset = try preprocessing.preprocessing(for: session)
         let choice = try targets.choice(session: session, preprocessing: preprocessing)
         let tensorName = try choice.tensor(in: session)
+        let scoreName = session.scoreName(of: tensorName)
+        let fileName = MethodFileName.of(name)
         // Images are read one at a time, as they are explained; a --tensor is the only source.
         let display = try options.displayImage.map { try ImageDecoder.decode(contentsOf: URL(fileURLWithPath: $0)) }
         let tensorInput = try options.tensor.map { try preprocessing.tensor(image: nil, tensor: $0, session: session) }
         let totalImages = tensorInput.map { $0.rank == 4 ? $0.shape[0] : 1 } ?? options.sources.count
         var results = [AttributionOptions.Result](), times = [Double](), offset = 0
         for source in options.sources {
-            let input = try tensorInput ?? preprocessing.tensor(image: source, tensor: nil, session: session)
+            let photo = tensorInput == nil ? try preprocessing.decode(source) : nil
+            let input = try tensorInput ?? preprocessing.tensor(from: photo!, path: source, session: session)
             guard input.rank == 4 else {
                 throw CNNVizError(.shapeMismatch, "attribution needs an [N, C, H, W] input, found \(input.shape)", location: source)
             }
             let (batch, height, width) = (input.shape[0], input.shape[2], input.shape[3])
             let directory = try options.directory(for: source)
-            let report = directory.appendingPathComponent("\(name).html")
+            let report = directory.appendingPathComponent("\(fileName).html")
             let pictures = try (0..<batch).map { try picture(of: input, item: $0, preset: preset, display: display) }
+            // The photo's own geometry, for overlays on it (--view original, images only).
+            let geometry = try photo.flatMap { photo in
+                options.view == .original ? try PreprocessingGeometry(preset, original: ImageSize(width: photo.width, height: photo.height)) : nil
+            }
             let lists = try choice.resolve(session: session, images: offset..<(offset + batch), totalImages: totalImages, labels: names,
                                            inputSize: (height, width)) {
                 try session.run([session.graph.inputs[0].name: input], outputs: [tensorName])[tensorName]!
@@ -73,21 +80,32 @@ struct AttributionRun {
                     let className = target.classIndex.flatMap { c in names.flatMap { $0.indices.contains(c) ? $0[c] : nil } }
                     let label = className ?? target.summary
                     let captionLabel = className.map { "\(target.classIndex!) \($0)" } ?? target.summary
-                    let base = directory.appendingPathComponent(fileStem(for: "\(name)_\(Self.stem(of: target))" + (batch > 1 ? "_item\(item)" : "")))
-                    let raw = base.appendingPathExtension("npy"), shown = URL(fileURLWithPath: base.path + "_shown.npy")
+                    let base = directory.appendingPathComponent(fileStem(for: "\(fileName)_\(Self.stem(of: target))" + (batch > 1 ? "_item\(item)" : "")))
+                    let raw = base.appendingPathExtension("npy"), shownFile = URL(fileURLWithPath: base.path + "_shown.npy")
+                    let shown = try style.shown(explanation.raw)
                     try NumpyFile.write(explanation.raw, to: raw)
-                    try NumpyFile.write(explanation.shown, to: shown)
-                    var files = [String]()
-                    if let seen = pictures[item] {
-                        let caption = Caption(label: captionLabel, score: explanation.score, method: name, layer: explanation.layer)
-                        let (written, figure) = try options.overlay(explanation.shown, on: seen, caption: caption, colormap: colormap,
-                                                                    imageWeight: imageWeight, base: base)
+                    try NumpyFile.write(shown, to: shownFile)
+                    var files = [String](), originalFile: URL?
+                    let caption = Caption(label: captionLabel, score: explanation.score, scoreName: scoreName,
+                                          method: [captionMethod, style.summary].compactMap { $0 }.joined(separator: ", "),
+                                          layer: explanation.layer)
+                    if let photo, let geometry {
+                        let overlay = try PhotoOverlay(shown: shown, style: style, photo: photo, geometry: geometry)
+                        originalFile = URL(fileURLWithPath: base.path + "_shown_original.npy")
+                        try NumpyFile.write(overlay.map, to: originalFile!)
+                        let (written, figure) = try options.figure(overlay.picture, caption: caption, colorBar: style.colorBar, base: base)
+                        files = written
+                        figures.append(figure)
+                    } else if let seen = pictures[item] {
+                        let (written, figure) = try options.figure(try style.draw(shown, on: seen), caption: caption,
+                                                                   colorBar: style.colorBar, base: base)
                         files = written
                         figures.append(figure)
                     }
                     results.append(.init(image: source, item: batch > 1 ? item : nil, class: target.classIndex, label: label,
-                                         target: target.summary, tensor: tensorName, score: explanation.score, method: name,
-                                         layer: explanation.layer, raw: raw.path, shown: shown.path, overlay: files, report: report.path,
+                                         target: target.summary, tensor: tensorName, score: explanation.score, scoreName: scoreName,
+                                         method: name, layer: explanation.layer, raw: raw.path, shown: shownFile.path,
+                                         shownOriginal: originalFile?.path, overlay: files, report: report.path,
                                          warnings: warnings.filter { batch == 1 || $0.contains("image \(item) ") },
                                          batchSize: explanation.batchSize))
                 }

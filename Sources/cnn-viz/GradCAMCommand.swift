@@ -60,10 +60,11 @@ struct GradCAMCommand: ParsableCommand {
             let runner = CAMRunner(session: session)
             let bar = ProgressLine(label: method.name)
             if bar.enabled { runner.progress = { done, total in bar.update(done, of: total) } }
-            var run = AttributionRun(session: session, options: common, preprocessing: preprocessing, targets: targets,
-                                     name: self.method, sectionTitle: "\(method.name) maps")
-            run.colormap = Colormap.named(colormap)!
-            run.imageWeight = imageWeight
+            let smoothing = [augSmooth ? "aug-smooth" : nil, eigenSmooth ? "eigen-smooth" : nil].compactMap { $0 }
+            let run = AttributionRun(session: session, options: common, preprocessing: preprocessing, targets: targets,
+                                     name: self.method, captionMethod: ([self.method] + smoothing).joined(separator: " + "),
+                                     sectionTitle: "\(method.name) maps",
+                                     style: .cam(colormap: Colormap.named(colormap)!, imageWeight: imageWeight))
             try run.run { input, targets in
                 var request = CAMRequest(targets: targets)
                 request.layers = layer
@@ -77,12 +78,9 @@ struct GradCAMCommand: ParsableCommand {
                 let (height, width) = (result.map.shape[1], result.map.shape[2]), plane = height * width
                 let values = result.map.floats
                 let explanations = (0..<result.map.shape[0]).map { b in
-                    let map = Array(values[(b * plane)..<((b + 1) * plane)])
-                    // The picture always shows a [0, 1] map; --keep-signed changes only the .npy.
-                    let low = map.min() ?? 0, high = map.max() ?? 0
-                    let shown = keepSigned ? map.map { high > low ? ($0 - low) / (high - low) : 0 } : map
-                    return Explanation(raw: Tensor(shape: [height, width], floats: map), shown: Tensor(shape: [height, width], floats: shown),
-                                       score: result.scores[b], layer: result.layers.joined(separator: ","), batchSize: result.batchSize)
+                    // The picture shows a [0, 1] map (MapStyle.cam scales a --keep-signed one).
+                    Explanation(raw: Tensor(shape: [height, width], floats: Array(values[(b * plane)..<((b + 1) * plane)])),
+                                score: result.scores[b], layer: result.layers.joined(separator: ","), batchSize: result.batchSize)
                 }
                 return (explanations, result.warnings)
             }

@@ -50,12 +50,21 @@ struct PreprocessOptions: ParsableArguments {
             }
             return values.channelsFirst()
         }
+        return try self.tensor(from: try decode(image!), path: image!, session: session)
+    }
+
+    /// The image file, decoded.
+    func decode(_ path: String) throws -> RGBImage {
+        try ImageDecoder.decode(contentsOf: URL(fileURLWithPath: path))
+    }
+
+    /// A decoded image, preprocessed and checked against the model's input; errors name `path`.
+    func tensor(from decoded: RGBImage, path: String, session: Session) throws -> Tensor {
         let preprocessing = try preprocessing(for: session)
-        let decoded = try ImageDecoder.decode(contentsOf: URL(fileURLWithPath: image!))
         do {
             return try preprocessing.tensor(from: decoded, for: session.graph.inputs[0])
         } catch let error as CNNVizError {
-            throw error.location == nil ? error.located(at: image!) : error
+            throw error.location == nil ? error.located(at: path) : error
         }
     }
 }

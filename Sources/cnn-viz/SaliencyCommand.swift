@@ -59,6 +59,18 @@ struct SaliencyCommand: ParsableCommand {
     @Option(name: .long, help: "Inputs per batch (integrated gradients, noise, occlusion).")
     var batchSize: Int = 32
 
+    @Option(name: .long, help: "Which part of the attribution the picture shows, as Captum's sign: all (red negative, green positive), positive, negative or absolute_value. Default: all for the signed methods (gradient, input-x-gradient, integrated-gradients, occlusion, and smoothgrad of them), absolute_value for the rest.")
+    var sign: String?
+
+    @Option(name: .long, help: "How the picture is drawn, as Captum's method: heat_map, blended_heat_map (over the image in gray), masked_image, alpha_scaling or original_image.")
+    var visualization: String = "blended_heat_map"
+
+    @Option(name: .long, help: "Percent of the attribution's mass that saturates the colour scale (Captum's outlier_perc).")
+    var outlierPerc: Float = 2
+
+    @Option(name: .long, help: "Colormap for the picture. Default: the sign's, as in Captum (RdWhGn for all, Greens, Reds, Blues).")
+    var colormap: String?
+
 
     func validate() throws {
         guard steps >= 2, steps <= 100_000 else { throw ValidationError("--steps must be 2 to 100000, found \(steps)") }
@@ -70,6 +82,20 @@ struct SaliencyCommand: ParsableCommand {
         guard occlusionValue.isFinite else { throw ValidationError("--occlusion-value must be finite, found \(occlusionValue)") }
         guard IntegrationRule(rawValue: integration) != nil else { throw ValidationError("--integration must be riemann-trapezoid or gauss-legendre") }
         guard noise.map({ NoiseTunnel.Kind(rawValue: $0) != nil }) ?? true else { throw ValidationError("--noise must be smoothgrad, smoothgrad-sq or vargrad") }
+        guard sign.map({ AttributionSign(rawValue: $0) != nil }) ?? true else {
+            throw ValidationError("--sign must be one of " + AttributionSign.allCases.map(\.rawValue).joined(separator: ", ") + ", found '\(sign!)'")
+        }
+        guard AttributionView(captumName: visualization) != nil else {
+            throw ValidationError("--visualization must be one of " + AttributionView.captumNames.joined(separator: ", ") + ", found '\(visualization)'")
+        }
+        guard outlierPerc.isFinite, (0...100).contains(outlierPerc) else { throw ValidationError("--outlier-perc must be 0 to 100, found \(outlierPerc)") }
+        guard colormap.map({ Colormap.named($0) != nil }) ?? true else {
+            throw ValidationError("unknown colormap '\(colormap!)'; known: " + Colormap.all.map(\.name).joined(separator: ", "))
+        }
+        let view = AttributionView(captumName: visualization)!
+        if try chosenSign() == .all, view == .maskedImage || view == .alphaScaling {
+            throw ValidationError("--visualization \(visualization) cannot show a sign; add --sign positive, negative or absolute_value")
+        }
         _ = try SaliencyCommand.pair(window, option: "--window")
         _ = try SaliencyCommand.pair(stride, option: "--stride")
     }
@@ -91,22 +117,36 @@ struct SaliencyCommand: ParsableCommand {
             let bar = ProgressLine(label: method.rawValue)
             if bar.enabled { runner.progress = { done, total in bar.update(done, of: total) } }
             let name = method.rawValue + (noise.map { "_\($0)" } ?? "")
+            let style = MapStyle.captum(view: AttributionView(captumName: visualization)!, sign: try chosenSign(),
+                                        outlierPercent: outlierPerc, colormap: colormap.flatMap(Colormap.named))
+            let noiseCaption = noise.map { " + \($0) (\(samples) samples, σ \(sigma)\(sigmaFraction ? " of the range" : ""))" } ?? ""
             let run = AttributionRun(session: session, options: common, preprocessing: preprocessing, targets: targets,
-                                     name: name, sectionTitle: "\(name): |attribution|, max over channels")
+                                     name: name, captionMethod: method.rawValue + noiseCaption,
+                                     sectionTitle: "\(name): attribution summed over channels, \(style.summary!)", style: style)
             try run.run { input, targets in
                 let result = try runner.run(method, input: input, request: try request(for: targets))
                 bar.finish()
                 let (channels, height, width) = (input.shape[1], input.shape[2], input.shape[3])
-                let item = channels * height * width, plane = height * width
-                let attribution = result.attribution.floats, shown = result.map.floats
+                let item = channels * height * width
+                let attribution = result.attribution.floats
                 let explanations = (0..<input.shape[0]).map { b in
                     Explanation(raw: Tensor(shape: [1, channels, height, width], floats: Array(attribution[(b * item)..<((b + 1) * item)])),
-                                shown: Tensor(shape: [height, width], floats: Array(shown[(b * plane)..<((b + 1) * plane)])),
                                 score: result.scores[b], layer: method == .guidedGradCAM ? layer : "input", batchSize: result.batchSize)
                 }
                 return (explanations, result.warnings)
             }
         }
+    }
+
+    /// --sign, or the method's default: `all` where the attribution's sign means something
+    /// (support against opposition), `absolute_value` for guided backprop, deconvnet and
+    /// guided Grad-CAM (whose signs are an artefact of their rules) and for the noise tunnels
+    /// that square (already non-negative).
+    func chosenSign() throws -> AttributionSign {
+        if let sign { return AttributionSign(rawValue: sign)! }
+        let signedMethods: Set<SaliencyMethod> = [.gradient, .inputXGradient, .integratedGradients, .occlusion]
+        let signedNoise = noise == nil || noise == "smoothgrad"
+        return signedMethods.contains(try SaliencyMethod.named(self.method)) && signedNoise ? .all : .absoluteValue
     }
 
     func request(for targets: [any AttributionTarget]) throws -> SaliencyRequest {
