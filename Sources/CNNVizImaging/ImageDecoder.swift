@@ -18,10 +18,7 @@ import Foundation
 public enum ImageDecoder {
     public static func decode(contentsOf url: URL, limit: ImageSizeLimit = .default) throws -> RGBImage {
         InputProtection.protect([url])
-        let data: Data
-        do { data = try Data(contentsOf: url) } catch {
-            throw CNNVizError(.fileNotReadable, "cannot read the image file", location: url.path, cause: error)
-        }
+        let data = try FileRead.data(contentsOf: url, what: "the image file")
         do { return try decode(data, limit: limit) } catch let error as CNNVizError { throw error.located(at: url.path) }
     }
 

@@ -57,12 +57,22 @@ public enum ModelMetadata {
 
 extension Preprocessing {
     /// The preprocessing a model gets when the user names none: what its metadata declares
-    /// (`cnn-viz.preprocess`), else `mnist` for a one-channel input and `imagenet` for others.
+    /// (`cnn-viz.preprocess`), else a guess from the input's shape: `mnist` for one channel,
+    /// `cifar` for a 32×32 RGB input, `inception` for 299×299, `imagenet` for the rest.
     /// The command line's `--preprocess` and overrides start from here.
+    /// Pitfall: a guess cannot tell Caffe's BGR 0–255 from torchvision's RGB 0–1; the command
+    /// line says which preset it assumed.
     public static func modelDefault(for model: Model) throws -> Preprocessing {
         if let declared = try ModelMetadata.preprocessing(of: model) { return declared }
-        let channels = model.graph.inputs.first?.shape.flatMap { $0.count > 1 ? $0[1] : nil } ?? 3
-        return try Preprocessing.preset(named: channels == 1 ? "mnist" : "imagenet")
+        let shape = model.graph.inputs.first?.shape ?? []
+        let channels = shape.count > 1 ? shape[1] ?? 3 : 3
+        let side = shape.count == 4 && shape[2] == shape[3] ? shape[2] : nil
+        switch (channels, side) {
+        case (1, _): return .mnist
+        case (3, 32?): return .cifar
+        case (3, 299?): return .inception
+        default: return .imagenet
+        }
     }
 }
 

@@ -38,15 +38,15 @@ extension Preprocessing {
             throw mismatch(input, "takes a fixed batch of \(batch), and one image makes a batch of 1; stack \(batch) images into one tensor")
         }
         if let expected = shape[1], expected != channels.count {
-            let fix = expected == 1 ? "a gray preprocessing (channels = .gray, as the mnist preset)"
-                : expected == 3 ? "an RGB or BGR preprocessing (channels = .rgb or .bgr, as imagenet or caffe)" : "a tensor input instead"
+            let fix = expected == 1 ? "--preprocess mnist (gray)"
+                : expected == 3 ? "--preprocess imagenet (RGB) or --preprocess caffe (BGR)" : "--tensor X.npy instead of an image"
             throw mismatch(input, "expects \(expected) channel\(expected == 1 ? "" : "s") and preprocessing gives \(channels.count) "
                            + "(\(channels.rawValue.uppercased())); use \(fix)")
         }
         guard shape[2] != nil || shape[3] != nil else { return }
         guard let size else {
             throw mismatch(input, "expects \(Self.describe(height: shape[2], width: shape[3])) pixels, and preprocessing gives each "
-                           + "image's own size after \(resize); set a crop (--crop) or an exact resize (--size W×H) of that size")
+                           + "image's own size after \(resize); add --resize-only (squash the whole image to the model's size)")
         }
         if let height = shape[2], height != size.height { throw sizeMismatch(input, shape, size) }
         if let width = shape[3], width != size.width { throw sizeMismatch(input, shape, size) }
@@ -56,10 +56,17 @@ extension Preprocessing {
         CNNVizError(.shapeMismatch, "the model input '\(input.name)' \(input.shapeDescription) \(what) (preprocessing \(description))")
     }
 
+    /// The mismatch with fixes that are whole options: the ImageNet recipe scaled to the
+    /// model's side (short side ⌊N·256/224 + ½⌋, centre crop N) for a square input, and
+    /// `--resize-only` (the whole image squashed to the model's size) for any.
     func sizeMismatch(_ input: ValueInfo, _ shape: [Int?], _ size: ImageSize) -> CNNVizError {
-        let side = shape[2] == shape[3] ? shape[2].map { "\($0)" } : nil
+        var fixes = ["--resize-only (squash the whole image to the model's size)"]
+        if let side = shape[2], shape[2] == shape[3] {
+            let short = Int((Double(side) * 256 / 224).rounded())
+            fixes.insert("--size \(short) --crop \(side) (resize the short side, keep the centre)", at: 0)
+        }
         return mismatch(input, "expects \(Self.describe(height: shape[2], width: shape[3])) pixels and preprocessing gives "
-                        + "\(size.width)×\(size.height); set the crop to that size (--crop \(side ?? "W×H")), or resize to it exactly")
+                        + "\(size.width)×\(size.height); add " + fixes.joined(separator: ", or "))
     }
 
     static func describe(height: Int?, width: Int?) -> String {

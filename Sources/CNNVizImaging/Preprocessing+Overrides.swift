@@ -17,6 +17,8 @@ extension Preprocessing {
         if let size {
             if size == "none" { result.resize = .none } else if let side = Int(size) { result.resize = .shortSide(side) } else {
                 result.resize = .exact(try Self.parseSize(size, option: "--size"))
+                // An exact W×H is the size wanted: the preset's crop would cut into it.
+                if crop == nil { result.crop = nil }
             }
         }
         if let crop { result.crop = crop == "none" ? nil : try Self.parseSize(crop, option: "--crop") }

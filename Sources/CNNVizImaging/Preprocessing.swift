@@ -47,10 +47,19 @@ public struct Preprocessing: Sendable, Equatable {
                                             channels: .bgr, scale: 1, mean: [104, 117, 123], std: [1])
     /// MNIST: gray (Pillow's convert("L")), resized to exactly 28×28, 0–255.
     public static let mnist = Preprocessing(name: "mnist", resize: .exact(ImageSize(28)), channels: .gray, scale: 1, mean: [0], std: [1])
+    /// CIFAR-10/100 models (32×32 RGB): the image resized to exactly 32×32, RGB in [0, 1],
+    /// mean (0.4914, 0.4822, 0.4465), std (0.2470, 0.2435, 0.2616), the dataset's own
+    /// statistics as most CIFAR training scripts normalise with them.
+    public static let cifar = Preprocessing(name: "cifar", resize: .exact(ImageSize(32)), channels: .rgb, scale: 1.0 / 255,
+                                            mean: [0.4914, 0.4822, 0.4465], std: [0.2470, 0.2435, 0.2616])
+    /// Inception v3 and the TensorFlow/Keras family: torchvision's recipe for 299×299 (short
+    /// side 342, centre crop 299), RGB scaled to [−1, 1] (mean 0.5, std 0.5 after ÷255).
+    public static let inception = Preprocessing(name: "inception", resize: .shortSide(342), crop: ImageSize(299), channels: .rgb,
+                                                scale: 1.0 / 255, mean: [0.5], std: [0.5])
     /// No resizing: RGB in [0, 1] at the image's own size.
     public static let none = Preprocessing(name: "none", channels: .rgb, scale: 1.0 / 255, mean: [0], std: [1])
 
-    public static let presets: [Preprocessing] = [.imagenet, .caffe, .mnist, .none]
+    public static let presets: [Preprocessing] = [.imagenet, .caffe, .mnist, .cifar, .inception, .none]
 
     public static func preset(named name: String) throws -> Preprocessing {
         guard let preset = presets.first(where: { $0.name == name }) else {

@@ -8,7 +8,8 @@ import Foundation
 struct ActivationsCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "activations",
-        abstract: "Dump feature maps: each layer as .npy, all of them as one .npz, statistics and an HTML report."
+        abstract: "Dump feature maps: each layer as .npy, all of them as one .npz, statistics and an HTML report.",
+        discussion: HelpExamples.discussion("activations")
     )
 
     @OptionGroup var modelOptions: ModelOptions

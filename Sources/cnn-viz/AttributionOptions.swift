@@ -107,6 +107,8 @@ struct AttributionOptions: ParsableArguments {
     }
 
     struct Manifest: Encodable {
+        /// The model's file, or "<embedded shapes model>".
+        var model: String
         var results: [Result]
         /// With --repeat: the median milliseconds per map, after a first untimed run.
         var timing: [String: Double]?
@@ -135,9 +137,9 @@ struct AttributionOptions: ParsableArguments {
     }
 
     /// Prints the manifest, or one line per result.
-    func report(_ results: [Result], times: [Double]) throws {
+    func report(_ results: [Result], model: String, times: [Double]) throws {
         if json {
-            try printJSON(Manifest(results: results, timing: times.isEmpty ? nil : ["attribution_ms": times.sorted()[times.count / 2]]))
+            try printJSON(Manifest(model: model, results: results, timing: times.isEmpty ? nil : ["attribution_ms": times.sorted()[times.count / 2]]))
         } else {
             for result in results {
                 let label = result.label == result.target ? "" : " \(result.label)"

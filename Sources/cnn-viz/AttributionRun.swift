@@ -44,7 +44,7 @@ struct AttributionRun {
     func runAll(_ compute: (_ input: Tensor, _ targets: [any AttributionTarget]) throws -> (explanations: [Explanation], warnings: [String])) throws {
         let names = try classNames(file: options.labels, session: session)
         let preset = try preprocessing.preprocessing(for: session)
-        let choice = try targets.choice(session: session, preprocessing: preprocessing)
+        let choice = try targets.choice(session: session, preprocessing: preprocessing, labels: options.labels)
         let tensorName = try choice.tensor(in: session)
         let scoreName = session.scoreName(of: tensorName)
         let fileName = MethodFileName.of(name)
@@ -113,7 +113,7 @@ struct AttributionRun {
             try AttributionPage.document(method: name, source: source, sectionTitle: sectionTitle, figures: figures).write(to: report)
             offset += batch
         }
-        try options.report(results, times: times)
+        try options.report(results, model: session.model.source, times: times)
     }
 
     /// The picture under item `item`'s maps: the --display-image (decoded once, by the caller),

@@ -7,6 +7,8 @@ struct CNNVizCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "cnn-viz",
         abstract: "Interpret and debug convolutional neural networks from ONNX, with no Python.",
+        discussion: HelpExamples.discussion("cnn-viz"),
+        version: CNNVizVersion.description,
         subcommands: [RunCommand.self, ConformanceCommand.self, PredictCommand.self, SummaryCommand.self, ActivationsCommand.self, FiltersCommand.self, ReportCommand.self, GradCAMCommand.self, SaliencyCommand.self, DiffCommand.self, StatsCommand.self, ShapesCommand.self, TrainCommand.self]
     )
 

@@ -5,7 +5,8 @@ import Foundation
 struct ConformanceCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "conformance",
-        abstract: "Run ONNX backend node tests and print a per-op table and a pass/fail/skip count."
+        abstract: "Run ONNX backend node tests and print a per-op table and a pass/fail/skip count.",
+        discussion: HelpExamples.discussion("conformance")
     )
 
     @OptionGroup var threadOptions: ThreadOptions

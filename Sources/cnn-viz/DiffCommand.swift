@@ -7,7 +7,7 @@ struct DiffCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "diff",
         abstract: "Compare activations layer by layer: two inputs through one model, one input through two models, or a model against saved tensors.",
-        discussion: "Exit status: 0 when every layer is within tolerance, 3 when some layer is not, 1 on errors."
+        discussion: HelpExamples.discussion("diff", "Exit status: 0 when every layer is within tolerance, 3 when some layer is not, 1 on errors.")
     )
 
     @OptionGroup var modelOptions: ModelOptions

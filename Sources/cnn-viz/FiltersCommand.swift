@@ -8,12 +8,12 @@ struct FiltersCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "filters",
         abstract: "Draw conv filters as grids: first-layer RGB filters as colour tiles, deeper ones per (out, in) pair or averaged.",
-        discussion: """
+        discussion: HelpExamples.discussion("filters", """
         With several --model (checkpoints of one network), each layer is drawn once per model, \
         side by side in one picture (filter evolution), with each model's low-frequency share: the \
         part of the filters' spectral energy in the constant and first harmonics, about \
         9/(k·k) for random k×k filters and near 1 for smooth blobs and edges.
-        """
+        """)
     )
 
     @Option(name: .long, parsing: .singleValue,

@@ -9,7 +9,8 @@ import Foundation
 struct GradCAMCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "gradcam",
-        abstract: "Class activation maps (the Grad-CAM family) over images: raw .npy maps, overlays and a small HTML report."
+        abstract: "Class activation maps (the Grad-CAM family) over images: raw .npy maps, overlays and a small HTML report.",
+        discussion: HelpExamples.discussion("gradcam")
     )
 
     @OptionGroup var modelOptions: ModelOptions

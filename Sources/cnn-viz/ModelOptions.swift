@@ -21,15 +21,22 @@ struct ModelOptions: ParsableArguments {
 
     /// The model as its file declares it (for `run`, `summary` and tensor-level diffs).
     func loadSession() throws -> Session {
-        guard let model else { return try Session(model: EmbeddedShapesModel.model()) }
+        guard let model else { return try ModelOptions.embeddedSession() }
         return try Session(contentsOf: URL(fileURLWithPath: model))
     }
 
     /// The model for images: an NHWC input (tf2onnx, Keras) takes [N, C, H, W] through a
     /// Transpose in front, so that images, maps and input gradients share one layout.
     func loadImageSession() throws -> Session {
-        guard let model else { return try Session(model: EmbeddedShapesModel.model()) }
+        guard let model else { return try ModelOptions.embeddedSession() }
         return try Session(model: try ONNXImporter.load(contentsOf: URL(fileURLWithPath: model)).withChannelsFirstInput())
+    }
+
+    /// The embedded shapes model, said on stderr: a forgotten --model otherwise answers
+    /// "4 cross" for a photo of a cat without a word.
+    static func embeddedSession() throws -> Session {
+        FileHandle.standardError.write(Data("note: using the embedded shapes model (no --model given)\n".utf8))
+        return try Session(model: EmbeddedShapesModel.model())
     }
 }
 

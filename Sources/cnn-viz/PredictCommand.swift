@@ -7,7 +7,8 @@ import Foundation
 struct PredictCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "predict",
-        abstract: "Classify images and print the top-K classes with their probabilities."
+        abstract: "Classify images and print the top-K classes with their probabilities.",
+        discussion: HelpExamples.discussion("predict")
     )
 
     @OptionGroup var modelOptions: ModelOptions
@@ -32,7 +33,7 @@ struct PredictCommand: ParsableCommand {
     }
 
     struct Result: Encodable { var image: String; var top: [ImageReport.Prediction] }
-    struct Manifest: Encodable { var results: [Result] }
+    struct Manifest: Encodable { var model: String; var results: [Result] }
 
     func run() throws {
         try CNNVizCommand.reportingErrors {
@@ -59,7 +60,7 @@ struct PredictCommand: ParsableCommand {
                 results.append(Result(image: path, top: entries))
             }
             if json {
-                try printJSON(Manifest(results: results))
+                try printJSON(Manifest(model: session.model.source, results: results))
             } else {
                 for result in results {
                     print(result.image)

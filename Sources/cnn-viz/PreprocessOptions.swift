@@ -5,8 +5,11 @@ import Foundation
 
 /// `--preprocess` and its overrides, shared by the commands that read images.
 struct PreprocessOptions: ParsableArguments {
-    @Option(name: .long, help: "Preprocessing preset: imagenet, caffe, mnist or none. Default: what the model declares in its metadata, else mnist for one-channel models and imagenet for others.")
+    @Option(name: .long, help: "Preprocessing preset: imagenet (torchvision), caffe (BGR 0–255 minus the mean), mnist (gray 28×28), cifar (32×32, CIFAR statistics), inception (299 crop, −1…1) or none. Default: what the model declares in its metadata, else mnist for one-channel models and imagenet for others (said on stderr).")
     var preprocess: String?
+
+    @Flag(name: .long, help: "Resize the whole image to the model's input H×W: no crop, aspect ratio not kept.")
+    var resizeOnly = false
 
     @Option(name: .long, help: "Override the resize: N (short side) or WxH.")
     var size: String?
@@ -31,8 +34,40 @@ struct PreprocessOptions: ParsableArguments {
         guard !session.graph.inputs.isEmpty else {
             throw CNNVizError(.invalidModel, "the model has no inputs", location: session.model.source)
         }
-        let base = try preprocess.map { try Preprocessing.preset(named: $0) } ?? Preprocessing.modelDefault(for: session.model)
-        return try base.overridden(size: size, crop: crop, mean: mean, std: std, bgr: bgr, scale: scale)
+        let base: Preprocessing
+        if let preprocess {
+            base = try Preprocessing.preset(named: preprocess)
+        } else if let declared = try ModelMetadata.preprocessing(of: session.model) {
+            base = declared
+        } else {
+            base = try Preprocessing.modelDefault(for: session.model)
+            PreprocessOptions.noteAssumed(base)
+        }
+        var result = try base.overridden(size: size, crop: crop, mean: mean, std: std, bgr: bgr, scale: scale)
+        if resizeOnly {
+            let input = session.graph.inputs[0]
+            guard let shape = input.shape, shape.count == 4, let height = shape[2], let width = shape[3] else {
+                throw CNNVizError(.invalidArgument, "--resize-only resizes to the model's input size, and input '\(input.name)' declares no fixed H×W "
+                                  + "(\(input.shapeDescription)); give --size W×H instead", location: session.model.source)
+            }
+            result.resize = .exact(ImageSize(width: width, height: height))
+            result.crop = nil
+        }
+        return result
+    }
+
+    nonisolated(unsafe) private static var assumedWasNoted = false
+
+    /// One line on stderr, once per run: a model without declared preprocessing gets a guess
+    /// (Caffe-trained SqueezeNet fed ImageNet inputs answers "mosquito net" without a word).
+    static func noteAssumed(_ preset: Preprocessing) {
+        guard !assumedWasNoted else { return }
+        assumedWasNoted = true
+        FileHandle.standardError.write(Data("note: the model declares no preprocessing; assuming --preprocess \(preset.name) (\(preset)); give --preprocess to choose\n".utf8))
+    }
+
+    func validate() throws {
+        guard !resizeOnly || (size == nil && crop == nil) else { throw ValidationError("--resize-only sets the size itself; drop --size and --crop") }
     }
 
     /// The decoded, preprocessed image, checked against the model's declared input; or the

@@ -9,7 +9,7 @@ struct ReportCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "report",
         abstract: "Everything about one or more images in one self-contained HTML report each, plus an index page.",
-        discussion: "The attribution section explains the top two classes (of the --top charted), or the target that the target options give (--class, --output, --mask, --box, --index, …, as in gradcam)."
+        discussion: HelpExamples.discussion("report", "The attribution section explains the top two classes (of the --top charted), or the target that the target options give (--class, --output, --mask, --box, --index, …, as in gradcam).")
     )
 
     @OptionGroup var modelOptions: ModelOptions
@@ -55,7 +55,7 @@ struct ReportCommand: ParsableCommand {
             let preset = try preprocessing.preprocessing(for: session)
             let root = URL(fileURLWithPath: out)
             let chartCount = targets.top ?? 5
-            let choice = try targets.choice(session: session, preprocessing: preprocessing)
+            let choice = try targets.choice(session: session, preprocessing: preprocessing, labels: labels)
             var results = [Result]()
             for path in images {
                 let stem = URL(fileURLWithPath: path).deletingPathExtension().lastPathComponent

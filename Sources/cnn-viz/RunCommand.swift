@@ -5,7 +5,8 @@ import Foundation
 struct RunCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "run",
-        abstract: "Run a model on a .npy tensor and write the requested tensors as .npy files."
+        abstract: "Run a model on a .npy tensor and write the requested tensors as .npy files.",
+        discussion: HelpExamples.discussion("run")
     )
 
     @OptionGroup var modelOptions: ModelOptions

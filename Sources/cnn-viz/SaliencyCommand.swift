@@ -9,7 +9,8 @@ import Foundation
 struct SaliencyCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "saliency",
-        abstract: "Gradient attributions as Captum defines them: raw .npy (signed, input-shaped), overlays and a small HTML report."
+        abstract: "Gradient attributions as Captum defines them: raw .npy (signed, input-shaped), overlays and a small HTML report.",
+        discussion: HelpExamples.discussion("saliency")
     )
 
     @OptionGroup var modelOptions: ModelOptions

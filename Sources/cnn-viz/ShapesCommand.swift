@@ -9,6 +9,7 @@ struct ShapesCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "shapes",
         abstract: "Generate labelled shape scenes, or score a model and its attributions on fresh ones.",
+        discussion: HelpExamples.discussion("shapes"),
         subcommands: [ShapesGenerateCommand.self, ShapesEvalCommand.self]
     )
 }
@@ -16,7 +17,8 @@ struct ShapesCommand: ParsableCommand {
 struct ShapesGenerateCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "generate",
-        abstract: "Write N scenes as PNGs plus scenes.json with each object's class, box and mask."
+        abstract: "Write N scenes as PNGs plus scenes.json with each object's class, box and mask.",
+        discussion: HelpExamples.discussion("shapes generate")
     )
 
     @Option(name: .long, help: "How many scenes.")

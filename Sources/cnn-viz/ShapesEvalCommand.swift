@@ -8,7 +8,8 @@ import Foundation
 struct ShapesEvalCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "eval",
-        abstract: "Score a shapes model and every attribution method on fresh scenes: accuracy, pointing game, energy in the mask, class-discriminative hits."
+        abstract: "Score a shapes model and every attribution method on fresh scenes: accuracy, pointing game, energy in the mask, class-discriminative hits.",
+        discussion: HelpExamples.discussion("shapes eval")
     )
 
     @OptionGroup var modelOptions: ModelOptions

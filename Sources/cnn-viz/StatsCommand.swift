@@ -6,7 +6,8 @@ import Foundation
 struct StatsCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "stats",
-        abstract: "Activation statistics over a set of images: per layer and channel mean, std, max, zeros; dead and saturated channels."
+        abstract: "Activation statistics over a set of images: per layer and channel mean, std, max, zeros; dead and saturated channels.",
+        discussion: HelpExamples.discussion("stats")
     )
 
     @OptionGroup var modelOptions: ModelOptions

@@ -7,11 +7,11 @@ struct SummaryCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "summary",
         abstract: "List every layer: name, op, output shape, parameters, MACs and receptive field; memory totals.",
-        discussion: """
+        discussion: HelpExamples.discussion("summary", """
             RF is the receptive field in input pixels, jump the cumulative stride and start the centre of unit 0's \
             field (pixel i centred at i): unit u sees start + u·jump ± (RF − 1)/2, clipped to the image. One number \
             when H and W agree, H×W otherwise; "global" after global pooling, ≈ when approximate, - when non-spatial.
-            """
+            """)
     )
 
     @OptionGroup var modelOptions: ModelOptions

@@ -15,8 +15,11 @@ struct TargetOptions: ParsableArguments {
     @Option(name: .long, help: "The class axis of the target tensor (2 for a sequence recogniser's [N, T, C]).")
     var classAxis: Int = 1
 
-    @Option(name: .long, help: "Explain the top K classes of each image along the class axis (default 1, when no --class is given).")
+    @Option(name: .long, help: "Explain the top K classes of each image along the class axis (default 1, when no --class is given); above 20 needs --force.")
     var top: Int?
+
+    @Flag(name: .long, help: "Allow --top above 20 (each class writes its own maps and pictures).")
+    var force = false
 
     @Flag(name: .long, help: "Explain the probability after the output's Softmax instead of the logit before it.")
     var probability = false
@@ -47,6 +50,9 @@ struct TargetOptions: ParsableArguments {
 
     func validate() throws {
         guard top.map({ $0 >= 1 }) ?? true else { throw ValidationError("--top must be at least 1") }
+        if let top, top > TargetOptions.topWithoutForce, !force {
+            throw ValidationError("--top \(top) writes \(top) maps, pictures and HTML figures per image; add --force to confirm, or ask for at most \(TargetOptions.topWithoutForce)")
+        }
         guard classes.isEmpty || top == nil else { throw ValidationError("--class and --top exclude each other") }
         guard classAxis >= 1 else { throw ValidationError("--class-axis must be 1 or more (axis 0 is the batch)") }
         guard detection.map({ $0 >= 1 }) ?? true else { throw ValidationError("--detection counts from 1 (the best detection)") }
@@ -59,6 +65,9 @@ struct TargetOptions: ParsableArguments {
         let kinds = [mask != nil, index != nil, similarTo != nil, cotangent != nil, detection != nil].filter { $0 }.count
         guard kinds <= 1 else { throw ValidationError("give at most one of --mask, --index, --similar-to, --cotangent and --detection") }
     }
+
+    /// The largest --top that needs no --force.
+    static let topWithoutForce = 20
 
     /// Whether any option names a target (`--top` alone does not).
     var isGiven: Bool {
@@ -76,11 +85,12 @@ struct TargetOptions: ParsableArguments {
     }
 
     /// The choice as a library value: files read, a similar-to image run through the model.
-    func choice(session: Session, preprocessing: PreprocessOptions) throws -> TargetChoice {
+    func choice(session: Session, preprocessing: PreprocessOptions, labels: String?) throws -> TargetChoice {
         var choice = TargetChoice()
         choice.output = output
         choice.probability = probability
         choice.classes = classes
+        choice.synsets = try labels.map { try ClassLabels.synsets(contentsOf: URL(fileURLWithPath: $0)) } ?? []
         choice.classAxis = classAxis
         choice.top = top ?? 1
         choice.box = try box.map { try TargetOptions.numbers($0, count: 4, option: "--box") }

@@ -8,6 +8,7 @@ struct TrainCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "train",
         abstract: "Train a model with cnn-viz's own runtime.",
+        discussion: HelpExamples.discussion("train"),
         subcommands: [TrainShapesCommand.self]
     )
 }
@@ -16,10 +17,10 @@ struct TrainShapesCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "shapes",
         abstract: "Train the shapes classifier on freshly generated scenes; write it (and checkpoints) as ONNX.",
-        discussion: """
+        discussion: HelpExamples.discussion("train shapes", """
         The shipped samples/models/shapes.onnx is `cnn-viz train shapes` with the defaults. \
         Each epoch draws new scenes, so the same seed gives the same model.
-        """
+        """)
     )
 
     @OptionGroup var threadOptions: ThreadOptions

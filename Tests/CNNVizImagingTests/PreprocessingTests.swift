@@ -94,7 +94,7 @@ final class PreprocessingTests: EngineTestCase {
         XCTAssertEqual(Preprocessing.imagenet.description,
                        "imagenet: resize the short side to 256, centre-crop 224×224, RGB × 0.003921569, mean [0.485, 0.456, 0.406], std [0.229, 0.224, 0.225]")
         XCTAssertThrowsError(try Preprocessing.preset(named: "tensorflow")) { error in
-            XCTAssertTrue("\(error)".contains("imagenet, caffe, mnist, none"), "\(error)")
+            XCTAssertTrue("\(error)".contains("imagenet, caffe, mnist, cifar, inception, none"), "\(error)")
         }
     }
 
@@ -153,10 +153,10 @@ final class PreprocessingTests: EngineTestCase {
             }
         }
         expectMismatch(.mnist, imagenetInput, ["'data_0' [1,3,224,224]", "expects 3 channels", "gives 1 (GRAY)", "preprocessing mnist:"])
-        expectMismatch(.imagenet, mnistInput, ["'Input3' [?,1,28,28]", "expects 1 channel ", "mnist preset"])
+        expectMismatch(.imagenet, mnistInput, ["'Input3' [?,1,28,28]", "expects 1 channel ", "--preprocess mnist"])
         expectMismatch(.caffe, ValueInfo(name: "data", elementType: .float32, shape: [1, 3, 227, 227]),
-                       ["expects 227×227 pixels", "gives 224×224", "--crop 227"])
-        expectMismatch(.none, imagenetInput, ["expects 224×224 pixels", "each image's own size", "--crop"])
+                       ["expects 227×227 pixels", "gives 224×224", "--size 259 --crop 227", "--resize-only"])
+        expectMismatch(.none, imagenetInput, ["expects 224×224 pixels", "each image's own size", "--resize-only"])
         expectMismatch(.imagenet, ValueInfo(name: "ids", elementType: .int64, shape: [1, 3, 224, 224]), ["INT64", "not floating-point"])
         expectMismatch(.imagenet, ValueInfo(name: "flat", elementType: .float32, shape: [1, 784]), ["rank 2", "[N, C, H, W]"])
         expectMismatch(.imagenet, ValueInfo(name: "pair", elementType: .float32, shape: [2, 3, 224, 224]), ["fixed batch of 2"])

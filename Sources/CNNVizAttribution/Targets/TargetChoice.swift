@@ -16,6 +16,8 @@ public struct TargetChoice {
     /// Class choices: each entry is an index or a name from `labels`; an entry with commas
     /// gives one class per image. Several entries explain several classes.
     public var classes: [String] = []
+    /// The synset id of each label (`n02123045`), for `--class` by id; empty when unknown.
+    public var synsets: [String?] = []
     public var classAxis = 1
     /// The top K classes per image, when no class is given.
     public var top = 1
@@ -91,7 +93,7 @@ public struct TargetChoice {
     /// One class per image of the batch from one `--class` entry.
     func classList(_ entry: String, images: Range<Int>, totalImages: Int, labels: [String]?) throws -> [Int] {
         let parts = entry.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
-        let indices = try parts.map { try Self.classIndex($0, labels: labels) }
+        let indices = try parts.map { try Self.classIndex($0, labels: labels, synsets: synsets) }
         if indices.count == 1 { return [Int](repeating: indices[0], count: images.count) }
         guard indices.count == totalImages else {
             throw CNNVizError(.invalidArgument, "--class '\(entry)' lists \(indices.count) classes for \(totalImages) images; give one class, or one per image")
@@ -99,18 +101,33 @@ public struct TargetChoice {
         return Array(indices[images])
     }
 
-    /// A class index, or a name from the labels (the whole line, or its part before a comma).
-    public static func classIndex(_ text: String, labels: [String]?) throws -> Int {
+    /// A class index, or a name: matched case-insensitively against each label's whole line,
+    /// each of its comma-separated aliases ("tabby cat" in "tabby, tabby cat") and its synset
+    /// id. An unknown name lists the nearest aliases (`NameSuggestions`).
+    public static func classIndex(_ text: String, labels: [String]?, synsets: [String?] = []) throws -> Int {
         if let index = Int(text) { return index }
-        guard let labels, let index = labels.firstIndex(where: { $0 == text || $0.split(separator: ",").first.map(String.init) == text }) else {
-            throw CNNVizError(.invalidArgument, "'\(text)' is neither a class index nor a name in the labels")
+        guard let labels else {
+            throw CNNVizError(.invalidArgument, "'\(text)' is not a class index, and the model declares no class names; give --labels FILE or an index")
         }
-        return index
+        let key = text.trimmingCharacters(in: .whitespaces).lowercased()
+        func aliases(_ label: String) -> [String] {
+            [label] + label.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+        }
+        for (index, label) in labels.enumerated() {
+            let synset = synsets.indices.contains(index) ? synsets[index]?.lowercased() : nil
+            if synset == key || aliases(label).contains(where: { $0.lowercased() == key }) { return index }
+        }
+        let nearest = NameSuggestions.nearest(to: key, in: labels.flatMap { aliases($0).dropFirst() })
+        throw CNNVizError(.invalidArgument, "'\(text)' is neither a class index nor a class name in the labels; nearest names: "
+                          + nearest.map { "'\($0)'" }.joined(separator: ", "))
     }
 
     /// The top `top` classes of each image along the class axis: `top` lists, the k-th holding
     /// each image's k-th best class.
     func topClasses(_ y: Tensor, images: Int, tensor: String) throws -> [[Int]] {
+        if classAxis < y.rank, top > y.shape[classAxis] {
+            throw CNNVizError(.invalidArgument, "--top \(top) asks for more classes than the \(y.shape[classAxis]) of '\(tensor)' (axis \(classAxis) of \(y.shape))")
+        }
         let perImage = try TargetItem.items(of: y, batch: images, name: tensor).map {
             try ClassTarget.top(top, of: $0, axis: classAxis).map(\.index)
         }

@@ -165,8 +165,7 @@ public final class Session {
             return layer
         }
         if let name = graph.tensorName(forLayer: layer) ?? model.graph.tensorName(forLayer: layer) { return name }
-        let candidates = graph.tensorNames + graph.inputs.map(\.name)
-        let nearest = candidates.sorted { Session.editDistance($0, layer) < Session.editDistance($1, layer) }.prefix(5)
+        let nearest = NameSuggestions.nearest(to: layer, in: graph.tensorNames + graph.inputs.map(\.name) + graph.nodes.map(\.name))
         throw CNNVizError(.unknownTensor,
                           "no tensor or node named '\(layer)'; nearest names: \(nearest.joined(separator: ", ")) (cnn-viz summary lists them all)",
                           location: model.source)
@@ -348,19 +347,6 @@ public final class Session {
             values[input.name] = tensor
         }
         return values
-    }
-
-    static func editDistance(_ a: String, _ b: String) -> Int {
-        let a = Array(a), b = Array(b)
-        var previous = Array(0...b.count)
-        for i in 1...max(a.count, 1) where !a.isEmpty {
-            var current = [i] + [Int](repeating: 0, count: b.count)
-            for j in 1...max(b.count, 1) where !b.isEmpty {
-                current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1))
-            }
-            previous = current
-        }
-        return previous[b.count]
     }
 }
 

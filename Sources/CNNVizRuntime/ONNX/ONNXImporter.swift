@@ -10,10 +10,7 @@ import SwiftProtobuf
 public enum ONNXImporter {
     public static func load(contentsOf url: URL) throws -> Model {
         InputProtection.protect([url])
-        let data: Data
-        do { data = try Data(contentsOf: url, options: .mappedIfSafe) } catch {
-            throw CNNVizError(.fileNotReadable, "cannot read the model file", location: url.path, cause: error)
-        }
+        let data = try FileRead.data(contentsOf: url, what: "the model file", options: .mappedIfSafe)
         do {
             return try load(data: data, directory: url.deletingLastPathComponent(), source: url.path)
         } catch let error as CNNVizError {

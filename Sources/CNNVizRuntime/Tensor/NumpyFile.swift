@@ -16,10 +16,7 @@ public enum NumpyFile {
 
     public static func read(contentsOf url: URL) throws -> Tensor {
         InputProtection.protect([url])
-        let data: Data
-        do { data = try Data(contentsOf: url) } catch {
-            throw CNNVizError(.fileNotReadable, "cannot read the file", location: url.path, cause: error)
-        }
+        let data = try FileRead.data(contentsOf: url, what: "the .npy file")
         do { return try decode(data) } catch let error as CNNVizError {
             throw error.located(at: url.path)
         }
