@@ -46,8 +46,11 @@ public enum ModelMetadata {
         guard let preset = model.metadata[preprocessKey] else { return nil }
         let value = { (key: String) in model.metadata["\(preprocessKey).\(key)"] }
         do {
-            return try Preprocessing.preset(named: preset)
+            var declared = try Preprocessing.preset(named: preset)
                 .overridden(size: value("size"), crop: value("crop"), mean: value("mean"), std: value("std"), scale: value("scale"))
+            // Named for what it is in messages and captions, not after the preset it edits.
+            declared.name = "the model's metadata"
+            return declared
         } catch let error as CNNVizError {
             throw CNNVizError(.invalidModel, "the model's metadata declares a preprocessing cnn-viz cannot use: \(error.message)",
                               location: model.source, cause: error)

@@ -3,9 +3,12 @@ import CNNVizRuntime
 /// Per-layer, per-channel activation statistics accumulated over a set of images.
 ///
 /// Per channel: mean, std (population), max, and the fraction of exact zeros (after a ReLU,
-/// the inactive positions). A channel is dead when it is never > 0 on the whole set, and
-/// saturated when at least 99% of its values equal its maximum and that maximum is > 0
-/// (stuck at a ReLU6 bound, say). Sums in Double.
+/// the inactive positions). In a non-negative layer (no value below 0 on the whole set: after
+/// a ReLU, a ReLU6, a max-pool of them) a channel is dead when it is never > 0; signed layers
+/// (convolutions before their activation, logits) have no dead channels, as a channel that is
+/// never positive there still carries information. A channel is saturated when at least 99%
+/// of its values equal its maximum and that maximum is > 0 (stuck at a ReLU6 bound, say).
+/// Sums in Double.
 /// Pitfall: "dead on this set" is a property of the set as much as of the network.
 public struct ActivationStatistics: Sendable {
     public struct Channel: Encodable, Sendable {
@@ -20,6 +23,9 @@ public struct ActivationStatistics: Sendable {
     public struct Layer: Encodable, Sendable {
         public var name: String
         public var channels: [Channel]
+        /// Whether no value was below 0: only then can a channel be dead.
+        public var nonNegative: Bool
+        /// Channels never > 0, in a non-negative layer; empty for signed layers.
         public var dead: [Int]
         public var saturated: [Int]
     }
@@ -28,6 +34,7 @@ public struct ActivationStatistics: Sendable {
         var count = 0.0, sum = 0.0, squares = 0.0, zeros = 0.0
         var maximum = -Double.infinity, atMaximum = 0.0
         var active = false
+        var negative = false
 
         mutating func add(_ value: Float) {
             let v = Double(value)
@@ -36,6 +43,7 @@ public struct ActivationStatistics: Sendable {
             squares += v * v
             if value == 0 { zeros += 1 }
             if value > 0 { active = true }
+            if value < 0 { negative = true }
             if v > maximum { maximum = v; atMaximum = 1 } else if v == maximum { atMaximum += 1 }
         }
     }
@@ -73,8 +81,9 @@ public struct ActivationStatistics: Sendable {
                                max: a.count > 0 ? a.maximum : 0, zeroFraction: a.count > 0 ? a.zeros / a.count : 0)
             }
             let accumulated = accumulators[name]!
-            return Layer(name: name, channels: channels,
-                         dead: accumulated.indices.filter { !accumulated[$0].active },
+            let nonNegative = !accumulated.contains { $0.negative }
+            return Layer(name: name, channels: channels, nonNegative: nonNegative,
+                         dead: nonNegative ? accumulated.indices.filter { !accumulated[$0].active } : [],
                          saturated: accumulated.indices.filter { accumulated[$0].maximum > 0 && accumulated[$0].atMaximum >= 0.99 * accumulated[$0].count })
         }
     }

@@ -30,9 +30,11 @@ public enum DiffPage {
         return document
     }
 
-    /// The 4-D layers that differ, lowest SQNR first.
+    /// The 4-D layers with a spatial extent (more than 1×1: a pooled vector drawn as one pixel
+    /// says nothing) that differ, lowest SQNR first.
     static func worst(_ layers: [LayerDifference], count: Int) -> [LayerDifference] {
-        Array(layers.filter { $0.shape.count == 4 && $0.sqnrDB != nil }.sorted { $0.sqnrDB! < $1.sqnrDB! }.prefix(count))
+        Array(layers.filter { $0.shape.count == 4 && $0.shape[2] * $0.shape[3] > 1 && $0.sqnrDB != nil }
+            .sorted { $0.sqnrDB! < $1.sqnrDB! }.prefix(count))
     }
 
     /// SQNR (dB) per layer against its position, as an SVG polyline; identical layers sit on

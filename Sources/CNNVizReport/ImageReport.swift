@@ -101,7 +101,7 @@ public struct ImageReport {
         var document = HTMLDocument(title: "\(url.lastPathComponent) through \(URL(fileURLWithPath: session.model.source).lastPathComponent)")
         document.addSection("Input as the model saw it", body: HTMLDocument.figure(
             png: try OverlayFigure(image: seen, scale: max(1, 224 / max(seen.width, seen.height))).picture.encoded(as: .png),
-            caption: "\(seen.width)×\(seen.height) after \(preprocessing)"))
+            caption: "\(seen.width)×\(seen.height), preprocessed by \(preprocessing)"))
         if !predictions.isEmpty {
             document.addSection("Top \(predictions.count) predictions (probabilities)",
                                 body: HTMLDocument.barChart(predictions.map { ("\($0.class) \($0.label)", Double($0.score)) }))
@@ -138,8 +138,9 @@ public struct ImageReport {
         return (document, (layerName, predictions))
     }
 
-    /// For each target, side by side: Grad-CAM at the explained layer and gradient saliency
-    /// (|∂target/∂x| max over channels, ÷ its max).
+    /// For each target, side by side: Grad-CAM at the explained layer (pytorch-grad-cam's
+    /// overlay) and the input gradient as Captum draws it (summed over channels, sign `all`,
+    /// 2% outliers clipped, blended over the image in gray).
     func attributionFigures(_ tensor: Tensor, seen: RGBImage, layer: String, targetValues: Tensor) throws -> [String] {
         let lists = try choice.resolve(session: session, images: 0..<1, totalImages: 1, labels: labels,
                                        inputSize: (tensor.shape[2], tensor.shape[3])) { targetValues }
@@ -152,10 +153,14 @@ public struct ImageReport {
             let name = target.classIndex.map { "\($0) \(label($0))" } ?? target.summary
             for method in [AttributionMethod.cam(GradCAM()), .gradient(.gradient)] {
                 let result = try method.explain(tensor, session: session, request: request)
-                let figure = OverlayFigure(image: try Overlay.cam(result.map.reshaped([seen.height, seen.width]), on: seen),
-                                           caption: Caption(label: name, score: result.scores[0], scoreName: session.scoreName(of: result.tensor), method: result.method,
+                let style = result.attribution == nil ? MapStyle.cam(colormap: .jet, imageWeight: 0.5)
+                    : .captum(view: .blendedHeatMap, sign: .all, outlierPercent: 2, colormap: nil)
+                let shown = try style.shown(result.attribution ?? result.map.reshaped([seen.height, seen.width]))
+                let figure = OverlayFigure(image: try style.draw(shown, on: seen),
+                                           caption: Caption(label: name, score: result.scores[0], scoreName: session.scoreName(of: result.tensor),
+                                                            method: [result.method, style.summary].compactMap { $0 }.joined(separator: ", "),
                                                             layer: result.layers.first ?? "input"),
-                                           colorBar: ColorBar(colormap: .jet), scale: scale)
+                                           colorBar: style.colorBar, scale: scale)
                 figures.append(HTMLDocument.figure(png: try figure.picture.encoded(as: .png), caption: "\(result.method) for \(name)"))
             }
         }

@@ -4,13 +4,17 @@ import ZIPFoundation
 
 /// `.npz` files: a ZIP archive of `.npy` members, as `numpy.savez` writes and `numpy.load` reads.
 ///
-/// Members are stored uncompressed (savez's default), named `<key>.npy`. Pitfall: keys are
-/// tensor names, which may hold `/` or `:`; NumPy would read a `/` as a directory inside the
-/// archive, so those characters become `_` (the mapping is returned to the caller).
+/// Members are stored uncompressed (savez's default), named `<key>.npy`, and the key is the
+/// tensor's own name: `np.load(f)["fire9/concat_1"]` works, as NumPy looks members up by
+/// their full name. Pitfall: unpacked with `unzip`, a `/` in a name becomes a folder; so a
+/// name that would escape the folder it is unpacked into (absolute, `..`, a backslash) or is
+/// empty has its unsafe characters replaced by `_` (the mapping is returned to the caller).
 public enum NumpyArchive {
-    /// The member key used for a tensor name.
+    /// The member key used for a tensor name: the name itself when it is a safe relative path.
     public static func key(for name: String) -> String {
-        String(name.map { $0.isLetter || $0.isNumber || $0 == "_" || $0 == "-" || $0 == "." ? $0 : "_" })
+        let parts = name.split(separator: "/", omittingEmptySubsequences: false)
+        let safe = !name.isEmpty && !name.hasPrefix("/") && !name.contains("\\") && !parts.contains("..") && !parts.contains("")
+        return safe ? name : String(name.map { $0.isLetter || $0.isNumber || $0 == "_" || $0 == "-" || $0 == "." ? $0 : "_" })
     }
 
     /// Writes the tensors, in order, to `url`: the archive is built in memory and written by

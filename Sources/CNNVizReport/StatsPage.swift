@@ -12,7 +12,7 @@ public enum StatsPage {
                     String(format: "%.4g", layer.channels.reduce(0) { $0 + $1.mean } / count),
                     String(format: "%.4g", layer.channels.map(\.max).max() ?? 0),
                     String(format: "%.1f%%", 100 * layer.channels.reduce(0) { $0 + $1.zeroFraction } / count),
-                    list(layer.dead), list(layer.saturated)]
+                    layer.nonNegative ? counted(layer.dead) : "n/a (signed)", counted(layer.saturated)]
         }
         document.addSection("Layers", body: HTMLDocument.table(
             header: ["layer", "channels", "mean", "max", "zeros", "dead channels", "saturated channels"], rows: rows))
@@ -23,8 +23,9 @@ public enum StatsPage {
         return document
     }
 
-    static func list(_ channels: [Int]) -> String {
-        channels.isEmpty ? "–" : channels.prefix(24).map(String.init).joined(separator: ", ") + (channels.count > 24 ? ", …" : "")
+    /// "3: 0, 5, 7" (the count, as the text output prints it, then the channels), or "0".
+    static func counted(_ channels: [Int]) -> String {
+        channels.isEmpty ? "0" : "\(channels.count): " + channels.prefix(24).map(String.init).joined(separator: ", ") + (channels.count > 24 ? ", …" : "")
     }
 
     /// One bar per channel, its height the fraction of zeros, with the channel's numbers as a tooltip.

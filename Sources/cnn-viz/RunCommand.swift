@@ -221,12 +221,13 @@ final class Profile {
     func print(runs: Int) {
         let total = perOp.values.reduce(0, +)
         let runs = Double(runs)
-        for (op, ms) in perOp.sorted(by: { $0.value > $1.value }) {
-            FileHandle.standardError.write(Data(String(format: "%-22@ %9.3f ms/run  %5.1f%%\n", op, ms / runs, 100 * ms / max(total, 1e-9)).utf8))
+        let ops = perOp.sorted { $0.value > $1.value }.map { op, ms in
+            [op, String(format: "%.3f", ms / runs), String(format: "%.1f%%", 100 * ms / max(total, 1e-9))]
         }
-        FileHandle.standardError.write(Data("slowest layers:\n".utf8))
-        for (name, ms) in perNode.sorted(by: { $0.value > $1.value }).prefix(ProcessInfo.processInfo.environment["CNNVIZ_PROFILE_LAYERS"].flatMap { Int($0) } ?? 10) {
-            FileHandle.standardError.write(Data(String(format: "  %-40@ %9.3f ms/run\n", name, ms / runs).utf8))
-        }
+        let count = ProcessInfo.processInfo.environment["CNNVIZ_PROFILE_LAYERS"].flatMap { Int($0) } ?? 10
+        let layers = perNode.sorted { $0.value > $1.value }.prefix(count).map { name, ms in [name, String(format: "%.3f", ms / runs)] }
+        let lines = TextTable.lines(header: ["op", "ms/run", "share"], rows: ops) + ["slowest layers:"]
+            + TextTable.lines(header: ["layer", "ms/run"], rows: layers, indent: "  ")
+        FileHandle.standardError.write(Data((lines.joined(separator: "\n") + "\n").utf8))
     }
 }

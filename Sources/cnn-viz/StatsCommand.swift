@@ -80,11 +80,12 @@ struct StatsCommand: ParsableCommand {
                 let mean = layer.channels.reduce(0) { $0 + $1.mean } / count
                 let maximum = layer.channels.map(\.max).max() ?? 0
                 let zeros = layer.channels.reduce(0) { $0 + $1.zeroFraction } / count
+                let dead = layer.nonNegative ? "\(layer.dead.count)" : "n/a"
                 print(String(layer.name.prefix(30)).padding(toLength: 30, withPad: " ", startingAt: 0)
-                      + String(format: " %8d %9.4g %9.4g %6.1f%% %5d %10d", layer.channels.count, mean, maximum, 100 * zeros,
-                               layer.dead.count, layer.saturated.count))
+                      + String(format: " %8d %9.4g %9.4g %6.1f%% ", layer.channels.count, mean, maximum, 100 * zeros)
+                      + String(repeating: " ", count: max(0, 5 - dead.count)) + dead + String(format: " %10d", layer.saturated.count))
             }
-            print("\(sources.count) inputs, \(layers.count) layers")
+            print("\(sources.count) inputs, \(layers.count) layers (dead: never > 0, counted in non-negative layers only; n/a for signed ones)")
             if let html { print("report → \(html)") }
         }
     }

@@ -38,12 +38,18 @@ final class StatsTests: EngineTestCase {
         let html = try String(contentsOf: page, encoding: .utf8)
         XCTAssertTrue(html.contains("<tr><td>relu1</td>"), "relu1 has a row")
         let row = try XCTUnwrap(html.components(separatedBy: "<tr><td>relu1</td>").dropFirst().first?.components(separatedBy: "</tr>").first)
-        XCTAssertTrue(row.hasSuffix("<td>3</td><td>–</td>"), "dead column lists 3, saturated none: \(row)")
+        XCTAssertTrue(row.hasSuffix("<td>1: 3</td><td>0</td>"), "dead column counts 1 (channel 3), saturated none: \(row)")
         let strip = try XCTUnwrap(html.components(separatedBy: "<h3>relu1</h3>").dropFirst().first?.components(separatedBy: "</svg>").first)
         let bars = strip.components(separatedBy: "<rect x=").dropFirst()
         XCTAssertEqual(bars.filter { $0.contains("#d62728") }.count, 1)
         XCTAssertTrue(bars.dropFirst(3).first?.contains("#d62728") ?? false, "channel 3's bar is the red one")
-        XCTAssertEqual(layers.first { $0["name"] as? String == "conv1" }?["dead"] as? [Int], [3])
+        // conv1 (before the ReLU) is signed: no channel of it is called dead, and the logits neither.
+        let conv = try XCTUnwrap(layers.first { $0["name"] as? String == "conv1" })
+        XCTAssertEqual(conv["non_negative"] as? Bool, false)
+        XCTAssertEqual(conv["dead"] as? [Int], [])
+        let logits = try XCTUnwrap(layers.last)
+        XCTAssertEqual(logits["dead"] as? [Int], [], "\(logits["name"] ?? "")")
+        XCTAssertTrue(html.contains("n/a (signed)"))
 
         // The same numbers from NumPy over the ReLU activations of the three inputs.
         let session = try Session(model: model)

@@ -51,6 +51,21 @@ final class FeatureMapCommandTests: EngineTestCase {
         XCTAssertTrue(FileManager.default.fileExists(atPath: manifest["report"] as! String))
     }
 
+    /// The .npz keys are the tensor names themselves, slashes included, as NumPy reads them.
+    func testArchiveKeysKeepTheTensorNames() throws {
+        let model = try TestData.model("squeezenet1.1_fp32_from_winml_fp16.onnx")
+        let out = FileManager.default.temporaryDirectory.appendingPathComponent("npz-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: out) }
+        let manifest = try run(["activations", "--model", model.path, "--preprocess", "caffe", try TestData.image("winml_dog.jpg").path,
+                                "--layer", "fire9/concat_1", "--layer", "conv1_1", "--out", out.path])
+        let keys = try TestData.python("""
+            import numpy as np
+            z = np.load('\(manifest["npz"] as! String)')
+            print(','.join(sorted(z.files)), z['fire9/concat_1'].shape)
+            """)
+        XCTAssertEqual(keys, "conv1_1,fire9/concat_1 (1, 512, 13, 13)")
+    }
+
     func testFiltersDrawsEveryConvAndRefusesUnknownLayers() throws {
         let model = try TestData.model("winml_mnist.onnx")
         let out = FileManager.default.temporaryDirectory.appendingPathComponent("filters-\(UUID().uuidString)")
