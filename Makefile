@@ -10,7 +10,7 @@ APT_PACKAGES := pkg-config libpng-dev libjpeg62-turbo-dev libturbojpeg0-dev libc
 BIN := .build/release/cnn-viz
 REFERENCE_DIR := .build/reference
 
-.PHONY: all deps python-deps torch-deps build demo check package-check fuzz test-asan bad-inputs examples-targets shapes-model embed-model samples examples test test-browser bench conformance clean
+.PHONY: all deps python-deps torch-deps build demo check package-check fuzz test-asan bad-inputs examples-targets examples-screenshots shapes-model embed-model samples examples test test-browser bench conformance clean
 
 all: build
 
@@ -52,14 +52,38 @@ embed-model:
 samples: build
 	python3 scripts/make-samples.py
 
-# reports/examples/: the output of make demo, a report, and the filter evolution across the
-# checkpoints that make shapes-model leaves in .build/checkpoints.
+# reports/examples/: the output of make demo, a report, the filter evolution across the
+# checkpoints that make shapes-model leaves in .build/checkpoints, and on a real photo with the
+# real SqueezeNet (../shared): a signed saliency map and Grad-CAM over the photo at its own
+# size; then screenshots of the HTML pages from headless Chromium (make examples-screenshots).
+# targets/ is scripts/target-examples.sh's (make examples-targets) and is kept, and so is
+# filters/ when there are no checkpoints to draw.
+SQUEEZENET := --model $(SHARED)/data/models/squeezenet1.1_fp32_from_winml_fp16.onnx --preprocess caffe \
+  --labels $(SHARED)/data/labels/imagenet_synset.txt
+CHECKPOINTS := $(shell ls .build/checkpoints/epoch*.onnx 2>/dev/null | sort -V)
 examples: build
-	rm -rf reports/examples && mkdir -p reports/examples
+	cd reports/examples && rm -rf gradcam report saliency saliency-model-view photo screenshots
 	$(BIN) gradcam $(DEMO_SCENE) --top 2 --out reports/examples/gradcam
 	$(BIN) report samples/images/*.png --out reports/examples/report
-	$(BIN) filters --layer conv1 --out reports/examples/filters \
-	  $(foreach c,$(shell ls .build/checkpoints/epoch*.onnx | sort -V),--model $(c))
+	$(if $(CHECKPOINTS),rm -rf reports/examples/filters && $(BIN) filters --layer conv1 --out reports/examples/filters \
+	  $(foreach c,$(CHECKPOINTS),--model $(c)),@echo "no checkpoints in .build/checkpoints (make shapes-model): reports/examples/filters kept")
+	$(BIN) saliency $(SHARED)/data/images/skimage_chelsea.png $(SQUEEZENET) --method integrated-gradients --steps 32 \
+	  --out reports/examples/saliency
+	$(BIN) saliency $(SHARED)/data/images/skimage_chelsea.png $(SQUEEZENET) --method integrated-gradients --steps 32 \
+	  --view model --out reports/examples/saliency-model-view
+	$(BIN) gradcam $(SHARED)/data/images/skimage_chelsea.png $(SQUEEZENET) --out reports/examples/photo
+	$(MAKE) examples-screenshots
+
+# Every HTML page of reports/examples/ opened in headless Chromium (scripts/browser_check.py:
+# no console error, nothing fetched from outside, every image decoded), its screenshot kept.
+EXAMPLE_PAGES := gradcam/gradcam.html report/index.html report/star_1/report.html filters/filters.html \
+  saliency/integrated-gradients.html photo/gradcam.html
+examples-screenshots: python-deps
+	@dpkg -s chromium >/dev/null 2>&1 || { if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; \
+	  else sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; fi; }
+	mkdir -p reports/examples/screenshots
+	$(foreach page,$(EXAMPLE_PAGES),python3 scripts/browser_check.py reports/examples/$(page) $(if $(findstring index,$(page)),--min-images 0) \
+	  --screenshot reports/examples/screenshots/$(subst /,-,$(page:.html=.png)) &&) true
 
 # The README's Targets pictures (reports/examples/targets/), on the models make test prepares.
 examples-targets: build

@@ -5,8 +5,8 @@ import CNNVizRuntime
 ///
 /// The shown plane (see `MapStyle.shown`) is mapped back through the resize and crop
 /// (`PreprocessingGeometry.toOriginal`), drawn over the photo with the same style, and the
-/// photo's pixels the model never saw (outside the centre crop) are washed out to 35 % of
-/// their contrast over light gray, so that no colour there reads as evidence.
+/// photo's pixels the model never saw (outside the centre crop) show the photo alone, washed
+/// out to 35 % of its contrast over light gray, so that no colour there reads as evidence.
 /// Photos larger than `maximumSide` are drawn scaled down with their aspect kept (the map's
 /// .npy stays at full size); the map is then sampled at each drawn pixel's centre.
 public struct PhotoOverlay: Sendable {
@@ -39,15 +39,15 @@ public struct PhotoOverlay: Sendable {
             }
         }
         var picture = try style.draw(Tensor(shape: [height, width], floats: sampled), on: drawn)
-        PhotoOverlay.washOut(&picture, outside: seen)
+        PhotoOverlay.washOut(&picture, photo: drawn, outside: seen)
         self.picture = picture
     }
 
-    /// p ← 0.35·p + 0.65·225 (light gray), opaque, for every pixel not `seen`.
-    static func washOut(_ image: inout RGBAImage, outside seen: [Bool]) {
+    /// p ← 0.35·photo + 0.65·225 (light gray), opaque, for every pixel not `seen`.
+    static func washOut(_ image: inout RGBAImage, photo: RGBImage, outside seen: [Bool]) {
         for (index, wasSeen) in seen.enumerated() where !wasSeen {
             for channel in 0..<3 {
-                let value = 0.35 * Double(image.pixels[4 * index + channel]) + 0.65 * 225
+                let value = 0.35 * Double(photo.pixels[3 * index + channel]) + 0.65 * 225
                 image.pixels[4 * index + channel] = UInt8(value.rounded())
             }
             image.pixels[4 * index + 3] = 255
