@@ -125,6 +125,9 @@ final class HelpExampleTests: EngineTestCase {
                 XCTAssertEqual(fixedStatus, 0, "\(fixed): \(fixedErrors)")
             }
         }
+        // An exact --size alone is the size fed: the preset's 224 crop does not cut into it.
+        let (exactStatus, exactErrors) = try shell("cnn-viz predict photo.jpg --model cifar.onnx --preprocess imagenet --size 32x32")
+        XCTAssertEqual(exactStatus, 0, exactErrors)
         // Without --preprocess the 32×32 model gets the cifar preset, and stderr says so.
         let (status, errors) = try shell("cnn-viz predict photo.jpg --model cifar.onnx")
         XCTAssertEqual(status, 0, errors)
@@ -138,7 +141,7 @@ final class HelpExampleTests: EngineTestCase {
     func testFileErrorsSayWhatIsWrong() throws {
         try FileManager.default.createDirectory(at: workspace.appendingPathComponent("folder"), withIntermediateDirectories: true)
         for (file, words) in [("missing.png", "there is no such file"), ("folder", "it is a directory, not a file"),
-                              ("/dev/null", "not a regular file")] {
+                              ("/dev/null", "not a regular file"), ("/dev/zero", "it is a character device, not a regular file")] {
             for line in ["cnn-viz predict \(file)", "cnn-viz gradcam \(file)", "cnn-viz summary --model \(file)",
                          "cnn-viz run --model samples/models/shapes.onnx --tensor \(file)"] {
                 let (status, errors) = try shell(line)
