@@ -48,6 +48,8 @@ struct ActivationsCommand: ParsableCommand {
     }
 
     struct Manifest: Encodable {
+        /// The model's file, or "<embedded shapes model>".
+        var model: String
         var input: String
         var layers: [ActivationDump.Layer]
         var npz: String
@@ -66,7 +68,7 @@ struct ActivationsCommand: ParsableCommand {
             dump.channels = channels
             dump.formats = try OutputFormat.list(format)
             let (layers, npz, report) = try dump.write(input: input, names: names, source: source, to: directory)
-            let manifest = Manifest(input: source, layers: layers, npz: npz.path, report: report.path)
+            let manifest = Manifest(model: session.model.source, input: source, layers: layers, npz: npz.path, report: report.path)
             if json {
                 try printJSON(manifest)
             } else {

@@ -44,6 +44,8 @@ struct ReportCommand: ParsableCommand {
     }
 
     struct Manifest: Encodable {
+        /// The model's file, or "<embedded shapes model>".
+        var model: String
         var results: [Result]
         var index: String?
     }
@@ -77,7 +79,7 @@ struct ReportCommand: ParsableCommand {
                 try page.write(to: index!)
             }
             if json {
-                try printJSON(Manifest(results: results, index: index?.path))
+                try printJSON(Manifest(model: session.model.source, results: results, index: index?.path))
             } else {
                 for result in results { print("\(result.image) → \(result.report)") }
                 if let index { print("index → \(index.path)") }

@@ -30,6 +30,8 @@ struct StatsCommand: ParsableCommand {
     }
 
     struct Report: Encodable {
+        /// The model's file, or "<embedded shapes model>".
+        var model: String
         var images: Int
         var layers: [ActivationStatistics.Layer]
         var html: String?
@@ -71,7 +73,7 @@ struct StatsCommand: ParsableCommand {
                 try StatsPage.document(model: model, inputs: sources.count, layers: layers).write(to: URL(fileURLWithPath: html))
             }
             if json {
-                try printJSON(Report(images: sources.count, layers: layers, html: html))
+                try printJSON(Report(model: session.model.source, images: sources.count, layers: layers, html: html))
                 return
             }
             print("layer".padding(toLength: 30, withPad: " ", startingAt: 0) + " channels      mean       max   zeros  dead  saturated")
