@@ -1026,9 +1026,10 @@ def image_cases(c: Corpus, IMG, CHELSEA, KITTEN, CAT_JPG, MNIST_PNG):
 
     # several images, the second bad: the first one's outputs may stay, complete
     bad2 = str(c.root / "img/trunc/chelsea_1000.png")
+    # gradcam runs a dataset: the bad image is recorded (exit 4), the good one's folder is whole
     c.add(Case("img_second_of_two_bad_gradcam", cat, ["gradcam", IMG, bad2, "--out", "out"], "error", ["chelsea_1000.png"],
-               "gradcam good.png truncated.png --out out: the first image's maps may stay, nothing of the second",
-               complete=["out/gradcam_both", "out/gradcam_both/*"]))
+               "gradcam good.png truncated.png --out out: the first image's folder stays whole, nothing of the second, exit 4",
+               complete=["out/*gradcam_both*", "out/records.jsonl"]))
     c.add(Case("img_second_of_two_bad_report", cat, ["report", IMG, bad2, "--out", "out"], "error", ["chelsea_1000.png"],
                "report good.png truncated.png: the first report may stay; no index.html of a failed run",
                complete=["out/gradcam_both", "out/gradcam_both/report.html"]))
@@ -1331,7 +1332,7 @@ def cli_cases(c: Corpus, MNIST, SHAPES, IMG, MNIST_PNG, DIGIT3, DIGIT7, XS, XM, 
     # --json with stdout redirected: a failure must leave no half-written JSON
     add("cli_json_redirect_gradcam_bad", ["gradcam", IMG, str(c.root / "img/trunc/cat_5000.jpg"), "--json", "--out", "out"],
         ["cat_5000.jpg"], "gradcam good bad --json > manifest.json", stdout_file="manifest.json",
-        complete=["out/gradcam_both", "out/gradcam_both/*"])
+        complete=["out/*gradcam_both*", "out/records.jsonl"])
     add("cli_json_redirect_stats_bad", ["stats", IMG, str(c.root / "img/trunc/cat_5000.jpg"), "--json"], ["cat_5000.jpg"],
         "stats good bad --json > stats.json", stdout_file="stats.json")
     add("cli_json_redirect_run_bad", ["run", "--tensor", XS, "--output", "logits", "--output", "nosuchtensor", "--json", "--out", "out"],

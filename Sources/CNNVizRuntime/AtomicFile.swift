@@ -20,15 +20,23 @@ public enum AtomicFile {
     nonisolated(unsafe) private static var journal = [URL]()
     private static let journalLock = NSLock()
 
-    /// Removes every file this process has written and returns their paths.
+    /// Removes every file this process has written (since `mark`, a `journalMark()`) and
+    /// returns their paths: a dataset run drops the files of one failed image and keeps the rest.
     @discardableResult
-    public static func removeWrittenFiles() -> [URL] {
+    public static func removeWrittenFiles(since mark: Int = 0) -> [URL] {
         journalLock.lock()
         defer { journalLock.unlock() }
-        let written = journal
-        journal.removeAll()
+        let written = Array(journal[min(mark, journal.count)...])
+        journal.removeSubrange(min(mark, journal.count)...)
         for url in written { unlink(url.path) }
         return written
+    }
+
+    /// The number of files written so far, for `removeWrittenFiles(since:)`.
+    public static func journalMark() -> Int {
+        journalLock.lock()
+        defer { journalLock.unlock() }
+        return journal.count
     }
 
     public static func write(_ data: Data, to url: URL) throws {

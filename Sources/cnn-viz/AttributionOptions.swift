@@ -8,8 +8,29 @@ import Foundation
 
 /// The inputs, targets and outputs that `gradcam` and `saliency` share.
 struct AttributionOptions: ParsableArguments {
-    @Argument(help: "PNG or JPEG images.")
+    @Argument(help: "PNG or JPEG images, folders (every image below them, sorted) or quoted globs.")
     var images: [String] = []
+
+    @Option(name: .long, help: "A CSV or JSON Lines file of images: a path column (relative to the manifest's folder) and optional label, box and mask columns.")
+    var manifest: String?
+
+    @Option(name: .long, help: "Take the first N images (after --sample).")
+    var limit: Int?
+
+    @Option(name: .long, help: "Take a random subset of N images, the same for the same --sample-seed.")
+    var sample: Int?
+
+    @Option(name: .long, help: "The seed of --sample (saliency's --seed is its noise's).")
+    var sampleSeed: UInt64 = 0
+
+    @Option(name: .long, help: "Process shard I of N (I from 0): image k of the sorted list belongs to shard k mod N. Also read from JOB_COMPLETION_INDEX (with --shards) and SLURM_ARRAY_TASK_ID/COUNT.")
+    var shard: String?
+
+    @Option(name: .long, help: "The number of shards of a Kubernetes Indexed Job (its completions), with JOB_COMPLETION_INDEX.")
+    var shards: Int?
+
+    @Flag(name: .long, help: "Stop at the first image that fails, instead of recording it and going on.")
+    var failFast = false
 
     @Option(name: .long, help: "Use this NCHW float32 .npy as the input instead of images.")
     var tensor: String?
@@ -57,31 +78,42 @@ struct AttributionOptions: ParsableArguments {
 
     func validate() throws {
         _ = try memoryLimitBytes
-        guard images.isEmpty != (tensor == nil) else { throw ValidationError("give images, or --tensor X.npy") }
+        guard (images.isEmpty && manifest == nil) != (tensor == nil) else { throw ValidationError("give images (or --manifest), or --tensor X.npy") }
+        guard limit.map({ $0 >= 1 }) ?? true, sample.map({ $0 >= 1 }) ?? true else { throw ValidationError("--limit and --sample must be at least 1") }
+        if let shard { _ = try DatasetShard(parsing: shard) }
+        guard shards.map({ $0 >= 1 }) ?? true else { throw ValidationError("--shards must be at least 1") }
         guard displayImage == nil || tensor != nil else { throw ValidationError("--display-image goes with --tensor") }
         guard repeatCount >= 0 else { throw ValidationError("--repeat must be 0 or more") }
         _ = try OutputFormat.list(format)
     }
 
-    /// The images, or the tensor file.
-    var sources: [String] { tensor.map { [$0] } ?? images }
+    /// The run's inputs: the dataset's images (`DatasetListing`, then this process's shard),
+    /// or the tensor file alone; and whether the run is a dataset (outputs go to DIR/<key>/)
+    /// rather than one input (outputs go to --out itself).
+    func inputs() throws -> (items: [DatasetItem], isDataset: Bool, shard: DatasetShard) {
+        if let tensor { return ([DatasetItem(path: tensor, key: fileStem(for: URL(fileURLWithPath: tensor).deletingPathExtension().lastPathComponent))], false, .whole) }
+        let all = try DatasetListing(sources: images, manifest: manifest.map { URL(fileURLWithPath: $0) }, limit: limit,
+                                     sample: sample, seed: sampleSeed).items()
+        let shard = try self.shard.map { try DatasetShard(parsing: $0) }
+            ?? DatasetShard.fromEnvironment(ProcessInfo.processInfo.environment, shards: shards) ?? .whole
+        return (shard.items(of: all), all.count > 1 || shard.count > 1, shard)
+    }
 
-    /// The output directory for one source, created: `--out` itself for one source, else a
-    /// folder per source inside it, so that two images' maps never overwrite each other.
-    func directory(for source: String) throws -> URL {
-        let stem = fileStem(for: URL(fileURLWithPath: source).deletingPathExtension().lastPathComponent)
+    /// The output directory for one input, created: `--out` itself for a single input; for a
+    /// dataset, DIR/<key>/ under `--out` (default reports/), mirroring the input tree, so that
+    /// two inputs never share an output folder.
+    func directory(for item: DatasetItem, isDataset: Bool) throws -> URL {
         let directory: URL
-        switch out {
-        case .some(let out) where sources.count == 1: directory = URL(fileURLWithPath: out)
-        case .some(let out): directory = URL(fileURLWithPath: out).appendingPathComponent(stem)
-        case .none: directory = URL(fileURLWithPath: "reports/\(stem)")
+        switch (out, isDataset) {
+        case (let out?, false): directory = URL(fileURLWithPath: out)
+        default: directory = URL(fileURLWithPath: out ?? "reports").appendingPathComponent(item.key)
         }
         try createOutputDirectory(directory)
         return directory
     }
 
     /// One result as the JSON contract lists it.
-    struct Result: Encodable {
+    struct Result: Codable {
         var image: String
         /// The batch item, for a --tensor input with more than one.
         var item: Int?
@@ -110,6 +142,10 @@ struct AttributionOptions: ParsableArguments {
         /// The model's file, or "<embedded shapes model>".
         var model: String
         var results: [Result]
+        /// The inputs that failed, with the reason; the run went on without them.
+        var failures: [DatasetRecord.Failure]
+        /// Inputs skipped because an earlier run completed them.
+        var skipped: Int
         /// With --repeat: the median milliseconds per map, after a first untimed run.
         var timing: [String: Double]?
     }
@@ -137,9 +173,9 @@ struct AttributionOptions: ParsableArguments {
     }
 
     /// Prints the manifest, or one line per result.
-    func report(_ results: [Result], model: String, times: [Double]) throws {
+    func report(_ results: [Result], failures: [DatasetRecord.Failure], skipped: Int, model: String, times: [Double]) throws {
         if json {
-            try printJSON(Manifest(model: model, results: results, timing: times.isEmpty ? nil : ["attribution_ms": times.sorted()[times.count / 2]]))
+            try printJSON(Manifest(model: model, results: results, failures: failures, skipped: skipped, timing: times.isEmpty ? nil : ["attribution_ms": times.sorted()[times.count / 2]]))
         } else {
             for result in results {
                 let label = result.label == result.target ? "" : " \(result.label)"

@@ -1,0 +1,142 @@
+import CNNVizRuntime
+import CNNVizTestSupport
+import Foundation
+import XCTest
+
+/// `gradcam` over a dataset folder (the datasets issue, points 1–3, on a small set): nested
+/// folders with name clashes, a corrupt and a truncated image among them. One process, two
+/// shards run in parallel, shards chosen by the Kubernetes and Slurm variables, and a run
+/// killed and resumed all write the same maps byte for byte and the same per-image records;
+/// failures are listed with their reasons and the exit status is 4; no two inputs share an
+/// output and nothing partial is left.
+final class DatasetRunTests: EngineTestCase {
+    var root: URL!
+    var dataset: URL!
+
+    override func setUpWithError() throws {
+        try super.setUpWithError()
+        root = FileManager.default.temporaryDirectory.appendingPathComponent("dataset-run-\(UUID().uuidString)")
+        dataset = root.appendingPathComponent("data")
+        let scenes = root.appendingPathComponent("scenes")
+        let (status, _, errors) = try TestData.runBinary(["shapes", "generate", "--count", "14", "--seed", "11", "--out", scenes.path])
+        XCTAssertEqual(status, 0, errors)
+        let files = try FileManager.default.contentsOfDirectory(atPath: scenes.path).filter { $0.hasSuffix(".png") }.sorted()
+        let places = ["a/img.png", "a/img.jpg", "b/img.png", "b/c/d/img.png", "b/c/one.png", "b/c/two.png", "top.png",
+                      "a/x1.png", "a/x2.png", "b/x3.png", "b/c/x4.png", "b/c/d/x5.png"]
+        for (file, place) in zip(files, places) {
+            let target = dataset.appendingPathComponent(place)
+            try FileManager.default.createDirectory(at: target.deletingLastPathComponent(), withIntermediateDirectories: true)
+            try FileManager.default.copyItem(at: scenes.appendingPathComponent(file), to: target)
+        }
+        try Data("not an image at all".utf8).write(to: dataset.appendingPathComponent("a/corrupt.png"))
+        let whole = try Data(contentsOf: scenes.appendingPathComponent(files[0]))
+        try whole.prefix(whole.count / 3).write(to: dataset.appendingPathComponent("b/truncated.png"))
+        try Data("notes".utf8).write(to: dataset.appendingPathComponent("b/readme.txt"))
+    }
+
+    override func tearDownWithError() throws {
+        try? FileManager.default.removeItem(at: root)
+        try super.tearDownWithError()
+    }
+
+    /// Starts `cnn-viz gradcam DATASET --out OUT` with extra arguments and environment.
+    func start(_ out: String, _ extra: [String] = [], environment: [String: String] = [:]) throws -> Process {
+        let process = Process()
+        process.executableURL = try TestData.require(TestData.binary)
+        process.arguments = ["gradcam", dataset.path, "--out", root.appendingPathComponent(out).path, "--json"] + extra
+        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        return process
+    }
+
+    func run(_ out: String, _ extra: [String] = [], environment: [String: String] = [:]) throws -> Int32 {
+        let process = try start(out, extra, environment: environment)
+        process.waitUntilExit()
+        return process.terminationStatus
+    }
+
+    /// Every file under an output folder, by relative path, with the run's own folder name
+    /// replaced in the records so that two runs compare.
+    func snapshot(_ out: String) throws -> [String: Data] {
+        let base = root.appendingPathComponent(out)
+        var files = [String: Data]()
+        let walker = try XCTUnwrap(FileManager.default.enumerator(atPath: base.path))
+        for case let path as String in walker {
+            var isDirectory: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: base.appendingPathComponent(path).path, isDirectory: &isDirectory),
+                  !isDirectory.boolValue, !path.hasPrefix("records") else { continue }
+            var data = try Data(contentsOf: base.appendingPathComponent(path))
+            if path.hasSuffix(".json") || path.hasSuffix(".html") {
+                data = Data(String(decoding: data, as: UTF8.self).replacingOccurrences(of: base.path, with: "OUT").utf8)
+            }
+            files[path] = data
+        }
+        return files
+    }
+
+    /// The lines of every records file of a run, with the folder name replaced, sorted by key.
+    func records(_ out: String) throws -> [String] {
+        let base = root.appendingPathComponent(out)
+        return try FileManager.default.contentsOfDirectory(atPath: base.path).filter { $0.hasPrefix("records") }.flatMap { name in
+            try String(contentsOf: base.appendingPathComponent(name), encoding: .utf8)
+                .replacingOccurrences(of: base.path, with: "OUT").split(separator: "\n").map(String.init)
+        }.sorted()
+    }
+
+    func testShardsResumesAndFailuresGiveTheSameOutputs() throws {
+        // One process.
+        XCTAssertEqual(try run("single"), 4, "two inputs fail, so the exit status is 4")
+        let single = try snapshot("single")
+        let lines = try records("single")
+        XCTAssertEqual(lines.count, 14)
+        let failed = lines.filter { $0.contains("\"status\":\"failed\"") }
+        XCTAssertEqual(failed.count, 2)
+        XCTAssertTrue(failed.contains { $0.contains("a/corrupt.png") && $0.contains("not a PNG or JPEG") }, "\(failed)")
+        XCTAssertTrue(failed.contains { $0.contains("b/truncated.png") && $0.contains("truncated") }, "\(failed)")
+        // Every image that worked has its own folder: the clashing names did not share one.
+        let folders = Set(single.keys.filter { $0.hasSuffix("record.json") }.map { ($0 as NSString).deletingLastPathComponent })
+        XCTAssertEqual(folders, ["a/img.png", "a/img.jpg", "b/img", "b/c/d/img", "b/c/one", "b/c/two", "top",
+                                 "a/x1", "a/x2", "b/x3", "b/c/x4", "b/c/d/x5"])
+        XCTAssertFalse(single.keys.contains { $0.contains("corrupt") || $0.contains("truncated") || $0.hasSuffix(".tmp") })
+
+        // Two shards in parallel, and the same shards from Kubernetes' and Slurm's variables.
+        let shards = try (0..<2).map { try start("sharded", ["--shard", "\($0)/2"]) }
+        for process in shards { process.waitUntilExit() }
+        XCTAssertTrue(shards.contains { $0.terminationStatus == 4 } && shards.allSatisfy { [0, 4].contains($0.terminationStatus) },
+                      "\(shards.map(\.terminationStatus))")
+        XCTAssertEqual(try snapshot("sharded"), single)
+        XCTAssertEqual(try records("sharded"), lines)
+        for index in 0..<2 {
+            _ = try run("kubernetes", ["--shards", "2"], environment: ["JOB_COMPLETION_INDEX": "\(index)"])
+            _ = try run("slurm", [], environment: ["SLURM_ARRAY_TASK_ID": "\(index + 1)", "SLURM_ARRAY_TASK_COUNT": "2", "SLURM_ARRAY_TASK_MIN": "1"])
+        }
+        XCTAssertEqual(try snapshot("kubernetes"), single)
+        XCTAssertEqual(try snapshot("slurm"), single)
+        XCTAssertEqual(try records("kubernetes"), lines)
+
+        // Killed once the first image is complete, then run again: the same outputs, and the
+        // images the first attempt completed are not redone.
+        let killed = try start("resumed")
+        let firstRecord = root.appendingPathComponent("resumed/a/img.jpg/record.json")
+        let deadline = Date().addingTimeInterval(60)
+        while !FileManager.default.fileExists(atPath: firstRecord.path), Date() < deadline { usleep(2000) }
+        kill(killed.processIdentifier, SIGKILL)
+        killed.waitUntilExit()
+        let completedBefore = try snapshot("resumed").keys.filter { $0.hasSuffix("record.json") }.count
+        XCTAssertGreaterThanOrEqual(completedBefore, 1)
+        print("killed after \(completedBefore) of 12 images were complete")
+        XCTAssertEqual(try run("resumed"), 4)
+        XCTAssertEqual(try snapshot("resumed"), single)
+        XCTAssertEqual(try records("resumed"), lines)
+        // Run a third time: everything is skipped, nothing changes; --force redoes it all.
+        XCTAssertEqual(try run("resumed"), 4)
+        XCTAssertEqual(try snapshot("resumed"), single)
+        XCTAssertEqual(try run("resumed", ["--force"]), 4)
+        XCTAssertEqual(try snapshot("resumed"), single)
+
+        // --fail-fast stops at the first failure with status 1.
+        XCTAssertEqual(try run("fast", ["--fail-fast"]), 1)
+    }
+}
