@@ -44,7 +44,7 @@ struct AttributionOptions: ParsableArguments {
     @Option(name: .long, help: "Picture formats, comma-separated: png, pdf, svg.")
     var format: String = "png"
 
-    @Option(name: .long, help: "Where files go. Default: reports/<image stem>/. With several images, DIR/<image stem>/.")
+    @Option(name: .long, help: "Where files go. One image: DIR itself (default reports/<image stem>/). Several: DIR/<path relative to their common folder, without extension>/ (default DIR: reports), with records.jsonl.")
     var out: String?
 
     @Option(name: .long, help: "Where maps are drawn: original (over the photo at its own size, the part the model did not see washed out) or model (the model's resized, cropped view).")
