@@ -45,7 +45,7 @@ public struct DatasetListing: Sendable {
             .sorted { $0.0.utf8.lexicographicallyPrecedes($1.0.utf8) }
             .filter { seen.insert($0.0).inserted }.map(\.1)
         if let sample, sample < items.count {
-            var random = SplitMix64(seed: seed)
+            var random = NetworkBuilder.SplitMix64(seed: seed)   // the same seed, the same sample, on any machine
             var indices = Array(items.indices)
             for i in stride(from: indices.count - 1, to: 0, by: -1) { indices.swapAt(i, Int(random.next() % UInt64(i + 1))) }
             let kept = Set(indices.prefix(sample))
@@ -121,18 +121,5 @@ enum Glob {
         let status = glob(pattern, 0, nil, &result)
         guard status == 0 else { return [] }
         return (0..<Int(result.gl_pathc)).compactMap { result.gl_pathv[$0].map { String(cString: $0) } }.sorted()
-    }
-}
-
-/// A small seeded generator (SplitMix64): the same seed gives the same sample on any machine.
-struct SplitMix64 {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }
