@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Open a cnn-viz HTML report in headless Chromium and check that it is self-contained.
 
-Usage: python3 scripts/browser_check.py REPORT.html [--screenshot OUT.png]
+Usage: python3 scripts/browser_check.py REPORT.html [--screenshot OUT.png] [--min-images N]
+                                         [--allow-beside] [--eval EXPR]...
 
 Launches Debian's Chromium (/usr/bin/chromium) headless with a temporary profile, talks the
 Chrome DevTools Protocol over its WebSocket (PyPI package websocket-client), loads the report
@@ -9,8 +10,18 @@ from its file:// URL and fails if:
   - the page logs a console error, throws an exception, or Chromium logs an error entry;
   - the page requests anything other than its own file:// URL or a data: URL
     (requests to other schemes are blocked through DevTools, so the check never touches
-    the network, but they are still seen and reported);
+    the network, but they are still seen and reported); with --allow-beside, file:// URLs of
+    files inside the report's own folder (at any depth, after resolving `..`) are allowed
+    too, for pages that load a data script and lazy thumbnails from files beside them; any
+    other file:// URL is still a failure;
   - an <img> is not complete or has naturalWidth 0, or the page has fewer than --min-images;
+    an <img loading="lazy"> whose top is more than 2 viewport heights below the top of the
+    viewport (1 below its bottom) is skipped, since Chromium has not been asked to load it yet;
+  - an --eval EXPR (repeatable) does not return exactly `true`: after the load, the settle
+    period, the image check and the screenshot, each EXPR is evaluated in the page in order
+    (promises are awaited, so an async EXPR may wait for its own effects); an EXPR may change
+    the page (e.g. click a sort header) and later ones see that state; after the last one the
+    page is given another settle period, so errors and requests the EXPRs cause are caught;
   - the screenshot (1280 px wide, full page) is blank: fewer than 2 distinct colours or a
     pixel standard deviation below 1 in every channel;
   - the file is 15 MiB (15 * 2^20 bytes) or larger.
@@ -30,6 +41,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.parse
 from pathlib import Path
 
 try:
@@ -45,12 +57,23 @@ MAX_BYTES = 15 * 2**20
 VIEWPORT_W, VIEWPORT_H = 1280, 900
 MAX_SCREENSHOT_H = 16384  # Chromium cannot capture taller surfaces in one piece
 SETTLE_SECONDS = 0.5      # quiet period after the load event, to catch late messages
+# A lazy <img> whose top is more than this many viewport heights below the top of the viewport
+# is not expected to be loaded. Measured from the top, i.e. 900 px below the bottom: Chromium
+# itself only fetches lazy images within 1250 px below the bottom (its threshold on a fast
+# connection, seen in Chromium 156), so counting 2 heights from the bottom (1800 px) would
+# demand images it has not requested yet.
+LAZY_SKIP_VIEWPORTS = 2
+MAX_LISTED = 20           # detail lines per check; a lazy page can have thousands of images
 BLOCKED_SCHEMES = ["http:", "https:", "ws:", "wss:", "ftp:", "blob:", "filesystem:", "chrome:",
                    "chrome-extension:"]
 
 
 class CheckError(Exception):
     """The browser could not be driven (as opposed to a failed check)."""
+
+
+class ProtocolError(CheckError):
+    """Chromium answered a DevTools command with an error (e.g. a value it cannot serialise)."""
 
 
 class Deadline:
@@ -109,7 +132,7 @@ class CDP:
             reply = self._recv(what)
             if reply.get("id") == mid:
                 if "error" in reply:
-                    raise CheckError(f"{method} failed: {reply['error'].get('message', reply['error'])}")
+                    raise ProtocolError(f"{method} failed: {reply['error'].get('message', reply['error'])}")
                 return reply.get("result", {})
             self._dispatch(reply)
 
@@ -210,9 +233,35 @@ def short(url, n=100):
     return url if len(url) <= n else url[:n] + "…"
 
 
-IMAGES_JS = """(() => Array.from(document.images).map((img, i) => ({
+# `deferred`: a lazy image far below the viewport, which Chromium only requests once it is
+# scrolled near, so it is not expected to be complete (the distance is LAZY_SKIP_VIEWPORTS).
+IMAGES_JS = """(() => {
+  const vh = window.innerHeight;
+  return Array.from(document.images).map((img, i) => ({
     index: i, complete: img.complete, naturalWidth: img.naturalWidth, naturalHeight: img.naturalHeight,
-    src: (img.currentSrc || img.src || '').slice(0, 120), alt: img.alt || ''})))()"""
+    deferred: img.loading === 'lazy' && img.getBoundingClientRect().top > %d * vh,
+    src: (img.currentSrc || img.src || '').slice(0, 120), alt: img.alt || ''}));
+})()""" % LAZY_SKIP_VIEWPORTS
+
+
+def evaluate_check(cdp, expr):
+    """Evaluate one --eval EXPR; returns None if it gave exactly `true`, else what it gave."""
+    try:
+        ev = cdp.send("Runtime.evaluate", {"expression": expr, "awaitPromise": True,
+                                           "returnByValue": True})
+    except ProtocolError as e:  # e.g. a result that cannot be returned by value: the EXPR's fault
+        return str(e)
+    if "exceptionDetails" in ev:
+        d = ev["exceptionDetails"]
+        text = remote_object_text(d["exception"]) if "exception" in d else d.get("text", "?")
+        return "threw " + short((text.splitlines() or ["?"])[0], 200)
+    r = ev.get("result", {})
+    if r.get("type") == "boolean" and r.get("value") is True:
+        return None
+    # JSON, so that the string "true" or 1 cannot be mistaken for true in the message.
+    if "value" in r:
+        return "returned " + short(json.dumps(r["value"]), 200)
+    return "returned " + (r.get("description") or r.get("type", "?"))
 
 
 def run_browser(report_url, args, deadline, profile):
@@ -259,6 +308,11 @@ def run_browser(report_url, args, deadline, profile):
             result["png"] = base64.b64decode(shot["data"])
             result["page_height"] = full_h
             cdp.drain(0.05)  # anything the screenshot triggered (e.g. late messages)
+
+            # After the screenshot, so it shows the page as loaded, not as the EXPRs left it.
+            result["evals"] = [(expr, evaluate_check(cdp, expr)) for expr in args.eval]
+            if args.eval:
+                cdp.drain(SETTLE_SECONDS)  # errors and requests the EXPRs caused
             result["events"] = list(cdp.events[start:])
         finally:
             if cdp is not None:
@@ -267,7 +321,21 @@ def run_browser(report_url, args, deadline, profile):
     return result
 
 
-def classify(events, report_url):
+def file_inside(url, folder):
+    """Whether `url` is a file:// URL of a file strictly below the directory `folder`.
+
+    Lexical: `..` and `.` are resolved (Chromium normally does that itself) and %-escapes
+    decoded, so no spelling of a path can reach outside `folder`; symlinks are not followed.
+    """
+    parts = urllib.parse.urlsplit(url)
+    if parts.scheme != "file" or parts.netloc not in ("", "localhost"):
+        return False
+    path = os.path.normpath(urllib.parse.unquote(parts.path))
+    return path.startswith(str(folder).rstrip(os.sep) + os.sep)
+
+
+def classify(events, report_url, beside=None):
+    """Sort the page's messages and requests; `beside` is the folder whose files may be loaded."""
     errors, warnings, infos = [], [], []
     requests = {}  # requestId -> url (first url; redirects get their own entry)
     blocked = {}
@@ -305,16 +373,18 @@ def classify(events, report_url):
         elif method == "Network.loadingFailed" and p.get("blockedReason"):
             blocked[p.get("requestId")] = p.get("blockedReason")
     base = report_url.split("#", 1)[0]
-    own, data, external = 0, 0, []
+    own, near, data, external = 0, 0, 0, []
     for (rid, url) in requests:
         if url.split("#", 1)[0] == base:
             own += 1
         elif url.startswith("data:"):
             data += 1
+        elif beside is not None and file_inside(url, beside):
+            near += 1
         else:
             note = f" (blocked: {blocked[rid]})" if rid in blocked else ""
             external.append(short(url) + note)
-    return errors, warnings, infos, own, data, external
+    return errors, warnings, infos, own, near, data, external
 
 
 def screenshot_stats(png):
@@ -327,6 +397,14 @@ def screenshot_stats(png):
     return img.size, distinct, max(stddev)
 
 
+def print_capped(lines):
+    """Print detail lines, at most MAX_LISTED of them (the failure count says how many)."""
+    for line in lines[:MAX_LISTED]:
+        print(f"                {line}")
+    if len(lines) > MAX_LISTED:
+        print(f"                … and {len(lines) - MAX_LISTED} more")
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("report", help="the HTML report to open")
@@ -335,6 +413,11 @@ def main():
     ap.add_argument("--timeout", type=float, default=60, help="seconds for the whole check (default: %(default)s)")
     ap.add_argument("--min-images", type=int, default=1,
                     help="fail if the page has fewer <img> elements (default: %(default)s)")
+    ap.add_argument("--allow-beside", action="store_true",
+                    help="also allow file:// requests for files inside the report's folder")
+    ap.add_argument("--eval", action="append", default=[], metavar="EXPR",
+                    help="JavaScript that must return exactly true after the load; repeatable, "
+                         "run in order, each seeing the page as the previous ones left it")
     args = ap.parse_args()
 
     report = Path(args.report).resolve()
@@ -379,25 +462,28 @@ def main():
         failures.append(f"report is {nbytes} bytes, not below {MAX_BYTES}")
 
     images = res["images"]
-    bad = [i for i in images if not i["complete"] or i["naturalWidth"] <= 0]
+    checked = [i for i in images if not i["deferred"]]
+    bad = [i for i in checked if not i["complete"] or i["naturalWidth"] <= 0]
     ok = not bad and len(images) >= args.min_images
-    print(f"  images      {len(images) - len(bad)}/{len(images)} loaded (complete, naturalWidth > 0)"
-          f"{'' if ok else '  FAIL'}")
-    for i in bad:
-        print(f"                img #{i['index']} complete={i['complete']} naturalWidth={i['naturalWidth']}"
-              f" src={short(i['src'], 70)!r}")
-        failures.append(f"img #{i['index']} did not load")
+    skipped = len(images) - len(checked)
+    skipped = f", {skipped} lazy ones far below the viewport skipped" if skipped else ""
+    print(f"  images      {len(checked) - len(bad)}/{len(checked)} loaded (complete, naturalWidth > 0)"
+          f"{skipped}{'' if ok else '  FAIL'}")
+    print_capped([f"img #{i['index']} complete={i['complete']} naturalWidth={i['naturalWidth']}"
+                  f" src={short(i['src'], 70)!r}" for i in bad])
+    failures += [f"img #{i['index']} did not load" for i in bad]
     if len(images) < args.min_images:
         print(f"                only {len(images)} <img> elements, expected at least {args.min_images}")
         failures.append(f"{len(images)} <img> elements, expected at least {args.min_images}")
 
-    errors, warnings, infos, own, data, external = classify(res["events"], report_url)
+    errors, warnings, infos, own, near, data, external = classify(
+        res["events"], report_url, report.parent if args.allow_beside else None)
     ok = not external
-    print(f"  requests    {own + data + len(external)}: {own} to the report itself, {data} data:, "
-          f"{len(external)} other{'' if ok else '  FAIL'}")
-    for url in external:
-        print(f"                {url}")
-        failures.append(f"request to {url}")
+    beside = f"{near} to files beside it, " if args.allow_beside else ""
+    print(f"  requests    {own + near + data + len(external)}: {own} to the report itself, {beside}"
+          f"{data} data:, {len(external)} other{'' if ok else '  FAIL'}")
+    print_capped(external)
+    failures += [f"request to {url}" for url in external]
 
     ok = not errors
     print(f"  console     {len(errors)} errors, {len(warnings)} warnings, {len(infos)} other"
@@ -419,6 +505,14 @@ def main():
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_bytes(res["png"])
         print(f"                saved {out}")
+
+    if res["evals"]:
+        wrong = [(expr, got) for expr, got in res["evals"] if got is not None]
+        print(f"  evals       {len(res['evals']) - len(wrong)}/{len(res['evals'])} returned true"
+              f"{'' if not wrong else '  FAIL'}")
+        for expr, got in wrong:
+            print(f"                {short(expr, 80)!r} {got}")
+            failures.append(f"--eval {short(expr, 80)!r} {got}")
 
     if failures:
         print(f"FAIL: {len(failures)} problem(s) in {elapsed:.1f} s")

@@ -1,5 +1,5 @@
 /// A width × height in pixels.
-public struct ImageSize: Sendable, Equatable, CustomStringConvertible {
+public struct ImageSize: Sendable, Hashable, CustomStringConvertible {
     public var width: Int
     public var height: Int
 

@@ -90,13 +90,13 @@ struct AttributionOptions: ParsableArguments {
     /// The run's inputs: the dataset's images (`DatasetListing`, then this process's shard),
     /// or the tensor file alone; and whether the run is a dataset (outputs go to DIR/<key>/)
     /// rather than one input (outputs go to --out itself).
-    func inputs() throws -> (items: [DatasetItem], isDataset: Bool, shard: DatasetShard) {
-        if let tensor { return ([DatasetItem(path: tensor, key: fileStem(for: URL(fileURLWithPath: tensor).deletingPathExtension().lastPathComponent))], false, .whole) }
+    func inputs() throws -> (items: [(position: Int, item: DatasetItem)], isDataset: Bool, shard: DatasetShard) {
+        if let tensor { return ([(0, DatasetItem(path: tensor, key: fileStem(for: URL(fileURLWithPath: tensor).deletingPathExtension().lastPathComponent)))], false, .whole) }
         let all = try DatasetListing(sources: images, manifest: manifest.map { URL(fileURLWithPath: $0) }, limit: limit,
                                      sample: sample, seed: sampleSeed).items()
         let shard = try self.shard.map { try DatasetShard(parsing: $0) }
             ?? DatasetShard.fromEnvironment(ProcessInfo.processInfo.environment, shards: shards) ?? .whole
-        return (shard.items(of: all), all.count > 1 || shard.count > 1, shard)
+        return (shard.positionedItems(of: all), all.count > 1 || shard.count > 1, shard)
     }
 
     /// The output directory for one input, created: `--out` itself for a single input; for a
@@ -136,6 +136,14 @@ struct AttributionOptions: ParsableArguments {
         var warnings: [String]
         /// The images per pass that the memory limit allowed, for methods that batch copies.
         var batchSize: Int?
+        /// What the class is to the image in a dataset run: label, predicted, or label,predicted.
+        var role: TargetChoice.ClassRole?
+        /// Against the manifest's box or mask (`AttributionScores`, on the shown plane): whether
+        /// the map's maximum lies inside it, and the share of its positive energy inside it.
+        var pointingHit: Bool?
+        var energyInside: Double?
+        /// The overlay's thumbnail, for the index page (dataset runs).
+        var thumbnail: String?
     }
 
     struct Manifest: Encodable {

@@ -48,13 +48,18 @@ struct AttributionRun {
     /// 4. Inputs an earlier run completed are skipped (`--force` redoes them).
     func runAll(_ compute: (_ input: Tensor, _ targets: [any AttributionTarget]) throws -> (explanations: [Explanation], warnings: [String])) throws {
         let (items, isDataset, shard) = try options.inputs()
-        let context = try Context(run: self, totalImages: items.count)
+        let context = try Context(run: self, totalImages: items.count, isDataset: isDataset)
+        if context.choice.needsTrueLabel, items.allSatisfy({ $0.item.label == nil }) {
+            throw CNNVizError(.invalidArgument, "--class label explains each image's true label, and no image has one; give --manifest FILE with a label column")
+        }
+        let progress = DatasetProgress(label: name, total: items.count, enabled: isDataset)
         var results = [AttributionOptions.Result](), times = [Double](), offset = 0
         var records = [DatasetRecord](), failures = [DatasetRecord.Failure](), skipped = 0
         for item in items {
-            let directory = try options.directory(for: item, isDataset: isDataset)
+            defer { progress.advance() }
+            let directory = try options.directory(for: item.item, isDataset: isDataset)
             defer { offset += context.tensorInput.map { $0.shape[0] } ?? 1 }
-            if isDataset, !targets.force, let done = DatasetRecord.completed(in: directory) {
+            if isDataset, !targets.force, let done = DatasetRecord.completed(in: directory, method: context.fileName) {
                 results += done.results ?? []
                 records.append(done)
                 skipped += 1
@@ -63,28 +68,35 @@ struct AttributionRun {
             if isDataset { AttributionRun.removeStaleTemporaryFiles(in: directory) }
             let mark = AtomicFile.journalMark()
             do {
-                let explained = try explain(item, in: directory, offset: offset, context: context, times: &times, compute)
+                let (explained, facts) = try explain(item.item, in: directory, offset: offset, context: context, times: &times, compute)
                 results += explained
-                let record = DatasetRecord(key: item.key, image: item.path, status: "ok", results: explained)
-                if isDataset { try record.write(to: directory) }
+                let record = DatasetRecord(position: item.position, item: item.item, model: session.model.source, facts: facts, results: explained)
+                if isDataset { try record.write(to: directory, method: context.fileName) }
                 records.append(record)
-            } catch let error as CNNVizError where isDataset && !options.failFast && Self.isAbout(item, error) {
+            } catch let error as CNNVizError where isDataset && !options.failFast && Self.isAbout(item.item, error) {
                 AtomicFile.removeWrittenFiles(since: mark)
                 if (try? FileManager.default.contentsOfDirectory(atPath: directory.path))?.isEmpty ?? false {
                     try? FileManager.default.removeItem(at: directory)
                 }
-                FileHandle.standardError.write(Data("error: \(error) (recorded; going on)\n".utf8))
-                failures.append(.init(image: item.path, key: item.key, reason: "\(error)"))
-                records.append(DatasetRecord(key: item.key, image: item.path, status: "failed", reason: "\(error)"))
+                progress.interrupt("error: \(error) (recorded; going on)")
+                failures.append(.init(image: item.item.path, key: item.item.key, reason: "\(error)"))
+                records.append(DatasetRecord(position: item.position, item: item.item, model: session.model.source, failure: "\(error)"))
             }
         }
+        progress.finish()
         if isDataset {
             let root = URL(fileURLWithPath: options.out ?? "reports")
             let linesFile = DatasetRecord.linesFile(in: root, shard: shard)
             try DatasetRecord.writeLines(records, to: linesFile)
-            FileHandle.standardError.write(Data(("\(name): \(items.count - failures.count - skipped) done, \(failures.count) failed, "
-                                                 + "\(skipped) skipped (complete from an earlier run) of \(items.count) inputs"
-                                                 + (shard.count > 1 ? " in shard \(shard)" : "") + "; records → \(linesFile.path)\n").utf8))
+            var summary = "\(name): \(items.count - failures.count - skipped) done, \(failures.count) failed, "
+                + "\(skipped) skipped (complete from an earlier run) of \(items.count) inputs"
+                + (shard.count > 1 ? " in shard \(shard)" : "") + "; records → \(linesFile.path)"
+            if shard.count == 1 {
+                summary += "; index → " + (try DatasetIndex.write(records, in: root)).path
+            } else {
+                summary += "; when every shard is done: cnn-viz merge \(root.path)"
+            }
+            FileHandle.standardError.write(Data((summary + "\n").utf8))
         }
         try options.report(results, failures: failures, skipped: skipped, model: session.model.source, times: times)
         if !failures.isEmpty { throw ExitCode(AttributionRun.someInputsFailed) }
@@ -120,8 +132,11 @@ struct AttributionRun {
         /// The --tensor input, read once; nil for images, which are read one at a time.
         var tensorInput: Tensor?
         var totalImages: Int
+        /// Dataset runs also write thumbnails for the index page.
+        var isDataset: Bool
+        var geometries = GeometryCache()
 
-        init(run: AttributionRun, totalImages: Int) throws {
+        init(run: AttributionRun, totalImages: Int, isDataset: Bool) throws {
             let session = run.session
             names = try classNames(file: run.options.labels, session: session)
             preset = try run.preprocessing.preprocessing(for: session)
@@ -132,38 +147,73 @@ struct AttributionRun {
             display = try run.options.displayImage.map { try ImageDecoder.decode(contentsOf: URL(fileURLWithPath: $0)) }
             tensorInput = try run.options.tensor.map { try run.preprocessing.tensor(image: nil, tensor: $0, session: session) }
             self.totalImages = tensorInput.map { $0.rank == 4 ? $0.shape[0] : 1 } ?? totalImages
+            self.isDataset = isDataset
+        }
+
+        /// Class `index`'s name, when the labels have it.
+        func name(of index: Int?) -> String? {
+            index.flatMap { c in names.flatMap { $0.indices.contains(c) ? $0[c] : nil } }
         }
     }
 
-    /// One input's maps, files, pictures and HTML page; `offset` is its first image's position
-    /// in the run (for per-image class lists).
+    /// The preprocessing geometry per photo size: a dataset's photos mostly share a few sizes,
+    /// and each geometry solves two small linear systems.
+    final class GeometryCache {
+        private var geometries = [ImageSize: PreprocessingGeometry]()
+
+        func geometry(_ preset: Preprocessing, original: ImageSize) throws -> PreprocessingGeometry {
+            if let known = geometries[original] { return known }
+            let geometry = try PreprocessingGeometry(preset, original: original)
+            geometries[original] = geometry
+            return geometry
+        }
+    }
+
+    /// One input's maps, files, pictures and HTML page, and what the run learned about it
+    /// (true and predicted class, thumbnails); `offset` is its first image's position in the
+    /// run (for per-image class lists).
     func explain(_ item: DatasetItem, in directory: URL, offset: Int, context: Context, times: inout [Double],
                  _ compute: (_ input: Tensor, _ targets: [any AttributionTarget]) throws -> (explanations: [Explanation], warnings: [String]))
-        throws -> [AttributionOptions.Result] {
-        let source = item.path, names = context.names, tensorName = context.tensorName, scoreName = context.scoreName
+        throws -> (results: [AttributionOptions.Result], facts: DatasetRecord.Facts) {
+        let source = item.path, tensorName = context.tensorName, scoreName = context.scoreName
         let photo = context.tensorInput == nil ? try preprocessing.decode(source) : nil
         let input = try context.tensorInput ?? preprocessing.tensor(from: photo!, path: source, session: session)
         guard input.rank == 4 else {
             throw CNNVizError(.shapeMismatch, "attribution needs an [N, C, H, W] input, found \(input.shape)", location: source)
         }
         let (batch, height, width) = (input.shape[0], input.shape[2], input.shape[3])
+        let modelSize = ImageSize(width: width, height: height)
         let report = directory.appendingPathComponent("\(context.fileName).html")
-        let pictures = try (0..<batch).map { try picture(of: input, item: $0, preset: context.preset, display: context.display) }
-        // The photo's own geometry, for overlays on it (--view original, images only).
-        let geometry = try photo.flatMap { photo in
-            options.view == .original ? try PreprocessingGeometry(context.preset, original: ImageSize(width: photo.width, height: photo.height)) : nil
+        // The photo's own geometry, for overlays on it (--view original, images only) and for
+        // the manifest's boxes and masks.
+        let geometry = try photo.map { try context.geometries.geometry(context.preset, original: ImageSize(width: $0.width, height: $0.height)) }
+        let drawsOnPhoto = photo != nil && options.view == .original
+        let pictures = try (0..<batch).map { drawsOnPhoto ? nil : try picture(of: input, item: $0, preset: context.preset, display: context.display) }
+        var output: Tensor?
+        func y() throws -> Tensor {
+            if let output { return output }
+            output = try session.run([session.graph.inputs[0].name: input], outputs: [tensorName])[tensorName]!
+            return output!
         }
-        let lists = try context.choice.resolve(session: session, images: offset..<(offset + batch), totalImages: context.totalImages,
-                                               labels: names, inputSize: (height, width)) {
-            try session.run([session.graph.inputs[0].name: input], outputs: [tensorName])[tensorName]!
+        var facts = try self.facts(of: item, batch: batch, context: context, y: y)
+        let (choice, roles) = try context.choice.substitutingClassWords(trueClass: facts.trueClass, predicted: facts.prediction?.classIndex, image: source)
+        let truth = try GroundTruthMask.plane(box: item.box, maskFile: item.mask, original: photo.map { ImageSize(width: $0.width, height: $0.height) } ?? modelSize,
+                                              model: modelSize, geometry: geometry)
+        let regionChoice = try truth.flatMap { try Self.groundTruthTarget(choice, truth: $0, width: width, rank: y().rank) } ?? choice
+        let lists = try regionChoice.resolve(session: session, images: offset..<(offset + batch), totalImages: context.totalImages,
+                                             labels: context.names, inputSize: (height, width), values: y)
+        if context.isDataset, let photo {
+            let thumbnail = directory.appendingPathComponent("thumbnail.png")
+            try Thumbnail.write(photo, to: thumbnail)
+            facts.thumbnail = thumbnail.path
         }
         var figures = [String](), results = [AttributionOptions.Result]()
-        for list in lists {
+        for (listIndex, list) in lists.enumerated() {
             let (explanations, warnings) = try options.timed(&times) { try compute(input, list) }
             for warning in warnings { FileHandle.standardError.write(Data("warning: \(warning)\n".utf8)) }
             for (item, explanation) in explanations.enumerated() {
                 let target = list.count == 1 ? list[0] : list[item]
-                let className = target.classIndex.flatMap { c in names.flatMap { $0.indices.contains(c) ? $0[c] : nil } }
+                let className = context.name(of: target.classIndex)
                 let label = className ?? target.summary
                 let captionLabel = className.map { "\(target.classIndex!) \($0)" } ?? target.summary
                 let base = directory.appendingPathComponent(fileStem(for: "\(context.fileName)_\(Self.stem(of: target))" + (batch > 1 ? "_item\(item)" : "")))
@@ -171,33 +221,79 @@ struct AttributionRun {
                 let shown = try style.shown(explanation.raw)
                 try NumpyFile.write(explanation.raw, to: raw)
                 try NumpyFile.write(shown, to: shownFile)
-                var files = [String](), originalFile: URL?
+                var originalFile: URL?
                 let caption = Caption(label: captionLabel, score: explanation.score, scoreName: scoreName,
                                       method: [captionMethod, style.summary].compactMap { $0 }.joined(separator: ", "),
                                       layer: explanation.layer)
-                if let photo, let geometry {
+                let drawn: RGBAImage?
+                if drawsOnPhoto, let photo, let geometry {
                     let overlay = try PhotoOverlay(shown: shown, style: style, photo: photo, geometry: geometry)
                     originalFile = URL(fileURLWithPath: base.path + "_shown_original.npy")
                     try NumpyFile.write(overlay.map, to: originalFile!)
-                    let (written, figure) = try options.figure(overlay.picture, caption: caption, colorBar: style.colorBar, base: base)
-                    files = written
-                    figures.append(figure)
-                } else if let seen = pictures[item] {
-                    let (written, figure) = try options.figure(try style.draw(shown, on: seen), caption: caption,
-                                                               colorBar: style.colorBar, base: base)
-                    files = written
-                    figures.append(figure)
+                    drawn = overlay.picture
+                } else {
+                    drawn = try pictures[item].map { try style.draw(shown, on: $0) }
                 }
+                var files = [String](), thumbnail: String?
+                if let drawn {
+                    let (written, figure) = try options.figure(drawn, caption: caption, colorBar: style.colorBar, base: base)
+                    files = written
+                    figures.append(figure)
+                    if context.isDataset {
+                        let url = URL(fileURLWithPath: base.path + "_thumb.png")
+                        try Thumbnail.write(drawn.composited(), to: url)
+                        thumbnail = url.path
+                    }
+                }
+                let localised = truth.flatMap { truth in shown.count == truth.count ? truth : nil }
                 results.append(.init(image: source, item: batch > 1 ? item : nil, class: target.classIndex, label: label,
                                      target: target.summary, tensor: tensorName, score: explanation.score, scoreName: scoreName,
                                      method: name, layer: explanation.layer, raw: raw.path, shown: shownFile.path,
                                      shownOriginal: originalFile?.path, overlay: files, report: report.path,
                                      warnings: warnings.filter { batch == 1 || $0.contains("image \(item) ") },
-                                     batchSize: explanation.batchSize))
+                                     batchSize: explanation.batchSize,
+                                     role: roles.indices.contains(listIndex) ? roles[listIndex] : nil,
+                                     pointingHit: localised.map { AttributionScores.pointingHit(map: shown.floats[...], mask: $0) },
+                                     energyInside: localised.map { AttributionScores.energyInside(map: shown.floats[...], mask: $0) },
+                                     thumbnail: thumbnail))
             }
         }
         try AttributionPage.document(method: name, source: source, sectionTitle: sectionTitle, figures: figures).write(to: report)
-        return results
+        return (results, facts)
+    }
+
+    /// The image's true class (from the manifest's label, by index or name) and the model's
+    /// top-1 prediction, for one image and a target tensor with a class axis.
+    func facts(of item: DatasetItem, batch: Int, context: Context, y: () throws -> Tensor) throws -> DatasetRecord.Facts {
+        var facts = DatasetRecord.Facts(label: item.label)
+        facts.trueClass = try item.label.map { label in
+            do { return try TargetChoice.classIndex(label, labels: context.names, synsets: context.choice.synsets) } catch let error as CNNVizError {
+                throw CNNVizError(.invalidArgument, "the manifest's label: \(error.message)", location: item.path)
+            }
+        }
+        facts.trueName = context.name(of: facts.trueClass)
+        let output = try y()
+        let wantsPrediction = output.rank == 2 || context.choice.classes.contains(where: TargetChoice.isClassWords)
+        if batch == 1, wantsPrediction {
+            facts.prediction = TopPrediction.of(TargetItem(output, name: context.tensorName), axis: context.choice.classAxis,
+                                                isProbability: context.scoreName == "probability")
+            facts.predictedName = context.name(of: facts.prediction?.classIndex)
+        }
+        return facts
+    }
+
+    /// A manifest's region as the image's target when the targets read a dense output (a
+    /// region of a segmentation map) or a detector head (the box around it), and no --mask or
+    /// --box was given; for a classifier the region only scores the maps (nil: unchanged).
+    static func groundTruthTarget(_ choice: TargetChoice, truth: [Bool], width: Int, rank: Int) throws -> TargetChoice? {
+        guard choice.mask == nil, choice.box == nil, rank == 3 || rank == 4 else { return nil }
+        var changed = choice
+        if rank == 4 {
+            changed.mask = .pixels(truth.map { $0 ? 1 : 0 }, height: truth.count / width, width: width)
+        } else {
+            changed.box = GroundTruthMask.boundingBox(of: truth, width: width)
+        }
+        return changed
     }
 
     /// The picture under item `item`'s maps: the --display-image (decoded once, by the caller),

@@ -1,19 +1,73 @@
+import CNNVizAttribution
 import CNNVizImaging
 import CNNVizRuntime
 import Foundation
 
-/// What a dataset run keeps of one input: `record.json` in the input's output folder, written
+/// What a dataset run keeps of one input: `METHOD.record.json` in the input's output folder, written
 /// last, once every file it lists is whole (the mark a rerun skips the input by), and one line
 /// of the run's `records.jsonl` (`records-shard-I-of-N.jsonl` for a shard).
 /// Pitfall: a record lists paths as the run wrote them (relative to the working directory
 /// when `--out` is relative), so a resumed run must start from the same directory.
 struct DatasetRecord: Codable {
+    /// The image's position in the run's sorted list (merges sort shards' records by it).
+    var position: Int
     var key: String
     var image: String
+    /// The model's file, or "<embedded shapes model>".
+    var model: String
     /// "ok" or "failed".
     var status: String
     var reason: String?
+    /// The manifest's true label as written, and its class index.
+    var label: String?
+    var trueClass: Int?
+    var trueName: String?
+    /// The model's top-1 class, its name and its probability (`TopPrediction`).
+    var predictedClass: Int?
+    var predictedName: String?
+    var confidence: Float?
+    /// Whether the top-1 class is the true class (both known).
+    var correct: Bool?
+    /// The photo's thumbnail (`Thumbnail`), beside the maps.
+    var thumbnail: String?
     var results: [AttributionOptions.Result]?
+
+    /// What a run learned about one image besides its maps.
+    struct Facts {
+        var label: String?
+        var trueClass: Int?
+        var trueName: String?
+        var prediction: TopPrediction?
+        var predictedName: String?
+        var thumbnail: String?
+    }
+
+    init(position: Int, item: DatasetItem, model: String, facts: Facts, results: [AttributionOptions.Result]) {
+        self.position = position
+        self.model = model
+        key = item.key
+        image = item.path
+        status = "ok"
+        label = facts.label
+        trueClass = facts.trueClass
+        trueName = facts.trueName
+        predictedClass = facts.prediction?.classIndex
+        predictedName = facts.predictedName
+        confidence = facts.prediction?.probability
+        correct = facts.trueClass.flatMap { truth in facts.prediction.map { $0.classIndex == truth } }
+        thumbnail = facts.thumbnail
+        self.results = results
+    }
+
+    init(position: Int, item: DatasetItem, model: String, failure reason: String) {
+        self.position = position
+        self.model = model
+        key = item.key
+        image = item.path
+        status = "failed"
+        self.reason = reason
+        label = item.label
+    }
 
     /// An input that failed, for the JSON manifest.
     struct Failure: Codable {
@@ -22,30 +76,46 @@ struct DatasetRecord: Codable {
         var reason: String
     }
 
-    static let fileName = "record.json"
+    /// The record's file in an input's folder: `gradcam.record.json`, one per method, so that
+    /// a second method run into the same folder never takes the first's record for its own.
+    static func fileName(method fileName: String) -> String { "\(fileName).record.json" }
+
+    /// Reads what `jsonData` writes (snake-case keys).
+    static var decoder: JSONDecoder {
+        let decoder = JSONDecoder()
+        decoder.keyDecodingStrategy = .convertFromSnakeCase
+        return decoder
+    }
 
     /// The record of an input that an earlier run completed: present, "ok", and every file it
     /// lists still there; nil otherwise (the input is redone).
-    static func completed(in directory: URL) -> DatasetRecord? {
-        guard let data = try? Data(contentsOf: directory.appendingPathComponent(fileName)),
-              let record = try? JSONDecoder().decode(DatasetRecord.self, from: data), record.status == "ok" else { return nil }
-        let files = (record.results ?? []).flatMap { [$0.raw, $0.shown, $0.report] + $0.overlay + ($0.shownOriginal.map { [$0] } ?? []) }
+    static func completed(in directory: URL, method: String) -> DatasetRecord? {
+        guard let data = try? Data(contentsOf: directory.appendingPathComponent(fileName(method: method))),
+              let record = try? decoder.decode(DatasetRecord.self, from: data), record.status == "ok" else { return nil }
+        let files = (record.results ?? []).flatMap { [$0.raw, $0.shown, $0.report] + $0.overlay + [$0.shownOriginal, $0.thumbnail].compactMap { $0 } }
+            + [record.thumbnail].compactMap { $0 }
         return files.allSatisfy { FileManager.default.fileExists(atPath: $0) } ? record : nil
     }
 
-    func write(to directory: URL) throws {
-        try AtomicFile.write(try jsonData(self), to: directory.appendingPathComponent(Self.fileName))
+    func write(to directory: URL, method: String) throws {
+        try AtomicFile.write(try jsonData(self), to: directory.appendingPathComponent(Self.fileName(method: method)))
     }
 
-    /// The run's records, one JSON object per line, in input order.
+    /// The run's records, one JSON object per line (non-finite numbers as null), in input order.
     static func writeLines(_ records: [DatasetRecord], to url: URL) throws {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        encoder.keyEncodingStrategy = .convertToSnakeCase
-        encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
         var text = Data()
-        for record in records { text += try encoder.encode(record) + Data("\n".utf8) }
+        for record in records { text += try jsonData(record, pretty: false) + Data("\n".utf8) }
         try AtomicFile.write(text, to: url)
+    }
+
+    /// The records of a records.jsonl file, naming the file and line when one does not parse.
+    static func readLines(_ url: URL) throws -> [DatasetRecord] {
+        let text = String(decoding: try FileRead.data(contentsOf: url, what: "the records"), as: UTF8.self)
+        return try text.split(separator: "\n").enumerated().map { number, line in
+            do { return try decoder.decode(DatasetRecord.self, from: Data(line.utf8)) } catch {
+                throw CNNVizError(.corruptFile, "line \(number + 1) is not a cnn-viz dataset record", location: url.path, cause: error)
+            }
+        }
     }
 
     /// records.jsonl, or records-shard-I-of-N.jsonl for one shard of N.

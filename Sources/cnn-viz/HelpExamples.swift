@@ -32,6 +32,9 @@ enum HelpExamples {
             "cnn-viz saliency photo.jpg --model squeezenet1.1.onnx --preprocess caffe --method integrated-gradients --steps 32",
             "cnn-viz saliency photo.jpg --model squeezenet1.1.onnx --preprocess caffe --method gradient --noise smoothgrad --samples 16 --sign absolute_value",
         ],
+        "merge": [
+            "cnn-viz merge reports/audit",
+        ],
         "diff": [
             "cnn-viz diff samples/images/star_1.png samples/images/circle_1.png --html diff.html",
             "cnn-viz diff photo.jpg photo.jpg --model squeezenet1.1.onnx --preprocess caffe --simulate-fp16 --html fp16.html",

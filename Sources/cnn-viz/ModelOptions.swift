@@ -47,22 +47,22 @@ func classNames(file: String?, session: Session) throws -> [String]? {
 
 /// The one JSON encoding of every command: pretty, key-sorted, snake_case keys
 /// (`lowFrequencyShare` → `low_frequency_share`).
-func jsonEncoder() -> JSONEncoder {
+func jsonEncoder(pretty: Bool = true) -> JSONEncoder {
     let encoder = JSONEncoder()
-    encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+    encoder.outputFormatting = pretty ? [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes] : [.sortedKeys, .withoutEscapingSlashes]
     encoder.keyEncodingStrategy = .convertToSnakeCase
     return encoder
 }
 
-/// `value` as JSON (`jsonEncoder()`), with NaN and ±Inf written as null (JSON has no such
-/// numbers) and a warning on stderr naming the fields that held them.
-func jsonData<T: Encodable>(_ value: T) throws -> Data {
-    let encoder = jsonEncoder()
+/// `value` as JSON (`jsonEncoder()`; on one line unless `pretty`), with NaN and ±Inf written
+/// as null (JSON has no such numbers) and a warning on stderr naming the fields that held them.
+func jsonData<T: Encodable>(_ value: T, pretty: Bool = true) throws -> Data {
+    let encoder = jsonEncoder(pretty: pretty)
     let marker = "__cnnviz_non_finite__"
     encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: marker, negativeInfinity: marker, nan: marker)
     var text = String(decoding: try encoder.encode(value), as: UTF8.self)
     guard text.contains(marker) else { return Data(text.utf8) }
-    let keyed = try NSRegularExpression(pattern: "\"([^\"]+)\" : \"\(marker)\"")
+    let keyed = try NSRegularExpression(pattern: "\"([^\"]+)\" ?: ?\"\(marker)\"")
     let keys = Set(keyed.matches(in: text, range: NSRange(text.startIndex..., in: text)).compactMap { Range($0.range(at: 1), in: text).map { String(text[$0]) } })
     let count = text.components(separatedBy: "\"\(marker)\"").count - 1
     text = text.replacingOccurrences(of: "\"\(marker)\"", with: "null")

@@ -1,3 +1,4 @@
+import CNNVizAttribution
 import CNNVizReport
 import CNNVizRuntime
 import CNNVizShapes

@@ -63,7 +63,12 @@ public struct DatasetShard: Sendable, Equatable, CustomStringConvertible {
 
     /// This shard's items, in order.
     public func items(of all: [DatasetItem]) -> [DatasetItem] {
-        all.enumerated().filter { contains(position: $0.offset) }.map(\.element)
+        positionedItems(of: all).map(\.item)
+    }
+
+    /// This shard's items with their positions in the whole list (which merges sort by).
+    public func positionedItems(of all: [DatasetItem]) -> [(position: Int, item: DatasetItem)] {
+        all.enumerated().filter { contains(position: $0.offset) }.map { ($0.offset, $0.element) }
     }
 
     public var description: String { "\(index)/\(count)" }
