@@ -10,7 +10,7 @@ APT_PACKAGES := pkg-config libpng-dev libjpeg62-turbo-dev libturbojpeg0-dev libc
 BIN := .build/release/cnn-viz
 REFERENCE_DIR := .build/reference
 
-.PHONY: all deps python-deps torch-deps build demo check package-check fuzz test-asan bad-inputs examples-targets examples-screenshots shapes-model embed-model samples examples test test-browser bench conformance clean
+.PHONY: all deps python-deps torch-deps build demo check package-check fuzz test-asan bad-inputs examples-targets examples-screenshots shapes-model embed-model samples examples test test-browser test-index-browser chromium bench conformance clean
 
 all: build
 
@@ -62,7 +62,7 @@ SQUEEZENET := --model $(SHARED)/data/models/squeezenet1.1_fp32_from_winml_fp16.o
   --labels $(SHARED)/data/labels/imagenet_synset.txt
 CHECKPOINTS := $(shell ls .build/checkpoints/epoch*.onnx 2>/dev/null | sort -V)
 examples: build
-	cd reports/examples && rm -rf gradcam report saliency saliency-model-view photo screenshots
+	cd reports/examples && rm -rf gradcam report saliency saliency-model-view photo dataset screenshots
 	$(BIN) gradcam $(DEMO_SCENE) --top 2 --out reports/examples/gradcam
 	$(BIN) report samples/images/*.png --out reports/examples/report
 	$(if $(CHECKPOINTS),rm -rf reports/examples/filters && $(BIN) filters --layer conv1 --out reports/examples/filters \
@@ -72,17 +72,16 @@ examples: build
 	$(BIN) saliency $(SHARED)/data/images/skimage_chelsea.png $(SQUEEZENET) --method integrated-gradients --steps 32 \
 	  --view model --out reports/examples/saliency-model-view
 	$(BIN) gradcam $(SHARED)/data/images/skimage_chelsea.png $(SQUEEZENET) --out reports/examples/photo
+	bash scripts/example-dataset.sh $(BIN)
 	$(MAKE) examples-screenshots
 
 # Every HTML page of reports/examples/ opened in headless Chromium (scripts/browser_check.py:
 # no console error, nothing fetched from outside, every image decoded), its screenshot kept.
 EXAMPLE_PAGES := gradcam/gradcam.html report/index.html report/star_1/report.html filters/filters.html \
-  saliency/integrated-gradients.html photo/gradcam.html
-examples-screenshots: python-deps
-	@dpkg -s chromium >/dev/null 2>&1 || { if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; \
-	  else sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; fi; }
+  saliency/integrated-gradients.html photo/gradcam.html dataset/index.html
+examples-screenshots: python-deps chromium
 	mkdir -p reports/examples/screenshots
-	$(foreach page,$(EXAMPLE_PAGES),python3 scripts/browser_check.py reports/examples/$(page) $(if $(findstring index,$(page)),--min-images 0) \
+	$(foreach page,$(EXAMPLE_PAGES),python3 scripts/browser_check.py reports/examples/$(page) $(if $(findstring index,$(page)),--min-images 0 --allow-beside) \
 	  --screenshot reports/examples/screenshots/$(subst /,-,$(page:.html=.png)) &&) true
 
 # The README's Targets pictures (reports/examples/targets/), on the models make test prepares.
@@ -113,6 +112,7 @@ test: build python-deps torch-deps
 	python3 scripts/reference/real_exports.py $(REFERENCE_DIR)
 	swift test $(SWIFT_FLAGS) --disable-swift-testing --disable-testable-imports
 	CNNVIZ_ENGINE=dnnl swift test $(SWIFT_FLAGS) --disable-swift-testing --disable-testable-imports --filter '$(DNNL_TESTS)'
+	$(MAKE) test-index-browser
 	$(MAKE) bad-inputs
 	$(MAKE) package-check
 	$(MAKE) fuzz FUZZ_SECONDS=60
@@ -153,12 +153,7 @@ package-check:
 # Open the report for skimage_chelsea.png with SqueezeNet in Debian's headless Chromium: no
 # console errors, no network requests, every image loaded, a screenshot that is not blank,
 # and the file below 15 MiB. The activations page is checked the same way.
-test-browser: build python-deps
-	@if ! dpkg -s chromium >/dev/null 2>&1; then \
-	  echo "installing: chromium"; \
-	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; \
-	  else sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; fi; \
-	fi
+test-browser: build python-deps chromium
 	$(BIN) report $(SHARED)/data/images/skimage_chelsea.png \
 	  --model $(SHARED)/data/models/squeezenet1.1_fp32_from_winml_fp16.onnx \
 	  --labels $(SHARED)/data/labels/imagenet_synset.txt --preprocess caffe --out .build/browser-check
@@ -169,6 +164,19 @@ test-browser: build python-deps
 	  --preprocess caffe --out .build/browser-check/activations --channels 8
 	python3 scripts/browser_check.py .build/browser-check/activations/activations.html \
 	  --screenshot .build/browser-check/activations.png
+
+# Debian's Chromium, for the browser checks.
+chromium:
+	@if ! dpkg -s chromium >/dev/null 2>&1; then \
+	  echo "installing: chromium"; \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; \
+	  else sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; fi; \
+	fi
+
+# A dataset run's index page at 10,000 rows (20 real Grad-CAM records, copied through symlinks
+# and merged) in headless Chromium: sorting, filters and paging, and index.html stays small.
+test-index-browser: build python-deps chromium
+	python3 scripts/index_browser_test.py --cnn-viz $(BIN) --out .build/index-browser
 
 conformance: build
 	$(BIN) conformance $(SHARED)/onnx-node-tests

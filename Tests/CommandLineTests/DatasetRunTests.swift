@@ -3,15 +3,18 @@ import CNNVizTestSupport
 import Foundation
 import XCTest
 
-/// `gradcam` over a dataset folder (the datasets issue, points 1–3, on a small set): nested
-/// folders with name clashes, a corrupt and a truncated image among them. One process, two
-/// shards run in parallel, shards chosen by the Kubernetes and Slurm variables, and a run
-/// killed and resumed all write the same maps byte for byte and the same per-image records;
-/// failures are listed with their reasons and the exit status is 4; no two inputs share an
-/// output and nothing partial is left.
+/// `gradcam --manifest` over a dataset (the datasets issue, points 1–3, on a small set): nested
+/// folders with name clashes, true labels from the scene generator's file names, a corrupt
+/// and a truncated image among them, `--class label,predicted`. One process, two shards run
+/// in parallel then merged, shards chosen by the Kubernetes and Slurm variables, and a run
+/// killed and resumed all write the same maps byte for byte, the same per-image records and
+/// the same index and aggregates; the aggregates are the test's own count of the records'
+/// true and predicted classes; failures are listed with their reasons and the exit status is
+/// 4; no two inputs share an output and nothing partial is left.
 final class DatasetRunTests: EngineTestCase {
     var root: URL!
     var dataset: URL!
+    var manifest: URL!
 
     override func setUpWithError() throws {
         try super.setUpWithError()
@@ -23,11 +26,17 @@ final class DatasetRunTests: EngineTestCase {
         let files = try FileManager.default.contentsOfDirectory(atPath: scenes.path).filter { $0.hasSuffix(".png") }.sorted()
         let places = ["a/img.png", "a/img.jpg", "b/img.png", "b/c/d/img.png", "b/c/one.png", "b/c/two.png", "top.png",
                       "a/x1.png", "a/x2.png", "b/x3.png", "b/c/x4.png", "b/c/d/x5.png"]
+        // The generator names a scene after its classes (scene_00003_pentagon.png); the first is its label.
+        var rows = ["path,label", "a/corrupt.png,circle", "b/truncated.png,star"]
         for (file, place) in zip(files, places) {
             let target = dataset.appendingPathComponent(place)
             try FileManager.default.createDirectory(at: target.deletingLastPathComponent(), withIntermediateDirectories: true)
             try FileManager.default.copyItem(at: scenes.appendingPathComponent(file), to: target)
+            let classes = (file as NSString).deletingPathExtension.split(separator: "_").last!
+            rows.append("\(place),\(classes.split(separator: "+")[0])")
         }
+        manifest = dataset.appendingPathComponent("manifest.csv")
+        try Data(rows.joined(separator: "\n").utf8).write(to: manifest)
         try Data("not an image at all".utf8).write(to: dataset.appendingPathComponent("a/corrupt.png"))
         let whole = try Data(contentsOf: scenes.appendingPathComponent(files[0]))
         try whole.prefix(whole.count / 3).write(to: dataset.appendingPathComponent("b/truncated.png"))
@@ -43,7 +52,8 @@ final class DatasetRunTests: EngineTestCase {
     func start(_ out: String, _ extra: [String] = [], environment: [String: String] = [:]) throws -> Process {
         let process = Process()
         process.executableURL = try TestData.require(TestData.binary)
-        process.arguments = ["gradcam", dataset.path, "--out", root.appendingPathComponent(out).path, "--json"] + extra
+        process.arguments = ["gradcam", "--manifest", manifest.path, "--class", "label,predicted",
+                             "--out", root.appendingPathComponent(out).path, "--json"] + extra
         process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
         process.standardOutput = FileHandle.nullDevice
         process.standardError = FileHandle.nullDevice
@@ -66,7 +76,7 @@ final class DatasetRunTests: EngineTestCase {
         for case let path as String in walker {
             var isDirectory: ObjCBool = false
             guard FileManager.default.fileExists(atPath: base.appendingPathComponent(path).path, isDirectory: &isDirectory),
-                  !isDirectory.boolValue, !path.hasPrefix("records") else { continue }
+                  !isDirectory.boolValue, !Self.runFiles.contains(where: path.hasPrefix) else { continue }
             var data = try Data(contentsOf: base.appendingPathComponent(path))
             if path.hasSuffix(".json") || path.hasSuffix(".html") {
                 data = Data(String(decoding: data, as: UTF8.self).replacingOccurrences(of: base.path, with: "OUT").utf8)
@@ -74,6 +84,23 @@ final class DatasetRunTests: EngineTestCase {
             files[path] = data
         }
         return files
+    }
+
+    /// The files a run writes at its root from every input's records.
+    static let runFiles = ["records", "index", "aggregates"]
+
+    /// The run's root files, with the folder name replaced: after one process, or after `merge`.
+    func runFiles(_ out: String) throws -> [String: String] {
+        let base = root.appendingPathComponent(out)
+        return try Dictionary(uniqueKeysWithValues: ["records.jsonl", "index.html", "index-rows.js", "aggregates.json"].map { name in
+            (name, try String(contentsOf: base.appendingPathComponent(name), encoding: .utf8).replacingOccurrences(of: base.path, with: "OUT"))
+        })
+    }
+
+    /// Merges a sharded run's records with `cnn-viz merge`.
+    func merge(_ out: String) throws {
+        let (status, _, errors) = try TestData.runBinary(["merge", root.appendingPathComponent(out).path])
+        XCTAssertEqual(status, 0, errors)
     }
 
     /// The lines of every records file of a run, with the folder name replaced, sorted by key.
@@ -100,6 +127,8 @@ final class DatasetRunTests: EngineTestCase {
         XCTAssertEqual(folders, ["a/img.png", "a/img.jpg", "b/img", "b/c/d/img", "b/c/one", "b/c/two", "top",
                                  "a/x1", "a/x2", "b/x3", "b/c/x4", "b/c/d/x5"])
         XCTAssertFalse(single.keys.contains { $0.contains("corrupt") || $0.contains("truncated") || $0.hasSuffix(".tmp") })
+        try checkAggregates(of: "single")
+        let whole = try runFiles("single")
 
         // Two shards in parallel, and the same shards from Kubernetes' and Slurm's variables.
         let shards = try (0..<2).map { try start("sharded", ["--shard", "\($0)/2"]) }
@@ -108,6 +137,8 @@ final class DatasetRunTests: EngineTestCase {
                       "\(shards.map(\.terminationStatus))")
         XCTAssertEqual(try snapshot("sharded"), single)
         XCTAssertEqual(try records("sharded"), lines)
+        try merge("sharded")
+        XCTAssertEqual(try runFiles("sharded"), whole, "merged shards write what one process writes")
         for index in 0..<2 {
             _ = try run("kubernetes", ["--shards", "2"], environment: ["JOB_COMPLETION_INDEX": "\(index)"])
             _ = try run("slurm", [], environment: ["SLURM_ARRAY_TASK_ID": "\(index + 1)", "SLURM_ARRAY_TASK_COUNT": "2", "SLURM_ARRAY_TASK_MIN": "1"])
@@ -115,11 +146,15 @@ final class DatasetRunTests: EngineTestCase {
         XCTAssertEqual(try snapshot("kubernetes"), single)
         XCTAssertEqual(try snapshot("slurm"), single)
         XCTAssertEqual(try records("kubernetes"), lines)
+        try merge("kubernetes")
+        try merge("slurm")
+        XCTAssertEqual(try runFiles("kubernetes"), whole)
+        XCTAssertEqual(try runFiles("slurm"), whole)
 
         // Killed once the first image is complete, then run again: the same outputs, and the
         // images the first attempt completed are not redone.
         let killed = try start("resumed")
-        let firstRecord = root.appendingPathComponent("resumed/a/img.jpg/record.json")
+        let firstRecord = root.appendingPathComponent("resumed/a/img.jpg/gradcam.record.json")
         let deadline = Date().addingTimeInterval(60)
         while !FileManager.default.fileExists(atPath: firstRecord.path), Date() < deadline { usleep(2000) }
         kill(killed.processIdentifier, SIGKILL)
@@ -130,6 +165,7 @@ final class DatasetRunTests: EngineTestCase {
         XCTAssertEqual(try run("resumed"), 4)
         XCTAssertEqual(try snapshot("resumed"), single)
         XCTAssertEqual(try records("resumed"), lines)
+        XCTAssertEqual(try runFiles("resumed"), whole)
         // Run a third time: everything is skipped, nothing changes; --force redoes it all.
         XCTAssertEqual(try run("resumed"), 4)
         XCTAssertEqual(try snapshot("resumed"), single)
@@ -138,5 +174,43 @@ final class DatasetRunTests: EngineTestCase {
 
         // --fail-fast stops at the first failure with status 1.
         XCTAssertEqual(try run("fast", ["--fail-fast"]), 1)
+    }
+
+    /// The aggregates against the test's own count over records.jsonl: accuracy, per-class
+    /// accuracy and the confusion matrix from each record's true and predicted class; and the
+    /// --class label,predicted maps: one map when they agree, two (one per role) otherwise.
+    func checkAggregates(of out: String) throws {
+        let base = root.appendingPathComponent(out)
+        let records = try String(contentsOf: base.appendingPathComponent("records.jsonl"), encoding: .utf8).split(separator: "\n").map {
+            try XCTUnwrap(JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any])
+        }
+        var pairs = [(Int, Int)]()
+        for record in records where record["status"] as? String == "ok" {
+            let truth = try XCTUnwrap(record["true_class"] as? Int), predicted = try XCTUnwrap(record["predicted_class"] as? Int)
+            pairs.append((truth, predicted))
+            let roles = try XCTUnwrap(record["results"] as? [[String: Any]]).map { $0["role"] as? String }
+            XCTAssertEqual(roles, truth == predicted ? ["label,predicted"] : ["label", "predicted"], "\(record["key"]!)")
+            XCTAssertEqual(record["correct"] as? Bool, truth == predicted)
+        }
+        XCTAssertEqual(pairs.count, 12)
+        let aggregates = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(contentsOf: base.appendingPathComponent("aggregates.json"))) as? [String: Any])
+        let correct = pairs.filter { $0.0 == $0.1 }.count
+        XCTAssertEqual(aggregates["correct"] as? Int, correct)
+        XCTAssertEqual(aggregates["labelled"] as? Int, 12)
+        XCTAssertEqual(aggregates["failed"] as? Int, 2)
+        XCTAssertEqual(try XCTUnwrap(aggregates["accuracy"] as? Double), Double(correct) / 12, accuracy: 1e-12)
+        let confusion = try XCTUnwrap(aggregates["confusion"] as? [String: Any])
+        let classes = try XCTUnwrap(confusion["classes"] as? [Int]), counts = try XCTUnwrap(confusion["counts"] as? [[Int]])
+        XCTAssertEqual(classes, Set(pairs.flatMap { [$0.0, $0.1] }).sorted())
+        for (i, truth) in classes.enumerated() {
+            for (j, predicted) in classes.enumerated() {
+                XCTAssertEqual(counts[i][j], pairs.filter { $0 == (truth, predicted) }.count, "confusion[\(truth)][\(predicted)]")
+            }
+        }
+        for perClass in try XCTUnwrap(aggregates["per_class"] as? [[String: Any]]) {
+            let c = try XCTUnwrap(perClass["class"] as? Int), mine = pairs.filter { $0.0 == c }
+            XCTAssertEqual(perClass["images"] as? Int, mine.count)
+            XCTAssertEqual(perClass["correct"] as? Int, mine.filter { $0.1 == c }.count)
+        }
     }
 }

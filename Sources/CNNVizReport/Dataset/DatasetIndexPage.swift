@@ -46,14 +46,14 @@ public enum DatasetIndexPage {
         if !aggregates.perClass.isEmpty {
             body += "<details><summary>Accuracy per class (\(aggregates.perClass.count) classes)</summary>"
                 + HTMLDocument.table(header: ["class", "images", "correct", "accuracy"], rows: aggregates.perClass.map {
-                    [e(className($0.class, $0.name)), "\($0.images)", "\($0.correct)", percent($0.accuracy)]
+                    [className($0.class, $0.name), "\($0.images)", "\($0.correct)", percent($0.accuracy)]
                 }) + "</details>"
             body += confusionTable(aggregates.confusion, perClass: aggregates.perClass)
         }
         if !aggregates.localisation.isEmpty {
             body += "<details open><summary>Localisation against the ground-truth regions</summary>"
                 + HTMLDocument.table(header: ["method", "true class", "maps", "pointing game", "mean energy inside"], rows: aggregates.localisation.map {
-                    [e($0.method), e(className($0.class, $0.name)), "\($0.maps)", percent($0.pointingGame), String(format: "%.3f", $0.meanEnergyInside)]
+                    [$0.method, className($0.class, $0.name), "\($0.maps)", percent($0.pointingGame), String(format: "%.3f", $0.meanEnergyInside)]
                 }) + "</details>"
         }
         return """
@@ -84,15 +84,16 @@ public enum DatasetIndexPage {
     }
 
     /// The confusion matrix of the most frequent true classes (rows: true, columns: predicted;
-    /// predictions outside those classes are summed in "other").
+    /// predictions outside those classes are summed in "other"; zeros left blank). Cells are
+    /// plain text, escaped by `HTMLDocument.table`.
     static func confusionTable(_ matrix: DatasetAggregates.ConfusionMatrix, perClass: [DatasetAggregates.ClassAccuracy]) -> String {
         let shown = perClass.sorted { ($1.images, $0.class) < ($0.images, $1.class) }.prefix(confusionClasses).map(\.class).sorted()
         let position = Dictionary(uniqueKeysWithValues: matrix.classes.enumerated().map { ($1, $0) })
-        let header = ["true \\ predicted"] + shown.map { c in HTMLDocument.escape(matrix.names[position[c]!].map { "\(c) \($0)" } ?? "\(c)") } + ["other"]
+        let header = ["true \\ predicted"] + shown.map { c in matrix.names[position[c]!].map { "\(c) \($0)" } ?? "\(c)" } + ["other"]
         let rows = shown.map { truth -> [String] in
             let counts = matrix.counts[position[truth]!]
             let inside = shown.map { counts[position[$0]!] }
-            let cells = zip(shown, inside).map { predicted, count in count == 0 ? "" : (predicted == truth ? "<b>\(count)</b>" : "\(count)") }
+            let cells = inside.map { $0 == 0 ? "" : "\($0)" }
             let other = counts.reduce(0, +) - inside.reduce(0, +)
             return [header[shown.firstIndex(of: truth)! + 1]] + cells + [other == 0 ? "" : "\(other)"]
         }
