@@ -10,7 +10,7 @@ APT_PACKAGES := pkg-config libpng-dev libjpeg62-turbo-dev libturbojpeg0-dev libc
 BIN := .build/release/cnn-viz
 REFERENCE_DIR := .build/reference
 
-.PHONY: all deps python-deps torch-deps build demo check package-check fuzz test-asan bad-inputs examples-targets examples-screenshots shapes-model embed-model samples examples test test-browser test-index-browser chromium bench conformance clean
+.PHONY: all deps python-deps torch-deps build demo check package-check fuzz test-asan bad-inputs examples-targets examples-screenshots shapes-model embed-model samples examples test test-browser test-index-browser test-cluster-examples chromium bench conformance clean
 
 all: build
 
@@ -23,7 +23,7 @@ deps:
 	fi
 
 python-deps:
-	@python3 -c "import onnx, onnxruntime, numpy, PIL, matplotlib, cv2, websocket" 2>/dev/null || python3 -m pip install -q -r scripts/requirements.txt
+	@python3 -c "import onnx, onnxruntime, numpy, PIL, matplotlib, cv2, websocket, yaml, kubernetes_validate" 2>/dev/null || python3 -m pip install -q -r scripts/requirements.txt
 
 # torch, torchvision and pytorch-grad-cam, for the segmentation reference only (make test).
 torch-deps:
@@ -113,6 +113,7 @@ test: build python-deps torch-deps
 	swift test $(SWIFT_FLAGS) --disable-swift-testing --disable-testable-imports
 	CNNVIZ_ENGINE=dnnl swift test $(SWIFT_FLAGS) --disable-swift-testing --disable-testable-imports --filter '$(DNNL_TESTS)'
 	$(MAKE) test-index-browser
+	$(MAKE) test-cluster-examples
 	$(MAKE) bad-inputs
 	$(MAKE) package-check
 	$(MAKE) fuzz FUZZ_SECONDS=60
@@ -177,6 +178,13 @@ chromium:
 # and merged) in headless Chromium: sorting, filters and paging, and index.html stays small.
 test-index-browser: build python-deps chromium
 	python3 scripts/index_browser_test.py --cnn-viz $(BIN) --out .build/index-browser
+
+# examples/cluster: audit-job.yaml against the Kubernetes 1.30 schema (kubernetes-validate,
+# strict), audit.slurm through bash -n and its #SBATCH lines, and the commands in both run on 8
+# scenes, shard by shard from the job-array environment, then merged (paths mapped to a scratch
+# folder, the embedded model instead of theirs).
+test-cluster-examples: build python-deps
+	python3 scripts/validate_cluster_examples.py --cnn-viz $(BIN)
 
 conformance: build
 	$(BIN) conformance $(SHARED)/onnx-node-tests

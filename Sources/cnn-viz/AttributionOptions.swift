@@ -8,29 +8,7 @@ import Foundation
 
 /// The inputs, targets and outputs that `gradcam` and `saliency` share.
 struct AttributionOptions: ParsableArguments {
-    @Argument(help: "PNG or JPEG images, folders (every image below them, sorted) or quoted globs.")
-    var images: [String] = []
-
-    @Option(name: .long, help: "A CSV or JSON Lines file of images: a path column (relative to the manifest's folder) and optional label, box and mask columns.")
-    var manifest: String?
-
-    @Option(name: .long, help: "Take the first N images (after --sample).")
-    var limit: Int?
-
-    @Option(name: .long, help: "Take a random subset of N images, the same for the same --sample-seed.")
-    var sample: Int?
-
-    @Option(name: .long, help: "The seed of --sample (saliency's --seed is its noise's).")
-    var sampleSeed: UInt64 = 0
-
-    @Option(name: .long, help: "Process shard I of N (I from 0): image k of the sorted list belongs to shard k mod N. Also read from JOB_COMPLETION_INDEX (with --shards) and SLURM_ARRAY_TASK_ID/COUNT.")
-    var shard: String?
-
-    @Option(name: .long, help: "The number of shards of a Kubernetes Indexed Job (its completions), with JOB_COMPLETION_INDEX.")
-    var shards: Int?
-
-    @Flag(name: .long, help: "Stop at the first image that fails, instead of recording it and going on.")
-    var failFast = false
+    @OptionGroup var dataset: DatasetOptions
 
     @Option(name: .long, help: "Use this NCHW float32 .npy as the input instead of images.")
     var tensor: String?
@@ -78,25 +56,18 @@ struct AttributionOptions: ParsableArguments {
 
     func validate() throws {
         _ = try memoryLimitBytes
-        guard (images.isEmpty && manifest == nil) != (tensor == nil) else { throw ValidationError("give images (or --manifest), or --tensor X.npy") }
-        guard limit.map({ $0 >= 1 }) ?? true, sample.map({ $0 >= 1 }) ?? true else { throw ValidationError("--limit and --sample must be at least 1") }
-        if let shard { _ = try DatasetShard(parsing: shard) }
-        guard shards.map({ $0 >= 1 }) ?? true else { throw ValidationError("--shards must be at least 1") }
+        guard dataset.isEmpty != (tensor == nil) else { throw ValidationError("give images (or --manifest), or --tensor X.npy") }
         guard displayImage == nil || tensor != nil else { throw ValidationError("--display-image goes with --tensor") }
         guard repeatCount >= 0 else { throw ValidationError("--repeat must be 0 or more") }
         _ = try OutputFormat.list(format)
     }
 
-    /// The run's inputs: the dataset's images (`DatasetListing`, then this process's shard),
-    /// or the tensor file alone; and whether the run is a dataset (outputs go to DIR/<key>/)
-    /// rather than one input (outputs go to --out itself).
+    /// The run's inputs: the dataset's images (`DatasetOptions.items`), or the tensor file
+    /// alone; and whether the run is a dataset (outputs go to DIR/<key>/) rather than one
+    /// input (outputs go to --out itself).
     func inputs() throws -> (items: [(position: Int, item: DatasetItem)], isDataset: Bool, shard: DatasetShard) {
         if let tensor { return ([(0, DatasetItem(path: tensor, key: fileStem(for: URL(fileURLWithPath: tensor).deletingPathExtension().lastPathComponent)))], false, .whole) }
-        let all = try DatasetListing(sources: images, manifest: manifest.map { URL(fileURLWithPath: $0) }, limit: limit,
-                                     sample: sample, seed: sampleSeed).items()
-        let shard = try self.shard.map { try DatasetShard(parsing: $0) }
-            ?? DatasetShard.fromEnvironment(ProcessInfo.processInfo.environment, shards: shards) ?? .whole
-        return (shard.positionedItems(of: all), all.count > 1 || shard.count > 1, shard)
+        return try dataset.items()
     }
 
     /// The output directory for one input, created: `--out` itself for a single input; for a

@@ -73,7 +73,7 @@ struct AttributionRun {
                 let record = DatasetRecord(position: item.position, item: item.item, model: session.model.source, facts: facts, results: explained)
                 if isDataset { try record.write(to: directory, method: context.fileName) }
                 records.append(record)
-            } catch let error as CNNVizError where isDataset && !options.failFast && Self.isAbout(item.item, error) {
+            } catch let error as CNNVizError where isDataset && !options.dataset.failFast && DatasetOptions.isAbout(item.item, error) {
                 AtomicFile.removeWrittenFiles(since: mark)
                 if (try? FileManager.default.contentsOfDirectory(atPath: directory.path))?.isEmpty ?? false {
                     try? FileManager.default.removeItem(at: directory)
@@ -99,7 +99,7 @@ struct AttributionRun {
             FileHandle.standardError.write(Data((summary + "\n").utf8))
         }
         try options.report(results, failures: failures, skipped: skipped, model: session.model.source, times: times)
-        if !failures.isEmpty { throw ExitCode(AttributionRun.someInputsFailed) }
+        if !failures.isEmpty { throw ExitCode(DatasetOptions.someInputsFailed) }
     }
 
     /// Removes the hidden `.NAME.UUID.tmp` files that `AtomicFile` leaves only when a process is
@@ -110,15 +110,6 @@ struct AttributionRun {
             try? FileManager.default.removeItem(at: directory.appendingPathComponent(name))
         }
     }
-
-    /// Whether an error is the input's own (located at its file), not the model's or the options'.
-    static func isAbout(_ item: DatasetItem, _ error: CNNVizError) -> Bool {
-        let paths = [item.path, URL(fileURLWithPath: item.path).path]
-        return [error.location, error.file].contains { $0.map(paths.contains) ?? false }
-    }
-
-    /// The exit status of a run in which some inputs failed and the others completed.
-    static let someInputsFailed: Int32 = 4
 
     /// What every input of a run shares: labels, preprocessing, the targets' tensor, names.
     struct Context {

@@ -15,8 +15,7 @@ struct ReportCommand: ParsableCommand {
     @OptionGroup var modelOptions: ModelOptions
     @OptionGroup var preprocessing: PreprocessOptions
 
-    @Argument(help: "PNG or JPEG images.")
-    var images: [String]
+    @OptionGroup var dataset: DatasetOptions
 
     @Option(name: .long, help: "Class names: one per line (synset lines accepted) or a JSON list.")
     var labels: String?
@@ -26,14 +25,14 @@ struct ReportCommand: ParsableCommand {
     @Option(name: .long, help: "The layer whose feature maps to show. Default: the last 4-D layer before the head.")
     var layer: String?
 
-    @Option(name: .long, help: "Where files go: one directory per image and index.html. Default: reports.")
+    @Option(name: .long, help: "Where files go: one directory per image (its path relative to the images' common folder, for several) and index.html. Default: reports.")
     var out: String = "reports"
 
     @Flag(name: .long, help: "Print a JSON manifest on stdout.")
     var json = false
 
     func validate() throws {
-        guard !images.isEmpty else { throw ValidationError("give at least one image") }
+        guard !dataset.isEmpty else { throw ValidationError("give at least one image, folder or --manifest") }
     }
 
     struct Result: Encodable {
@@ -47,6 +46,7 @@ struct ReportCommand: ParsableCommand {
         /// The model's file, or "<embedded shapes model>".
         var model: String
         var results: [Result]
+        var failures: [DatasetRecord.Failure]
         var index: String?
     }
 
@@ -59,13 +59,15 @@ struct ReportCommand: ParsableCommand {
             let chartCount = targets.top ?? 5
             let choice = try targets.choice(session: session, preprocessing: preprocessing, labels: labels)
             var results = [Result]()
-            for path in images {
+            let (items, isDataset, _) = try dataset.items()
+            let failures = try dataset.forEach(items, isDataset: isDataset) { _, item in
+                let path = item.path
                 let stem = URL(fileURLWithPath: path).deletingPathExtension().lastPathComponent
-                let directory = root.appendingPathComponent(fileStem(for: stem))
-                try createOutputDirectory(directory)
+                let directory = root.appendingPathComponent(isDataset ? item.key : fileStem(for: stem))
                 var report = ImageReport(session: session, preprocessing: preset, labels: names, top: chartCount, layer: layer)
                 if targets.isGiven { report.choice = choice }
                 let (document, result) = try report.build(image: path)
+                try createOutputDirectory(directory)   // after the build: a failed image leaves no folder
                 let url = directory.appendingPathComponent("report.html")
                 try document.write(to: url)
                 results.append(Result(image: path, report: url.path, layer: result.layer, top: result.top))
@@ -73,16 +75,20 @@ struct ReportCommand: ParsableCommand {
             var index: URL? = nil
             if results.count > 1 {
                 let page = ReportIndexPage.document(results.map { result in
-                    (result.image, URL(fileURLWithPath: result.report).deletingLastPathComponent().lastPathComponent + "/report.html", result.top.first)
+                    (result.image, String(result.report.dropFirst(root.path.count + 1)), result.top.first)
                 })
                 index = root.appendingPathComponent("index.html")
                 try page.write(to: index!)
             }
             if json {
-                try printJSON(Manifest(model: session.model.source, results: results, index: index?.path))
+                try printJSON(Manifest(model: session.model.source, results: results, failures: failures, index: index?.path))
             } else {
                 for result in results { print("\(result.image) → \(result.report)") }
                 if let index { print("index → \(index.path)") }
+            }
+            if !failures.isEmpty {
+                FileHandle.standardError.write(Data("report: \(results.count) done, \(failures.count) failed of \(items.count) inputs\n".utf8))
+                throw ExitCode(DatasetOptions.someInputsFailed)
             }
         }
     }

@@ -59,12 +59,44 @@ final class StatsTests: EngineTestCase {
         let numpy = try JSONSerialization.jsonObject(with: Data(try TestData.python("""
             import numpy as np, json
             a = np.load('\(stacked.path)').astype(np.float64).transpose(1, 0, 2, 3).reshape(5, -1)
-            print(json.dumps({"mean": a.mean(1).tolist(), "std": a.std(1).tolist(), "max": a.max(1).tolist(), "zeros": (a == 0).mean(1).tolist()}))
+            print(json.dumps({"mean": a.mean(1).tolist(), "std": a.std(1).tolist(), "max": a.max(1).tolist(), "min": a.min(1).tolist(), "zeros": (a == 0).mean(1).tolist()}))
             """).utf8)) as! [String: [Double]]
         let channels = try XCTUnwrap(relu["channels"] as? [[String: Any]])
         for (c, channel) in channels.enumerated() {
-            for (ours, theirs) in [("mean", "mean"), ("std", "std"), ("max", "max"), ("zero_fraction", "zeros")] {
+            for (ours, theirs) in [("mean", "mean"), ("std", "std"), ("max", "max"), ("min", "min"), ("zero_fraction", "zeros")] {
                 XCTAssertEqual(channel[ours] as! Double, numpy[theirs]![c], accuracy: 1e-9, "channel \(c) \(ours)")
+            }
+        }
+    }
+
+    /// Three shards of a folder of scenes (`--shard I/3 --out DIR`, then `cnn-viz merge DIR`)
+    /// give the statistics of one process over the whole folder (which the test above checks
+    /// against NumPy): the same counts, dead and saturated channels, and every figure within
+    /// 1e-12 relative (the sums' order differs).
+    func testShardedStatisticsMergeToTheWholeSets() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("stats-shards-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let scenes = directory.appendingPathComponent("scenes").path
+        let (status, _, errors) = try TestData.runBinary(["shapes", "generate", "--count", "7", "--seed", "5", "--out", scenes])
+        XCTAssertEqual(status, 0, errors)
+        let whole = try TestData.runJSON(["stats", scenes])
+        let out = directory.appendingPathComponent("shards").path
+        for index in 0..<3 { _ = try TestData.runJSON(["stats", scenes, "--shard", "\(index)/3", "--out", out]) }
+        let (merged, _, mergeErrors) = try TestData.runBinary(["merge", out])
+        XCTAssertEqual(merged, 0, mergeErrors)
+        let combined = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: out + "/stats.json"))) as? [String: Any])
+        XCTAssertEqual(combined["images"] as? Int, 7)
+        XCTAssertEqual(whole["images"] as? Int, 7)
+        let (ours, theirs) = (try XCTUnwrap(combined["layers"] as? [[String: Any]]), try XCTUnwrap(whole["layers"] as? [[String: Any]]))
+        XCTAssertEqual(ours.map { $0["name"] as? String }, theirs.map { $0["name"] as? String })
+        for (a, b) in zip(ours, theirs) {
+            XCTAssertEqual(a["dead"] as? [Int], b["dead"] as? [Int])
+            XCTAssertEqual(a["saturated"] as? [Int], b["saturated"] as? [Int])
+            for (x, y) in zip(try XCTUnwrap(a["channels"] as? [[String: Any]]), try XCTUnwrap(b["channels"] as? [[String: Any]])) {
+                for key in ["mean", "std", "min", "max", "zero_fraction"] {
+                    let (u, v) = (x[key] as! Double, y[key] as! Double)
+                    XCTAssertEqual(u, v, accuracy: 1e-12 * max(1, abs(v)), "\(a["name"]!) channel \(x["index"]!) \(key)")
+                }
             }
         }
     }

@@ -213,4 +213,36 @@ final class DatasetRunTests: EngineTestCase {
             XCTAssertEqual(perClass["correct"] as? Int, mine.filter { $0.1 == c }.count)
         }
     }
+
+    /// `predict` and `report` take the same dataset: predict's accuracy is the share of images
+    /// whose top-1 class is the manifest's label (counted here from its own per-image results),
+    /// report's folders mirror the tree, and both record the two bad files and exit with 4.
+    func testPredictAndReportRunOverTheDataset() throws {
+        let (status, output, errors) = try TestData.runBinary(["predict", "--manifest", manifest.path, "--top", "1", "--json"])
+        XCTAssertEqual(status, 4, errors)
+        let result = try XCTUnwrap(JSONSerialization.jsonObject(with: output) as? [String: Any])
+        let results = try XCTUnwrap(result["results"] as? [[String: Any]])
+        XCTAssertEqual(results.count, 12)
+        XCTAssertEqual((result["failures"] as? [[String: Any]])?.count, 2)
+        let names = ["circle", "square", "triangle", "star", "cross", "pentagon"]
+        var right = 0
+        for entry in results {
+            let top = try XCTUnwrap((entry["top"] as? [[String: Any]])?.first?["class"] as? Int)
+            let label = try XCTUnwrap(entry["label"] as? String)
+            XCTAssertEqual(entry["true_class"] as? Int, names.firstIndex(of: label), label)
+            if names.firstIndex(of: label) == top { right += 1 }
+        }
+        XCTAssertEqual(result["correct"] as? Int, right)
+        XCTAssertEqual(try XCTUnwrap(result["accuracy"] as? Double), Double(right) / 12, accuracy: 1e-12)
+
+        let out = root.appendingPathComponent("reports")
+        let (reportStatus, _, reportErrors) = try TestData.runBinary(["report", dataset.path, "--out", out.path])
+        XCTAssertEqual(reportStatus, 4, reportErrors)
+        for key in ["a/img.png", "a/img.jpg", "b/img", "b/c/d/img", "top"] {
+            XCTAssertTrue(FileManager.default.fileExists(atPath: out.appendingPathComponent(key + "/report.html").path), key)
+        }
+        XCTAssertFalse(FileManager.default.fileExists(atPath: out.appendingPathComponent("a/corrupt").path), "no folder for a failed image")
+        let index = try String(contentsOf: out.appendingPathComponent("index.html"), encoding: .utf8)
+        XCTAssertTrue(index.contains("href=\"b/c/d/img/report.html\""))
+    }
 }

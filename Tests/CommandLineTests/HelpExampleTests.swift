@@ -146,8 +146,9 @@ final class HelpExampleTests: EngineTestCase {
                          "cnn-viz run --model samples/models/shapes.onnx --tensor \(file)"] {
                 let (status, errors) = try shell(line)
                 XCTAssertEqual(status, 1, line)
-                // gradcam takes folders as datasets: an empty one says it holds no image.
-                let expected = file == "folder" && line.hasPrefix("cnn-viz gradcam") ? "the folder holds no .png, .jpg or .jpeg image" : words
+                // predict and gradcam take folders as datasets: an empty one says it holds no image.
+                let takesFolders = line.hasPrefix("cnn-viz gradcam") || line.hasPrefix("cnn-viz predict")
+                let expected = file == "folder" && takesFolders ? "the folder holds no .png, .jpg or .jpeg image" : words
                 XCTAssertTrue(errors.contains(expected) && errors.contains(file), "\(line): \(errors)")
                 XCTAssertFalse(errors.contains("NSCocoaErrorDomain"), "\(line): \(errors)")
             }
