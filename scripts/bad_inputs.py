@@ -1029,12 +1029,16 @@ def image_cases(c: Corpus, IMG, CHELSEA, KITTEN, CAT_JPG, MNIST_PNG):
     # gradcam runs a dataset: the bad image is recorded (exit 4), the good one's folder is whole
     c.add(Case("img_second_of_two_bad_gradcam", cat, ["gradcam", IMG, bad2, "--out", "out"], "error", ["chelsea_1000.png"],
                "gradcam good.png truncated.png --out out: the first image's folder stays whole, nothing of the second, exit 4",
-               complete=["out/*gradcam_both*", "out/records.jsonl"]))
+               complete=["out/*gradcam_both*", "out/records.jsonl"] + RUN_INDEX))
     c.add(Case("img_second_of_two_bad_report", cat, ["report", IMG, bad2, "--out", "out"], "error", ["chelsea_1000.png"],
-               "report good.png truncated.png: the first report may stay; no index.html of a failed run",
-               complete=["out/gradcam_both", "out/gradcam_both/report.html"]))
+               "report good.png truncated.png: the first report (in its folder mirroring the tree) may stay, exit 4",
+               complete=["out/*gradcam_both/report.html"]))
     c.add(Case("img_second_of_two_bad_predict_json", cat, ["predict", IMG, bad2, "--json"], "error", ["chelsea_1000.png"],
                "predict good.png truncated.png --json > out.json: no half-written JSON", stdout_file="out.json"))
+
+
+# A dataset run's index of the images that did run (a failed one is a row with its reason).
+RUN_INDEX = ["out/index.html", "out/index-rows.js", "out/aggregates.json"]
 
 
 def npy_cases(c: Corpus, XS, IMG):
@@ -1332,14 +1336,14 @@ def cli_cases(c: Corpus, MNIST, SHAPES, IMG, MNIST_PNG, DIGIT3, DIGIT7, XS, XM, 
     # --json with stdout redirected: a failure must leave no half-written JSON
     add("cli_json_redirect_gradcam_bad", ["gradcam", IMG, str(c.root / "img/trunc/cat_5000.jpg"), "--json", "--out", "out"],
         ["cat_5000.jpg"], "gradcam good bad --json > manifest.json", stdout_file="manifest.json",
-        complete=["out/*gradcam_both*", "out/records.jsonl"])
+        complete=["out/*gradcam_both*", "out/records.jsonl"] + RUN_INDEX)
     add("cli_json_redirect_stats_bad", ["stats", IMG, str(c.root / "img/trunc/cat_5000.jpg"), "--json"], ["cat_5000.jpg"],
         "stats good bad --json > stats.json", stdout_file="stats.json")
     add("cli_json_redirect_run_bad", ["run", "--tensor", XS, "--output", "logits", "--output", "nosuchtensor", "--json", "--out", "out"],
         ["nosuchtensor"], "run --json > run.json with a bad --output", stdout_file="run.json")
     add("cli_json_redirect_report_bad", ["report", IMG, str(c.root / "img/empty.png"), "--json", "--out", "out"], ["empty.png"],
         "report good empty --json > report.json", stdout_file="report.json",
-        complete=["out/gradcam_both", "out/gradcam_both/report.html"])
+        complete=["out/*gradcam_both/report.html"])
 
     # output directories that cannot be written
     add("cli_out_readonly_gradcam", ["gradcam", IMG, "--out", RO], [ro_name], "gradcam --out in a read-only place", outputs=[RO])
