@@ -1,11 +1,13 @@
 import CCairo
+import CNNVizImaging
 import CNNVizRuntime
 import Foundation
 
 /// The file formats a `Picture` can be written in, each through Cairo.
 ///
-/// - `png`: the picture rasterised on an ARGB32 image surface and written by Cairo's PNG
-///   writer (8-bit RGBA, non-premultiplied).
+/// - `png`: the picture rasterised on an ARGB32 image surface by Cairo and written by libpng
+///   (`PNGEncoder`, zlib level 1): 8-bit RGB when every pixel is opaque, else RGBA
+///   (non-premultiplied).
 /// - `pdf`, `svg`: Cairo's own vector surfaces, one page of width × height points (PDF) or
 ///   pixels (SVG). Images inside them stay rasters, marked for nearest-neighbour scaling.
 public enum OutputFormat: String, CaseIterable, Sendable {
@@ -33,9 +35,16 @@ extension Picture {
         let closure = Unmanaged.passUnretained(sink).toOpaque()
         switch format {
         case .png:
-            let surface = try rasterSurface()
-            defer { cairo_surface_destroy(surface) }
-            try CairoCanvas.check(cairo_surface_write_to_png_stream(surface, cairoAppend, closure), "cannot encode PNG")
+            // Rasterised by Cairo, deflated by libpng at a fast level (`PNGEncoder`); an opaque
+            // picture is written as RGB, a quarter smaller than RGBA.
+            let image = try rendered()
+            var opaque = true
+            for index in stride(from: 3, to: image.pixels.count, by: 4) where image.pixels[index] != 255 {
+                opaque = false
+                break
+            }
+            if opaque { return try PNGEncoder.encode(image.composited()) }
+            return try PNGEncoder.encode(pixels: image.pixels, width: image.width, height: image.height, channels: 4)
         case .pdf, .svg:
             let surface: OpaquePointer
             if format == .pdf {
@@ -67,14 +76,16 @@ extension Picture {
     /// Writes the picture once per format, to `base` with each format's extension
     /// (`base.png`, `base.pdf`, …), atomically: a failed write leaves no partial file and
     /// throws `.writeFailed` naming the path. Returns the files written, in `formats` order.
+    /// `encoded` gives bytes already encoded for a format (a PNG also embedded in a page), so
+    /// that they are not encoded twice.
     @discardableResult
-    public func write(to base: URL, formats: [OutputFormat]) throws -> [URL] {
+    public func write(to base: URL, formats: [OutputFormat], encoded known: [OutputFormat: Data] = [:]) throws -> [URL] {
         var written: [URL] = []
         for format in formats {
             let url = base.pathExtension.lowercased() == format.fileExtension
                 ? base : base.appendingPathExtension(format.fileExtension)
             let data: Data
-            do { data = try encoded(as: format) } catch let error as CNNVizError {
+            do { data = try known[format] ?? encoded(as: format) } catch let error as CNNVizError {
                 throw CNNVizError(.writeFailed, "cannot draw the picture as \(format.rawValue.uppercased()): \(error.message)",
                                   location: url.path, cause: error)
             }

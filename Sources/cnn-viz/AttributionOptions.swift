@@ -146,9 +146,10 @@ struct AttributionOptions: ParsableArguments {
     func figure(_ image: RGBAImage, caption: Caption, colorBar: ColorBar?, base: URL) throws -> (files: [String], figure: String) {
         let figure = OverlayFigure(image: image, caption: caption, colorBar: colorBar,
                                    scale: max(1, 224 / max(image.width, image.height, 1)))
-        let files = try figure.picture.write(to: base, formats: try OutputFormat.list(format)).map(\.path)
+        let png = try figure.picture.encoded(as: .png)   // once, for the file and the page
+        let files = try figure.picture.write(to: base, formats: try OutputFormat.list(format), encoded: [.png: png]).map(\.path)
         let title = [caption.method, caption.label].compactMap { $0 }.joined(separator: ": ")
-        return (files, HTMLDocument.figure(png: try figure.picture.encoded(as: .png), caption: title))
+        return (files, HTMLDocument.figure(png: png, caption: title))
     }
 
     /// Prints the manifest, or one line per result.
