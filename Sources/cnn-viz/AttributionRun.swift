@@ -147,15 +147,19 @@ struct AttributionRun {
         }
     }
 
-    /// The preprocessing geometry per photo size: a dataset's photos mostly share a few sizes,
-    /// and each geometry solves two small linear systems.
+    /// The preprocessing geometry of the last few photo sizes: a dataset's photos often share
+    /// a size, and each geometry solves two small linear systems. Pitfall: a geometry holds
+    /// matrices of the photo's size (a megabyte or two), so the cache is small and evicts the
+    /// oldest: a dataset of a thousand sizes must not keep a thousand geometries.
     final class GeometryCache {
-        private var geometries = [ImageSize: PreprocessingGeometry]()
+        static let capacity = 4
+        private var recent = [(size: ImageSize, geometry: PreprocessingGeometry)]()
 
         func geometry(_ preset: Preprocessing, original: ImageSize) throws -> PreprocessingGeometry {
-            if let known = geometries[original] { return known }
+            if let known = recent.first(where: { $0.size == original }) { return known.geometry }
             let geometry = try PreprocessingGeometry(preset, original: original)
-            geometries[original] = geometry
+            if recent.count == Self.capacity { recent.removeFirst() }
+            recent.append((original, geometry))
             return geometry
         }
     }

@@ -245,4 +245,51 @@ final class DatasetRunTests: EngineTestCase {
         let index = try String(contentsOf: out.appendingPathComponent("index.html"), encoding: .utf8)
         XCTAssertTrue(index.contains("href=\"b/c/d/img/report.html\""))
     }
+
+    /// A manifest's boxes (the scene generator's ground truth) score each map: the records'
+    /// pointing game and energy inside against NumPy's, from the shown map and the box
+    /// (a pixel is inside when its centre is), computed afresh.
+    func testManifestBoxesScoreTheMapsAsNumpyDoes() throws {
+        let scenes = root.appendingPathComponent("boxed")
+        let (status, _, errors) = try TestData.runBinary(["shapes", "generate", "--count", "6", "--seed", "4", "--out", scenes.path])
+        XCTAssertEqual(status, 0, errors)
+        let annotations = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(contentsOf: scenes.appendingPathComponent("scenes.json"))) as? [String: Any])
+        var rows = ["path,label,box"]
+        for scene in try XCTUnwrap(annotations["scenes"] as? [[String: Any]]) {
+            let object = try XCTUnwrap((scene["objects"] as? [[String: Any]])?.first)
+            let box = try XCTUnwrap(object["box"] as? [String: Int])
+            rows.append("\(scene["file"]!),\(object["label"]!),\"\(box["x0"]!) \(box["y0"]!) \(box["x1"]!) \(box["y1"]!)\"")
+        }
+        let manifest = scenes.appendingPathComponent("boxes.csv")
+        try Data(rows.joined(separator: "\n").utf8).write(to: manifest)
+        let out = root.appendingPathComponent("boxed-out")
+        let (runStatus, _, runErrors) = try TestData.runBinary(["gradcam", "--manifest", manifest.path, "--class", "label", "--out", out.path])
+        XCTAssertEqual(runStatus, 0, runErrors)
+        let checked = try TestData.python("""
+            import json, numpy as np
+            boxes = {}
+            for line in open('\(manifest.path)').read().splitlines()[1:]:
+                path, label, box = line.split(',', 2)
+                boxes[path] = [float(v) for v in box.strip('"').split()]
+            worst, count = 0.0, 0
+            for line in open('\(out.path)/records.jsonl'):
+                record = json.loads(line)
+                x0, y0, x1, y1 = boxes[record['image'].rsplit('/', 1)[1]]
+                for result in record['results']:
+                    shown = np.load(result['shown']).astype(np.float64)
+                    ys, xs = np.mgrid[0:shown.shape[0], 0:shown.shape[1]] + 0.5
+                    mask = (xs >= x0) & (xs < x1) & (ys >= y0) & (ys < y1)
+                    hit = bool(mask.flat[int(np.argmax(shown))])
+                    positive = np.maximum(shown, 0)
+                    energy = positive[mask].sum() / positive.sum() if positive.sum() > 0 else 0.0
+                    assert result['pointing_hit'] == hit, (record['key'], result['pointing_hit'], hit)
+                    worst = max(worst, abs(result['energy_inside'] - energy))
+                    count += 1
+            print(count, worst)
+            """).split(separator: " ")
+        XCTAssertEqual(Int(checked[0]), 6, "one map per image, each scored")
+        XCTAssertLessThan(try XCTUnwrap(Double(checked[1].trimmingCharacters(in: .whitespacesAndNewlines))), 1e-9)
+        let aggregates = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(contentsOf: out.appendingPathComponent("aggregates.json"))) as? [String: Any])
+        XCTAssertFalse(try XCTUnwrap(aggregates["localisation"] as? [Any]).isEmpty)
+    }
 }
