@@ -74,13 +74,17 @@ struct AttributionOptions: ParsableArguments {
     /// dataset, DIR/<key>/ under `--out` (default reports/), mirroring the input tree, so that
     /// two inputs never share an output folder.
     func directory(for item: DatasetItem, isDataset: Bool) throws -> URL {
-        let directory: URL
-        switch (out, isDataset) {
-        case (let out?, false): directory = URL(fileURLWithPath: out)
-        default: directory = URL(fileURLWithPath: out ?? "reports").appendingPathComponent(item.key)
-        }
+        let directory = directoryURL(for: item, isDataset: isDataset)
         try createOutputDirectory(directory)
         return directory
+    }
+
+    /// Where `directory(for:isDataset:)` puts an input's files, without creating it.
+    func directoryURL(for item: DatasetItem, isDataset: Bool) -> URL {
+        switch (out, isDataset) {
+        case (let out?, false): return URL(fileURLWithPath: out)
+        default: return URL(fileURLWithPath: out ?? "reports").appendingPathComponent(item.key)
+        }
     }
 
     /// One result as the JSON contract lists it.

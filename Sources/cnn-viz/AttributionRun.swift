@@ -55,8 +55,11 @@ struct AttributionRun {
         let progress = DatasetProgress(label: name, total: items.count, enabled: isDataset)
         var results = [AttributionOptions.Result](), times = [Double](), offset = 0
         var records = [DatasetRecord](), failures = [DatasetRecord.Failure](), skipped = 0
-        for item in items {
+        var upcoming: Prefetched<RGBImage>?
+        for (index, item) in items.enumerated() {
             defer { progress.advance() }
+            let photo = upcoming
+            upcoming = prefetch(index + 1, of: items, isDataset: isDataset, context: context)
             let directory = try options.directory(for: item.item, isDataset: isDataset)
             defer { offset += context.tensorInput.map { $0.shape[0] } ?? 1 }
             if isDataset, !targets.force, let done = DatasetRecord.completed(in: directory, method: context.fileName) {
@@ -68,7 +71,7 @@ struct AttributionRun {
             if isDataset { AttributionRun.removeStaleTemporaryFiles(in: directory) }
             let mark = AtomicFile.journalMark()
             do {
-                let (explained, facts) = try explain(item.item, in: directory, offset: offset, context: context, times: &times, compute)
+                let (explained, facts) = try explain(item.item, photo: photo, in: directory, offset: offset, context: context, times: &times, compute)
                 results += explained
                 let record = DatasetRecord(position: item.position, item: item.item, model: session.model.source, facts: facts, results: explained)
                 if isDataset { try record.write(to: directory, method: context.fileName) }
@@ -100,6 +103,19 @@ struct AttributionRun {
         }
         try options.report(results, failures: failures, skipped: skipped, model: session.model.source, times: times)
         if !failures.isEmpty { throw ExitCode(DatasetOptions.someInputsFailed) }
+    }
+
+    /// Starts decoding image `index` of the run in the background, unless there is none, the
+    /// run's input is a tensor, or a rerun will skip it as complete.
+    func prefetch(_ index: Int, of items: [(position: Int, item: DatasetItem)], isDataset: Bool, context: Context) -> Prefetched<RGBImage>? {
+        guard index < items.count, context.tensorInput == nil else { return nil }
+        let item = items[index].item
+        if isDataset, !targets.force,
+           DatasetRecord.completed(in: options.directoryURL(for: item, isDataset: isDataset), method: context.fileName) != nil {
+            return nil
+        }
+        let path = item.path
+        return Prefetched { try ImageDecoder.decode(contentsOf: URL(fileURLWithPath: path)) }
     }
 
     /// Removes the hidden `.NAME.UUID.tmp` files that `AtomicFile` leaves only when a process is
@@ -165,13 +181,13 @@ struct AttributionRun {
     }
 
     /// One input's maps, files, pictures and HTML page, and what the run learned about it
-    /// (true and predicted class, thumbnails); `offset` is its first image's position in the
-    /// run (for per-image class lists).
-    func explain(_ item: DatasetItem, in directory: URL, offset: Int, context: Context, times: inout [Double],
+    /// (true and predicted class, thumbnails); `photo` is its image when already being decoded,
+    /// `offset` its first image's position in the run (for per-image class lists).
+    func explain(_ item: DatasetItem, photo prefetched: Prefetched<RGBImage>?, in directory: URL, offset: Int, context: Context, times: inout [Double],
                  _ compute: (_ input: Tensor, _ targets: [any AttributionTarget]) throws -> (explanations: [Explanation], warnings: [String]))
         throws -> (results: [AttributionOptions.Result], facts: DatasetRecord.Facts) {
         let source = item.path, tensorName = context.tensorName, scoreName = context.scoreName
-        let photo = context.tensorInput == nil ? try preprocessing.decode(source) : nil
+        let photo = context.tensorInput == nil ? try prefetched?.value() ?? preprocessing.decode(source) : nil
         let input = try context.tensorInput ?? preprocessing.tensor(from: photo!, path: source, session: session)
         guard input.rank == 4 else {
             throw CNNVizError(.shapeMismatch, "attribution needs an [N, C, H, W] input, found \(input.shape)", location: source)
@@ -194,7 +210,7 @@ struct AttributionRun {
         let (choice, roles) = try context.choice.substitutingClassWords(trueClass: facts.trueClass, predicted: facts.prediction?.classIndex, image: source)
         let truth = try GroundTruthMask.plane(box: item.box, maskFile: item.mask, original: photo.map { ImageSize(width: $0.width, height: $0.height) } ?? modelSize,
                                               model: modelSize, geometry: geometry)
-        let regionChoice = try truth.flatMap { try Self.groundTruthTarget(choice, truth: $0, width: width, rank: y().rank) } ?? choice
+        let regionChoice = try truth.flatMap { Self.groundTruthTarget(choice, truth: $0, width: width, rank: try y().rank) } ?? choice
         let lists = try regionChoice.resolve(session: session, images: offset..<(offset + batch), totalImages: context.totalImages,
                                              labels: context.names, inputSize: (height, width), values: y)
         if context.isDataset, let photo {
@@ -280,7 +296,7 @@ struct AttributionRun {
     /// A manifest's region as the image's target when the targets read a dense output (a
     /// region of a segmentation map) or a detector head (the box around it), and no --mask or
     /// --box was given; for a classifier the region only scores the maps (nil: unchanged).
-    static func groundTruthTarget(_ choice: TargetChoice, truth: [Bool], width: Int, rank: Int) throws -> TargetChoice? {
+    static func groundTruthTarget(_ choice: TargetChoice, truth: [Bool], width: Int, rank: Int) -> TargetChoice? {
         guard choice.mask == nil, choice.box == nil, rank == 3 || rank == 4 else { return nil }
         var changed = choice
         if rank == 4 {

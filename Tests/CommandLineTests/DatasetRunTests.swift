@@ -214,9 +214,10 @@ final class DatasetRunTests: EngineTestCase {
         }
     }
 
-    /// `predict` and `report` take the same dataset: predict's accuracy is the share of images
+    /// `predict`, `report` and `activations` take the same dataset: predict's accuracy is the share of images
     /// whose top-1 class is the manifest's label (counted here from its own per-image results),
-    /// report's folders mirror the tree, and both record the two bad files and exit with 4.
+    /// report's and activations' folders mirror the tree, and each records the two bad files
+    /// and exits with 4.
     func testPredictAndReportRunOverTheDataset() throws {
         let (status, output, errors) = try TestData.runBinary(["predict", "--manifest", manifest.path, "--top", "1", "--json"])
         XCTAssertEqual(status, 4, errors)
@@ -244,6 +245,14 @@ final class DatasetRunTests: EngineTestCase {
         XCTAssertFalse(FileManager.default.fileExists(atPath: out.appendingPathComponent("a/corrupt").path), "no folder for a failed image")
         let index = try String(contentsOf: out.appendingPathComponent("index.html"), encoding: .utf8)
         XCTAssertTrue(index.contains("href=\"b/c/d/img/report.html\""))
+
+        let dumps = root.appendingPathComponent("activations")
+        let (dumpStatus, _, dumpErrors) = try TestData.runBinary(["activations", dataset.path, "--out", dumps.path, "--channels", "2"])
+        XCTAssertEqual(dumpStatus, 4, dumpErrors)
+        for key in ["a/img.png", "a/img.jpg", "b/c/two", "top"] {
+            XCTAssertTrue(FileManager.default.fileExists(atPath: dumps.appendingPathComponent(key + "/activations.npz").path), key)
+        }
+        XCTAssertFalse(FileManager.default.fileExists(atPath: dumps.appendingPathComponent("b/truncated").path), "no folder for a failed image")
     }
 
     /// A manifest's boxes (the scene generator's ground truth) score each map: the records'
