@@ -10,7 +10,7 @@ APT_PACKAGES := pkg-config libpng-dev libjpeg62-turbo-dev libturbojpeg0-dev libc
 BIN := .build/release/cnn-viz
 REFERENCE_DIR := .build/reference
 
-.PHONY: all deps python-deps torch-deps build demo check package-check fuzz test-asan bad-inputs examples-targets examples-screenshots shapes-model embed-model samples examples test test-browser test-index-browser test-cluster-examples chromium bench conformance clean
+.PHONY: all deps python-deps torch-deps build demo check package-check fuzz test-asan bad-inputs examples-targets examples-screenshots shapes-model embed-model samples examples test test-browser test-index-browser test-cluster-examples dataset-equivalence chromium bench conformance clean
 
 all: build
 
@@ -178,6 +178,12 @@ chromium:
 # and merged) in headless Chromium: sorting, filters and paging, and index.html stays small.
 test-index-browser: build python-deps chromium
 	python3 scripts/index_browser_test.py --cnn-viz $(BIN) --out .build/index-browser
+
+# The datasets issue's equivalence check on 200 scenes (DatasetRunTests runs it on 14 inputs in
+# make test): one process, parallel shards, a killed-then-resumed shard and the job-array
+# variables give the same files, records and aggregates.
+dataset-equivalence: build
+	python3 scripts/dataset_equivalence.py --cnn-viz $(BIN)
 
 # examples/cluster: audit-job.yaml against the Kubernetes 1.30 schema (kubernetes-validate,
 # strict), audit.slurm through bash -n and its #SBATCH lines, and the commands in both run on 8
