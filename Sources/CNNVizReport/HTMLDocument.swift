@@ -28,6 +28,16 @@ public struct HTMLDocument {
         return result
     }
 
+    /// A relative path as a link that stays relative: "./" and each segment percent-encoded
+    /// but for RFC 3986's unreserved characters, so that a file named `javascript:x.png`, `#1`
+    /// or `100%.png` is a path, never a scheme, a fragment or an escape.
+    public static func relativeLink(_ path: String) -> String {
+        var unreserved = CharacterSet.alphanumerics
+        unreserved.insert(charactersIn: "-._~")
+        return "./" + path.split(separator: "/", omittingEmptySubsequences: false)
+            .map { String($0).addingPercentEncoding(withAllowedCharacters: unreserved) ?? "" }.joined(separator: "/")
+    }
+
     /// A section with a heading; `body` is HTML that the caller built from escaped parts.
     public mutating func addSection(_ title: String, body: String) {
         sections.append((title, body))

@@ -67,7 +67,7 @@ struct AttributionOptions: ParsableArguments {
     /// input (outputs go to --out itself).
     func inputs() throws -> (items: [(position: Int, item: DatasetItem)], isDataset: Bool, shard: DatasetShard) {
         if let tensor { return ([(0, DatasetItem(path: tensor, key: fileStem(for: URL(fileURLWithPath: tensor).deletingPathExtension().lastPathComponent)))], false, .whole) }
-        return try dataset.items()
+        return try dataset.items(readsEnvironment: true)
     }
 
     /// The output directory for one input, created: `--out` itself for a single input; for a

@@ -49,7 +49,7 @@ struct AttributionRun {
     func runAll(_ compute: (_ input: Tensor, _ targets: [any AttributionTarget]) throws -> (explanations: [Explanation], warnings: [String])) throws {
         let (items, isDataset, shard) = try options.inputs()
         let context = try Context(run: self, totalImages: items.count, isDataset: isDataset)
-        if context.choice.needsTrueLabel, items.allSatisfy({ $0.item.label == nil }) {
+        if context.choice.needsTrueLabel, !items.isEmpty, items.allSatisfy({ $0.item.label == nil }) {
             throw CNNVizError(.invalidArgument, "--class label explains each image's true label, and no image has one; give --manifest FILE with a label column")
         }
         let progress = DatasetProgress(label: name, total: items.count, enabled: isDataset)
@@ -62,7 +62,9 @@ struct AttributionRun {
             upcoming = prefetch(index + 1, of: items, isDataset: isDataset, context: context)
             let directory = try options.directory(for: item.item, isDataset: isDataset)
             defer { offset += context.tensorInput.map { $0.shape[0] } ?? 1 }
-            if isDataset, !targets.force, let done = DatasetRecord.completed(in: directory, method: context.fileName) {
+            if isDataset, !targets.force,
+               var done = DatasetRecord.completed(in: directory, method: context.fileName, image: item.item, model: session.model.source) {
+                done.position = item.position   // the list may have grown since: the record takes its new place
                 results += done.results ?? []
                 records.append(done)
                 skipped += 1
@@ -111,7 +113,8 @@ struct AttributionRun {
         guard index < items.count, context.tensorInput == nil else { return nil }
         let item = items[index].item
         if isDataset, !targets.force,
-           DatasetRecord.completed(in: options.directoryURL(for: item, isDataset: isDataset), method: context.fileName) != nil {
+           DatasetRecord.completed(in: options.directoryURL(for: item, isDataset: isDataset), method: context.fileName,
+                                   image: item, model: session.model.source) != nil {
             return nil
         }
         let path = item.path
@@ -283,9 +286,11 @@ struct AttributionRun {
             }
         }
         facts.trueName = context.name(of: facts.trueClass)
+        // The prediction costs a forward pass that a one-image run with its own target does not need.
+        let usesClassWords = context.choice.classes.contains(where: TargetChoice.isClassWords)
+        guard batch == 1, context.isDataset || usesClassWords else { return facts }
         let output = try y()
-        let wantsPrediction = output.rank == 2 || context.choice.classes.contains(where: TargetChoice.isClassWords)
-        if batch == 1, wantsPrediction {
+        if output.rank == 2 || usesClassWords {
             facts.prediction = TopPrediction.of(TargetItem(output, name: context.tensorName), axis: context.choice.classAxis,
                                                 isProbability: context.scoreName == "probability")
             facts.predictedName = context.name(of: facts.prediction?.classIndex)

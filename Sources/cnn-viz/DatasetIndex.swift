@@ -22,7 +22,9 @@ enum DatasetIndex {
     /// A record as the page shows it. Every file of an input lives in `<key>/`, so its link is
     /// the key and the file's name, whatever directory the run was started from.
     static func row(_ record: DatasetRecord) -> DatasetIndexRow {
-        func beside(_ path: String?) -> String? { path.map { record.key + "/" + URL(fileURLWithPath: $0).lastPathComponent } }
+        func beside(_ path: String?) -> String? {
+            path.map { HTMLDocument.relativeLink(record.key + "/" + URL(fileURLWithPath: $0).lastPathComponent) }
+        }
         let results = record.results ?? []
         return DatasetIndexRow(
             key: record.key, status: record.status, reason: record.reason, trueClass: record.trueClass, trueName: record.trueName,

@@ -41,12 +41,14 @@ struct DatasetOptions: ParsableArguments {
 
     /// The dataset's images in sorted order, this process's shard of them with their positions
     /// in the whole list, and whether the run is a dataset (more than one image, or a shard)
-    /// rather than one image.
-    func items() throws -> (items: [(position: Int, item: DatasetItem)], isDataset: Bool, shard: DatasetShard) {
+    /// rather than one image. Only commands whose shards `cnn-viz merge` combines read the
+    /// shard from a job array's environment (`readsEnvironment`); the others take `--shard`
+    /// alone, so that `predict` in a pod of an Indexed Job still sees every image it is given.
+    func items(readsEnvironment: Bool = false) throws -> (items: [(position: Int, item: DatasetItem)], isDataset: Bool, shard: DatasetShard) {
         let all = try DatasetListing(sources: images, manifest: manifest.map { URL(fileURLWithPath: $0) }, limit: limit,
                                      sample: sample, seed: sampleSeed).items()
-        let shard = try self.shard.map { try DatasetShard(parsing: $0) }
-            ?? DatasetShard.fromEnvironment(ProcessInfo.processInfo.environment, shards: shards) ?? .whole
+        let environment = readsEnvironment ? try DatasetShard.fromEnvironment(ProcessInfo.processInfo.environment, shards: shards) : nil
+        let shard = try self.shard.map { try DatasetShard(parsing: $0) } ?? environment ?? .whole
         return (shard.positionedItems(of: all), all.count > 1 || shard.count > 1, shard)
     }
 

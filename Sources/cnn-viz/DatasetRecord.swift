@@ -80,31 +80,42 @@ struct DatasetRecord: Codable {
     /// a second method run into the same folder never takes the first's record for its own.
     static func fileName(method fileName: String) -> String { "\(fileName).record.json" }
 
-    /// Reads what `jsonData` writes (snake-case keys).
+    /// Records keep a NaN or infinite score as the strings "nan", "inf", "-inf" (JSON has no
+    /// such numbers, and null would not read back as a score).
+    static func encoded(_ value: some Encodable, pretty: Bool) throws -> Data {
+        let encoder = jsonEncoder(pretty: pretty)
+        encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+        return try encoder.encode(value)
+    }
+
+    /// Reads what `encoded` writes (snake-case keys, non-finite numbers as strings).
     static var decoder: JSONDecoder {
         let decoder = JSONDecoder()
         decoder.keyDecodingStrategy = .convertFromSnakeCase
+        decoder.nonConformingFloatDecodingStrategy = .convertFromString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
         return decoder
     }
 
-    /// The record of an input that an earlier run completed: present, "ok", and every file it
-    /// lists still there; nil otherwise (the input is redone).
-    static func completed(in directory: URL, method: String) -> DatasetRecord? {
+    /// The record of an input that an earlier run completed: present, "ok", of the same image,
+    /// manifest label and model, and every file it lists still there; nil otherwise (the input
+    /// is redone: a corrected label or another model is a new result).
+    static func completed(in directory: URL, method: String, image item: DatasetItem, model: String) -> DatasetRecord? {
         guard let data = try? Data(contentsOf: directory.appendingPathComponent(fileName(method: method))),
-              let record = try? decoder.decode(DatasetRecord.self, from: data), record.status == "ok" else { return nil }
+              let record = try? decoder.decode(DatasetRecord.self, from: data), record.status == "ok",
+              record.image == item.path, record.label == item.label, record.model == model else { return nil }
         let files = (record.results ?? []).flatMap { [$0.raw, $0.shown, $0.report] + $0.overlay + [$0.shownOriginal, $0.thumbnail].compactMap { $0 } }
             + [record.thumbnail].compactMap { $0 }
         return files.allSatisfy { FileManager.default.fileExists(atPath: $0) } ? record : nil
     }
 
     func write(to directory: URL, method: String) throws {
-        try AtomicFile.write(try jsonData(self), to: directory.appendingPathComponent(Self.fileName(method: method)))
+        try AtomicFile.write(try Self.encoded(self, pretty: true), to: directory.appendingPathComponent(Self.fileName(method: method)))
     }
 
-    /// The run's records, one JSON object per line (non-finite numbers as null), in input order.
+    /// The run's records, one JSON object per line, in input order.
     static func writeLines(_ records: [DatasetRecord], to url: URL) throws {
         var text = Data()
-        for record in records { text += try jsonData(record, pretty: false) + Data("\n".utf8) }
+        for record in records { text += try encoded(record, pretty: false) + Data("\n".utf8) }
         try AtomicFile.write(text, to: url)
     }
 

@@ -60,6 +60,7 @@ struct PredictCommand: ParsableCommand {
             }
             let outputName = session.graph.outputs[0].name
             var results = [Result]()
+            let synsets = try labels.map { try ClassLabels.synsets(contentsOf: URL(fileURLWithPath: $0)) } ?? []
             let (items, isDataset, _) = try dataset.items()
             let failures = try dataset.forEach(items, isDataset: isDataset) { _, item in
                 let path = item.path
@@ -76,7 +77,7 @@ struct PredictCommand: ParsableCommand {
                           score: probabilities[index])
                 }
                 let trueClass = try item.label.map { label in
-                    do { return try TargetChoice.classIndex(label, labels: names) } catch let error as CNNVizError {
+                    do { return try TargetChoice.classIndex(label, labels: names, synsets: synsets) } catch let error as CNNVizError {
                         throw CNNVizError(.invalidArgument, "the manifest's label: \(error.message)", location: path)
                     }
                 }

@@ -75,7 +75,7 @@ struct ReportCommand: ParsableCommand {
             var index: URL? = nil
             if results.count > 1 {
                 let page = ReportIndexPage.document(results.map { result in
-                    (result.image, String(result.report.dropFirst(root.path.count + 1)), result.top.first)
+                    (result.image, HTMLDocument.relativeLink(String(result.report.dropFirst(root.path.count + 1))), result.top.first)
                 })
                 index = root.appendingPathComponent("index.html")
                 try page.write(to: index!)

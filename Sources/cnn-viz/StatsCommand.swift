@@ -42,8 +42,9 @@ struct StatsCommand: ParsableCommand {
 
     func run() throws {
         try CNNVizCommand.reportingErrors {
-            let (items, isDataset, shard) = try dataset.isEmpty ? ([], false, .whole) : dataset.items()
-            let sources = items.map { ($0.item, true) } + tensor.map { (DatasetItem(path: $0, key: $0), false) }
+            let (items, isDataset, shard) = try dataset.isEmpty ? ([], false, .whole) : dataset.items(readsEnvironment: true)
+            // --tensor inputs belong to shard 0, so that merged shards count each once.
+            let sources = items.map { ($0.item, true) } + (shard.index == 0 ? tensor.map { (DatasetItem(path: $0, key: $0), false) } : [])
             guard shard.count == 1 || out != nil else {
                 throw ValidationError("a shard (\(shard)) writes its partial statistics for `cnn-viz merge`: give --out DIR")
             }

@@ -109,5 +109,9 @@ final class DatasetListingTests: XCTestCase {
         XCTAssertThrowsError(try DatasetShard.fromEnvironment(["SLURM_ARRAY_TASK_ID": "4", "SLURM_ARRAY_TASK_COUNT": "4",
                                                                "SLURM_ARRAY_TASK_STEP": "4"], shards: nil))
         XCTAssertNil(try DatasetShard.fromEnvironment([:], shards: 4))
+        // With --shards, a Slurm task is the shard its id names, even resubmitted alone (--array=2).
+        XCTAssertEqual(try DatasetShard.fromEnvironment(["SLURM_ARRAY_TASK_ID": "2", "SLURM_ARRAY_TASK_COUNT": "1", "SLURM_ARRAY_TASK_MIN": "2"],
+                                                        shards: 4), DatasetShard(index: 2, count: 4))
+        XCTAssertThrowsError(try DatasetShard.fromEnvironment(["SLURM_ARRAY_TASK_ID": "4"], shards: 4), "task 4 of --shards 4")
     }
 }

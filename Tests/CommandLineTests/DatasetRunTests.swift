@@ -244,7 +244,7 @@ final class DatasetRunTests: EngineTestCase {
         }
         XCTAssertFalse(FileManager.default.fileExists(atPath: out.appendingPathComponent("a/corrupt").path), "no folder for a failed image")
         let index = try String(contentsOf: out.appendingPathComponent("index.html"), encoding: .utf8)
-        XCTAssertTrue(index.contains("href=\"b/c/d/img/report.html\""))
+        XCTAssertTrue(index.contains("href=\"./b/c/d/img/report.html\""))
 
         let dumps = root.appendingPathComponent("activations")
         let (dumpStatus, _, dumpErrors) = try TestData.runBinary(["activations", dataset.path, "--out", dumps.path, "--channels", "2"])
@@ -300,5 +300,41 @@ final class DatasetRunTests: EngineTestCase {
         XCTAssertLessThan(try XCTUnwrap(Double(checked[1].trimmingCharacters(in: .whitespacesAndNewlines))), 1e-9)
         let aggregates = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(contentsOf: out.appendingPathComponent("aggregates.json"))) as? [String: Any])
         XCTAssertFalse(try XCTUnwrap(aggregates["localisation"] as? [Any]).isEmpty)
+    }
+    /// On a dense output ([N, C, H, W], a tiny fully convolutional net), a manifest's box is the
+    /// image's region target: the dataset run's maps equal, byte for byte, those of a one-image
+    /// run with the same box given as --box.
+    func testManifestBoxIsTheRegionTargetOfADenseOutput() throws {
+        let model = try NetworkBuilder(seed: 3).conv(out: 6, kernel: 3, pad: 1).relu().conv(out: 3, kernel: 1)
+            .build(inputShape: [1, 3, 64, 64])
+        let modelURL = root.appendingPathComponent("dense.onnx")
+        try ONNXExporter.write(model, to: modelURL)
+        let scenes = root.appendingPathComponent("dense-scenes")
+        let (status, _, errors) = try TestData.runBinary(["shapes", "generate", "--count", "3", "--seed", "9", "--out", scenes.path])
+        XCTAssertEqual(status, 0, errors)
+        let annotations = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(contentsOf: scenes.appendingPathComponent("scenes.json"))) as? [String: Any])
+        var rows = ["path,box"], boxes = [String: String]()
+        for scene in try XCTUnwrap(annotations["scenes"] as? [[String: Any]]) {
+            let box = try XCTUnwrap((scene["objects"] as? [[String: Any]])?.first?["box"] as? [String: Int])
+            let file = try XCTUnwrap(scene["file"] as? String)
+            rows.append("\(file),\"\(box["x0"]!) \(box["y0"]!) \(box["x1"]!) \(box["y1"]!)\"")
+            boxes[file] = "\(box["x0"]!),\(box["y0"]!),\(box["x1"]!),\(box["y1"]!)"
+        }
+        let manifest = scenes.appendingPathComponent("boxes.csv")
+        try Data(rows.joined(separator: "\n").utf8).write(to: manifest)
+        let common = ["--model", modelURL.path, "--preprocess", "none", "--class", "1", "--layer", "relu1", "--view", "model"]
+        let dataset = root.appendingPathComponent("dense-dataset")
+        let (runStatus, _, runErrors) = try TestData.runBinary(["gradcam", "--manifest", manifest.path, "--out", dataset.path] + common)
+        XCTAssertEqual(runStatus, 0, runErrors)
+        for (file, box) in boxes {
+            let key = (file as NSString).deletingPathExtension
+            let single = root.appendingPathComponent("dense-single/" + key)
+            let result = try TestData.runJSON(["gradcam", scenes.appendingPathComponent(file).path, "--box", box, "--out", single.path] + common)
+            let target = try XCTUnwrap((result["results"] as? [[String: Any]])?.first?["target"] as? String)
+            XCTAssertTrue(target.contains("over the box"), target)
+            let fromManifest = try Data(contentsOf: dataset.appendingPathComponent(key + "/gradcam_region_1.npy"))
+            let fromOption = try Data(contentsOf: single.appendingPathComponent("gradcam_region_1.npy"))
+            XCTAssertEqual(fromManifest, fromOption, "\(file): the manifest's box and --box \(box) give the same map")
+        }
     }
 }

@@ -30,7 +30,10 @@ public struct DatasetShard: Sendable, Equatable, CustomStringConvertible {
     }
 
     /// The shard a job array's environment names, or nil outside one. `shards` is `--shards N`,
-    /// which a Kubernetes Indexed Job needs (its environment has no count).
+    /// which a Kubernetes Indexed Job needs (its environment has no count). In a Slurm array,
+    /// with `--shards N` the shard is the task id itself (`--array=0-3` with `--shards 4`), so
+    /// that a task resubmitted alone (`--array=2`) is still shard 2 of 4; without it, the task's
+    /// place in its array (id − SLURM_ARRAY_TASK_MIN of SLURM_ARRAY_TASK_COUNT).
     public static func fromEnvironment(_ environment: [String: String], shards: Int?) throws -> DatasetShard? {
         func number(_ name: String) throws -> Int? {
             guard let text = environment[name] else { return nil }
@@ -40,6 +43,12 @@ public struct DatasetShard: Sendable, Equatable, CustomStringConvertible {
             return value
         }
         if let id = try number("SLURM_ARRAY_TASK_ID") {
+            if let shards {
+                guard id < shards else {
+                    throw CNNVizError(.invalidArgument, "SLURM_ARRAY_TASK_ID is \(id), not below --shards \(shards); use --array=0-\(shards - 1)")
+                }
+                return DatasetShard(index: id, count: shards)
+            }
             guard let count = try number("SLURM_ARRAY_TASK_COUNT") ?? shards else {
                 throw CNNVizError(.invalidArgument, "SLURM_ARRAY_TASK_ID is set but not SLURM_ARRAY_TASK_COUNT; give --shards N")
             }
