@@ -55,15 +55,14 @@ struct AttributionRun {
         let progress = DatasetProgress(label: name, total: items.count, enabled: isDataset)
         var results = [AttributionOptions.Result](), times = [Double](), offset = 0
         var records = [DatasetRecord](), failures = [DatasetRecord.Failure](), skipped = 0
-        var upcoming: Prefetched<RGBImage>?
+        var ahead = lookAhead(0, of: items, isDataset: isDataset, context: context)
         for (index, item) in items.enumerated() {
             defer { progress.advance() }
-            let photo = upcoming
-            upcoming = prefetch(index + 1, of: items, isDataset: isDataset, context: context)
+            let current = ahead
+            ahead = lookAhead(index + 1, of: items, isDataset: isDataset, context: context)
             let directory = try options.directory(for: item.item, isDataset: isDataset)
             defer { offset += context.tensorInput.map { $0.shape[0] } ?? 1 }
-            if isDataset, !targets.force,
-               var done = DatasetRecord.completed(in: directory, method: context.fileName, image: item.item, model: session.model.source) {
+            if var done = current.done {
                 done.position = item.position   // the list may have grown since: the record takes its new place
                 results += done.results ?? []
                 records.append(done)
@@ -72,10 +71,11 @@ struct AttributionRun {
             }
             if isDataset { AttributionRun.removeStaleTemporaryFiles(in: directory) }
             let mark = AtomicFile.journalMark()
+            var record = DatasetRecord(position: item.position, item: item.item, model: session.model.source)
             do {
-                let (explained, facts) = try explain(item.item, photo: photo, in: directory, offset: offset, context: context, times: &times, compute)
-                results += explained
-                let record = DatasetRecord(position: item.position, item: item.item, model: session.model.source, facts: facts, results: explained)
+                record.results = try explain(item.item, photo: current.photo, in: directory, offset: offset, record: &record,
+                                             context: context, times: &times, compute)
+                results += record.results!
                 if isDataset { try record.write(to: directory, method: context.fileName) }
                 records.append(record)
             } catch let error as CNNVizError where isDataset && !options.dataset.failFast && DatasetOptions.isAbout(item.item, error) {
@@ -83,9 +83,10 @@ struct AttributionRun {
                 if (try? FileManager.default.contentsOfDirectory(atPath: directory.path))?.isEmpty ?? false {
                     try? FileManager.default.removeItem(at: directory)
                 }
-                progress.interrupt("error: \(error) (recorded; going on)")
-                failures.append(.init(image: item.item.path, key: item.item.key, reason: "\(error)"))
-                records.append(DatasetRecord(position: item.position, item: item.item, model: session.model.source, failure: "\(error)"))
+                let failure = DatasetRecord.Failure(item: item.item, error: error)
+                progress.interrupt(failure.message)
+                failures.append(failure)
+                records.append(record.failed(failure.reason))
             }
         }
         progress.finish()
@@ -107,18 +108,21 @@ struct AttributionRun {
         if !failures.isEmpty { throw ExitCode(DatasetOptions.someInputsFailed) }
     }
 
-    /// Starts decoding image `index` of the run in the background, unless there is none, the
-    /// run's input is a tensor, or a rerun will skip it as complete.
-    func prefetch(_ index: Int, of items: [(position: Int, item: DatasetItem)], isDataset: Bool, context: Context) -> Prefetched<RGBImage>? {
-        guard index < items.count, context.tensorInput == nil else { return nil }
+    /// What the run knows of image `index` before its turn: the record of an earlier run that
+    /// completed it (then it is skipped), or else its photo, decoding in the background while
+    /// the image before it is explained (none for a tensor input, or past the end).
+    func lookAhead(_ index: Int, of items: [(position: Int, item: DatasetItem)], isDataset: Bool,
+                   context: Context) -> (done: DatasetRecord?, photo: Prefetched<RGBImage>?) {
+        guard index < items.count else { return (nil, nil) }
         let item = items[index].item
         if isDataset, !targets.force,
-           DatasetRecord.completed(in: options.directoryURL(for: item, isDataset: isDataset), method: context.fileName,
-                                   image: item, model: session.model.source) != nil {
-            return nil
+           let done = DatasetRecord.completed(in: options.directoryURL(for: item, isDataset: isDataset), method: context.fileName,
+                                              image: item, model: session.model.source) {
+            return (done, nil)
         }
+        guard context.tensorInput == nil else { return (nil, nil) }
         let path = item.path
-        return Prefetched { try ImageDecoder.decode(contentsOf: URL(fileURLWithPath: path)) }
+        return (nil, Prefetched { try ImageDecoder.decode(contentsOf: URL(fileURLWithPath: path)) })
     }
 
     /// Removes the hidden `.NAME.UUID.tmp` files that `AtomicFile` leaves only when a process is
@@ -183,12 +187,14 @@ struct AttributionRun {
         }
     }
 
-    /// One input's maps, files, pictures and HTML page, and what the run learned about it
-    /// (true and predicted class, thumbnails); `photo` is its image when already being decoded,
-    /// `offset` its first image's position in the run (for per-image class lists).
-    func explain(_ item: DatasetItem, photo prefetched: Prefetched<RGBImage>?, in directory: URL, offset: Int, context: Context, times: inout [Double],
+    /// One input's maps, files, pictures and HTML page; what the run learns about the image
+    /// (true and predicted class, thumbnail) goes into `record`. `photo` is its image when
+    /// already being decoded, `offset` its first image's position in the run (for per-image
+    /// class lists).
+    func explain(_ item: DatasetItem, photo prefetched: Prefetched<RGBImage>?, in directory: URL, offset: Int, record: inout DatasetRecord,
+                 context: Context, times: inout [Double],
                  _ compute: (_ input: Tensor, _ targets: [any AttributionTarget]) throws -> (explanations: [Explanation], warnings: [String]))
-        throws -> (results: [AttributionOptions.Result], facts: DatasetRecord.Facts) {
+        throws -> [AttributionOptions.Result] {
         let source = item.path, tensorName = context.tensorName, scoreName = context.scoreName
         let photo = context.tensorInput == nil ? try prefetched?.value() ?? preprocessing.decode(source) : nil
         let input = try context.tensorInput ?? preprocessing.tensor(from: photo!, path: source, session: session)
@@ -209,8 +215,8 @@ struct AttributionRun {
             output = try session.run([session.graph.inputs[0].name: input], outputs: [tensorName])[tensorName]!
             return output!
         }
-        var facts = try self.facts(of: item, batch: batch, context: context, y: y)
-        let (choice, roles) = try context.choice.substitutingClassWords(trueClass: facts.trueClass, predicted: facts.prediction?.classIndex, image: source)
+        try describe(&record, batch: batch, context: context, y: y)
+        let (choice, roles) = try context.choice.substitutingClassWords(trueClass: record.trueClass, predicted: record.predictedClass, image: source)
         let truth = try GroundTruthMask.plane(box: item.box, maskFile: item.mask, original: photo.map { ImageSize(width: $0.width, height: $0.height) } ?? modelSize,
                                               model: modelSize, geometry: geometry)
         let regionChoice = try truth.flatMap { Self.groundTruthTarget(choice, truth: $0, width: width, rank: try y().rank) } ?? choice
@@ -219,7 +225,7 @@ struct AttributionRun {
         if context.isDataset, let photo {
             let thumbnail = directory.appendingPathComponent("thumbnail.png")
             try Thumbnail.write(photo, to: thumbnail)
-            facts.thumbnail = thumbnail.path
+            record.thumbnail = thumbnail.path
         }
         var figures = [String](), results = [AttributionOptions.Result]()
         for (listIndex, list) in lists.enumerated() {
@@ -273,29 +279,26 @@ struct AttributionRun {
             }
         }
         try AttributionPage.document(method: name, source: source, sectionTitle: sectionTitle, figures: figures).write(to: report)
-        return (results, facts)
+        return results
     }
 
     /// The image's true class (from the manifest's label, by index or name) and the model's
     /// top-1 prediction, for one image and a target tensor with a class axis.
-    func facts(of item: DatasetItem, batch: Int, context: Context, y: () throws -> Tensor) throws -> DatasetRecord.Facts {
-        var facts = DatasetRecord.Facts(label: item.label)
-        facts.trueClass = try item.label.map { label in
+    func describe(_ record: inout DatasetRecord, batch: Int, context: Context, y: () throws -> Tensor) throws {
+        record.trueClass = try record.label.map { label in
             do { return try TargetChoice.classIndex(label, labels: context.names, synsets: context.choice.synsets) } catch let error as CNNVizError {
-                throw CNNVizError(.invalidArgument, "the manifest's label: \(error.message)", location: item.path)
+                throw CNNVizError(.invalidArgument, "the manifest's label: \(error.message)", location: record.image)
             }
         }
-        facts.trueName = context.name(of: facts.trueClass)
+        record.trueName = context.name(of: record.trueClass)
         // The prediction costs a forward pass that a one-image run with its own target does not need.
         let usesClassWords = context.choice.classes.contains(where: TargetChoice.isClassWords)
-        guard batch == 1, context.isDataset || usesClassWords else { return facts }
+        guard batch == 1, context.isDataset || usesClassWords else { return }
         let output = try y()
-        if output.rank == 2 || usesClassWords {
-            facts.prediction = TopPrediction.of(TargetItem(output, name: context.tensorName), axis: context.choice.classAxis,
-                                                isProbability: context.scoreName == "probability")
-            facts.predictedName = context.name(of: facts.prediction?.classIndex)
-        }
-        return facts
+        guard output.rank == 2 || usesClassWords else { return }
+        let prediction = TopPrediction.of(TargetItem(output, name: context.tensorName), axis: context.choice.classAxis,
+                                          isProbability: context.scoreName == "probability")
+        record.predicted(prediction, name: context.name(of: prediction?.classIndex))
     }
 
     /// A manifest's region as the image's target when the targets read a dense output (a

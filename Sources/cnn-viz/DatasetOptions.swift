@@ -60,8 +60,9 @@ struct DatasetOptions: ParsableArguments {
         var failures = [DatasetRecord.Failure]()
         for (position, item) in items {
             do { try body(position, item) } catch let error as CNNVizError where isDataset && !failFast && Self.isAbout(item, error) {
-                FileHandle.standardError.write(Data("error: \(error) (recorded; going on)\n".utf8))
-                failures.append(.init(image: item.path, key: item.key, reason: "\(error)"))
+                let failure = DatasetRecord.Failure(item: item, error: error)
+                FileHandle.standardError.write(Data((failure.message + "\n").utf8))
+                failures.append(failure)
             }
         }
         return failures

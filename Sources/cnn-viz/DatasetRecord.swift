@@ -32,41 +32,31 @@ struct DatasetRecord: Codable {
     var thumbnail: String?
     var results: [AttributionOptions.Result]?
 
-    /// What a run learned about one image besides its maps.
-    struct Facts {
-        var label: String?
-        var trueClass: Int?
-        var trueName: String?
-        var prediction: TopPrediction?
-        var predictedName: String?
-        var thumbnail: String?
-    }
-
-    init(position: Int, item: DatasetItem, model: String, facts: Facts, results: [AttributionOptions.Result]) {
+    /// The record of an input about to run: "ok" until `failure` says otherwise; the run fills
+    /// in the classes, prediction, thumbnail and results as it learns them.
+    init(position: Int, item: DatasetItem, model: String) {
         self.position = position
         self.model = model
         key = item.key
         image = item.path
         status = "ok"
-        label = facts.label
-        trueClass = facts.trueClass
-        trueName = facts.trueName
-        predictedClass = facts.prediction?.classIndex
-        predictedName = facts.predictedName
-        confidence = facts.prediction?.probability
-        correct = facts.trueClass.flatMap { truth in facts.prediction.map { $0.classIndex == truth } }
-        thumbnail = facts.thumbnail
-        self.results = results
+        label = item.label
     }
 
-    init(position: Int, item: DatasetItem, model: String, failure reason: String) {
-        self.position = position
-        self.model = model
-        key = item.key
-        image = item.path
-        status = "failed"
-        self.reason = reason
-        label = item.label
+    /// The model's top-1 prediction, and whether it is the true class.
+    mutating func predicted(_ prediction: TopPrediction?, name: String?) {
+        predictedClass = prediction?.classIndex
+        predictedName = name
+        confidence = prediction?.probability
+        correct = trueClass.flatMap { truth in predictedClass.map { $0 == truth } }
+    }
+
+    /// The same input, failed: its reason, and nothing learned before the failure.
+    func failed(_ reason: String) -> DatasetRecord {
+        var record = DatasetRecord(position: position, item: DatasetItem(path: image, key: key, label: label), model: model)
+        record.status = "failed"
+        record.reason = reason
+        return record
     }
 
     /// An input that failed, for the JSON manifest.
@@ -74,6 +64,15 @@ struct DatasetRecord: Codable {
         var image: String
         var key: String
         var reason: String
+
+        init(item: DatasetItem, error: CNNVizError) {
+            image = item.path
+            key = item.key
+            reason = "\(error)"
+        }
+
+        /// What stderr says when a failure is recorded and the run goes on.
+        var message: String { "error: \(reason) (recorded; going on)" }
     }
 
     /// The record's file in an input's folder: `gradcam.record.json`, one per method, so that

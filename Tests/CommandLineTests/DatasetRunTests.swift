@@ -207,6 +207,33 @@ final class DatasetRunTests: EngineTestCase {
                 XCTAssertEqual(counts[i][j], pairs.filter { $0 == (truth, predicted) }.count, "confusion[\(truth)][\(predicted)]")
             }
         }
+        // The records' top-1 class and confidence against onnxruntime on the shipped model, with
+        // the preprocessing its metadata declares (shapes_reference.py's recipe).
+        let model = TestData.repositoryRoot.appendingPathComponent("samples/models/shapes.onnx").path
+        let checked = try TestData.python("""
+            import json, numpy as np, onnx, onnxruntime
+            from PIL import Image
+            meta = {p.key: p.value for p in onnx.load('\(model)').metadata_props}
+            scale = float(meta["cnn-viz.preprocess.scale"])
+            mean = np.array([float(v) for v in meta["cnn-viz.preprocess.mean"].split(",")], np.float32)
+            std = np.array([float(v) for v in meta["cnn-viz.preprocess.std"].split(",")], np.float32)
+            session = onnxruntime.InferenceSession('\(model)', providers=["CPUExecutionProvider"])
+            count, worst = 0, 0.0
+            for line in open('\(base.path)/records.jsonl'):
+                record = json.loads(line)
+                if record["status"] != "ok":
+                    continue
+                x = np.asarray(Image.open(record["image"]).convert("RGB"), np.float32) * np.float32(scale)
+                x = ((x - mean) / std).transpose(2, 0, 1)[None].astype(np.float32)
+                logits = session.run(None, {session.get_inputs()[0].name: x})[0][0].astype(np.float64)
+                p = np.exp(logits - logits.max()); p /= p.sum()
+                assert record["predicted_class"] == int(np.argmax(logits)), (record["key"], record["predicted_class"], logits)
+                worst = max(worst, abs(record["confidence"] - p.max()))
+                count += 1
+            print(count, worst)
+            """, modules: ["numpy", "onnx", "onnxruntime", "PIL"]).split(separator: " ")
+        XCTAssertEqual(Int(checked[0]), 12, "every explained image's prediction checked")
+        XCTAssertLessThan(try XCTUnwrap(Double(checked[1].trimmingCharacters(in: .whitespacesAndNewlines))), 1e-5, "confidence = softmax of ort's logits")
         for perClass in try XCTUnwrap(aggregates["per_class"] as? [[String: Any]]) {
             let c = try XCTUnwrap(perClass["class"] as? Int), mine = pairs.filter { $0.0 == c }
             XCTAssertEqual(perClass["images"] as? Int, mine.count)
