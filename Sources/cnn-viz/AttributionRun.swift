@@ -48,6 +48,8 @@ struct AttributionRun {
     /// 4. Inputs an earlier run completed are skipped (`--force` redoes them).
     func runAll(_ compute: (_ input: Tensor, _ targets: [any AttributionTarget]) throws -> (explanations: [Explanation], warnings: [String])) throws {
         let (items, isDataset, shard) = try options.inputs()
+        // Each image's prediction, default layer and gradient pass share one forward pass.
+        session.forwardMemoLimit = try options.memoryLimitBytes
         let context = try Context(run: self, totalImages: items.count, isDataset: isDataset)
         if context.choice.needsTrueLabel, !items.isEmpty, items.allSatisfy({ $0.item.label == nil }) {
             throw CNNVizError(.invalidArgument, "--class label explains each image's true label, and no image has one; give --manifest FILE with a label column")

@@ -55,6 +55,9 @@ public final class CAMRunner {
     /// Called with (done, total) while batched methods run.
     public var progress: ((Int, Int) -> Void)?
 
+    /// The default layer per target tensor and input shape: finding it runs the model once.
+    private var defaultLayers = [String: String]()
+
     public init(session: Session) { self.session = session }
 
     var inputName: String { session.graph.inputs[0].name }
@@ -63,9 +66,13 @@ public final class CAMRunner {
     public func resolve(_ request: CAMRequest, input: Tensor) throws -> (targets: TargetSet, layers: [String]) {
         let targets = try request.targetSet(images: input.shape[0], session: session)
         if !request.layers.isEmpty { return (targets, try request.layers.map { try session.resolveTensorName($0) }) }
+        let key = "\(targets.tensor) \(input.shape.dropFirst())"
+        if let layer = defaultLayers[key] { return (targets, [layer]) }
         let candidates = try session.headCandidates(for: targets.tensor)
         let values = try session.run([inputName: input], outputs: candidates)
-        return (targets, [try session.defaultTargetLayer(for: targets.tensor) { values[$0]!.shape }])
+        let layer = try session.defaultTargetLayer(for: targets.tensor) { values[$0]!.shape }
+        defaultLayers[key] = layer
+        return (targets, [layer])
     }
 
     public func run(_ method: any CAMMethod, input: Tensor, request: CAMRequest) throws -> CAMResult {

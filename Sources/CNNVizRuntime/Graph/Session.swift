@@ -32,6 +32,8 @@ public final class Session {
     /// Accept any batch size on inputs whose declared batch dimension is fixed (many exports
     /// fix it to 1 although the graph handles any). Batched attribution sets it.
     public var acceptsAnyBatch = false
+    /// The last forward pass, kept for the next on the same feeds (`forwardMemoLimit`).
+    var forwardMemo: ForwardMemo?
     /// Called after each node with its wall time in milliseconds (for `cnn-viz run --profile`).
     public var profiler: ((_ node: Node, _ milliseconds: Double) -> Void)?
 
@@ -204,9 +206,10 @@ public final class Session {
     /// name in `kept` (resolved tensor names) is among them. The others, hooked ones included,
     /// are freed after their last use, so that hooking every tensor (a diff spilling each
     /// layer to disk) holds no more memory than a plain run.
+    ///   - keepingEverything: free nothing (a pass the `ForwardMemo` keeps whole).
     ///   - shapes: if given, receives the shape of every tensor computed, kept or not.
     func executeNodes(_ feeds: [String: Tensor], keeping kept: Set<String>,
-                      hooks: [String: ActivationHook], given: [String: Tensor] = [:],
+                      hooks: [String: ActivationHook], given: [String: Tensor] = [:], keepingEverything: Bool = false,
                       shapes: UnsafeMutablePointer<[String: [Int]]>? = nil) throws -> [String: Tensor] {
         var values = try validatedFeeds(feeds)
         values.merge(given) { _, new in new }
@@ -232,6 +235,7 @@ public final class Session {
         var skip = Set<Int>()
         /// Frees the tensors whose last reader is node `index`, unless they are to be kept.
         func release(after index: Int) {
+            guard !keepingEverything else { return }
             for name in graph.nodes[index].inputs where !name.isEmpty && lastUse[name] == index && !kept.contains(name) {
                 values[name] = nil
             }

@@ -49,20 +49,20 @@ extension Session {
 
     /// Runs the graph (see `executeNodes`), taking the shape-only values for these input shapes
     /// from the cache, or folding them after this run when they are not there yet.
-    func execute(_ feeds: [String: Tensor], keeping kept: Set<String>,
-                 hooks: [String: ActivationHook], given: [String: Tensor] = [:],
-                 shapes: UnsafeMutablePointer<[String: [Int]]>? = nil) throws -> [String: Tensor] {
+    func executeFoldingShapes(_ feeds: [String: Tensor], keeping kept: Set<String>,
+                              hooks: [String: ActivationHook], given: [String: Tensor] = [:], keepingEverything: Bool = false,
+                              shapes: UnsafeMutablePointer<[String: [Int]]>? = nil) throws -> [String: Tensor] {
         guard !shapeOnlyNodes.isEmpty else {
-            return try executeNodes(feeds, keeping: kept, hooks: hooks, given: given, shapes: shapes)
+            return try executeNodes(feeds, keeping: kept, hooks: hooks, given: given, keepingEverything: keepingEverything, shapes: shapes)
         }
         let key = graph.inputs.map { feeds[$0.name]?.shape ?? [] }
         if let cached = shapeFolding.values(for: key) {
             var merged = given
             for (name, tensor) in cached where merged[name] == nil && hooks[name] == nil { merged[name] = tensor }
-            return try executeNodes(feeds, keeping: kept, hooks: hooks, given: merged, shapes: shapes)
+            return try executeNodes(feeds, keeping: kept, hooks: hooks, given: merged, keepingEverything: keepingEverything, shapes: shapes)
         }
         var recorded = [String: [Int]]()
-        let values = try executeNodes(feeds, keeping: kept, hooks: hooks, given: given, shapes: &recorded)
+        let values = try executeNodes(feeds, keeping: kept, hooks: hooks, given: given, keepingEverything: keepingEverything, shapes: &recorded)
         shapes?.pointee.merge(recorded) { _, new in new }
         shapeFolding.store(foldShapeOnlyNodes(recordedShapes: recorded), for: key)
         return values
