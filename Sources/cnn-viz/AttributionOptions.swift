@@ -133,10 +133,12 @@ struct AttributionOptions: ParsableArguments {
         var timing: [String: Double]?
     }
 
-    /// Runs `compute` once for the result and `repeatCount` more times for the timing.
-    func timed<T>(_ times: inout [Double], _ compute: () throws -> T) rethrows -> T {
+    /// Runs `compute` once for the result and `repeatCount` more times for the timing, each
+    /// after `reset` (which drops what the first run left for the next, e.g. a kept forward pass).
+    func timed<T>(_ times: inout [Double], reset: () -> Void = {}, _ compute: () throws -> T) rethrows -> T {
         let result = try compute()
         for _ in 0..<repeatCount {
+            reset()
             let start = DispatchTime.now().uptimeNanoseconds
             _ = try compute()
             times.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6)

@@ -231,7 +231,7 @@ struct AttributionRun {
         }
         var figures = [String](), results = [AttributionOptions.Result]()
         for (listIndex, list) in lists.enumerated() {
-            let (explanations, warnings) = try options.timed(&times) { try compute(input, list) }
+            let (explanations, warnings) = try options.timed(&times, reset: session.forgetForwardPass) { try compute(input, list) }
             for warning in warnings { FileHandle.standardError.write(Data("warning: \(warning)\n".utf8)) }
             for (item, explanation) in explanations.enumerated() {
                 let target = list.count == 1 ? list[0] : list[item]

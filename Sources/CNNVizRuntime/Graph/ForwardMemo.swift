@@ -60,6 +60,13 @@ final class ForwardMemo: @unchecked Sendable {
         self.shapes = values == nil ? [:] : shapes
     }
 
+    /// Drops the kept pass (the measured sizes stay).
+    func forget() {
+        lock.lock()
+        defer { lock.unlock() }
+        (feeds, values, shapes) = ([:], [:], [:])
+    }
+
     static func same(_ a: Tensor, _ b: Tensor) -> Bool {
         guard a.shape == b.shape, a.elementType == b.elementType else { return false }
         switch (a.storage, b.storage) {
@@ -78,6 +85,10 @@ extension Session {
         get { forwardMemo?.limit }
         set { forwardMemo = newValue.map { ForwardMemo(limit: $0) } }
     }
+
+    /// Drops the kept forward pass, so that the next pass computes everything (a timed
+    /// repetition must not be served from the memo).
+    public func forgetForwardPass() { forwardMemo?.forget() }
 
     /// `executeFoldingShapes`, through the forward memo when one is set and the pass has no
     /// hooks or given tensors.
