@@ -110,6 +110,7 @@ test: build python-deps torch-deps
 	python3 scripts/reference/invalid_models.py $(REFERENCE_DIR)
 	python3 scripts/reference/op_gradients.py $(REFERENCE_DIR)
 	python3 scripts/reference/real_exports.py $(REFERENCE_DIR)
+	python3 scripts/reference/quantized_models.py $(REFERENCE_DIR) --shared $(SHARED)
 	swift test $(SWIFT_FLAGS) --disable-swift-testing --disable-testable-imports
 	CNNVIZ_ENGINE=dnnl swift test $(SWIFT_FLAGS) --disable-swift-testing --disable-testable-imports --filter '$(DNNL_TESTS)'
 	$(MAKE) test-index-browser

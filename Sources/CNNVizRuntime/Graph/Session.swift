@@ -40,7 +40,8 @@ public final class Session {
     public init(model: Model) throws {
         self.model = model
         let opset = model.opsetVersion
-        var graph = model.graph
+        // QDQ groups run as onnxruntime runs them: as integer ops.
+        var graph = QDQFusion.fused(model.graph)
         var operators = [any Operator]()
         for node in graph.nodes {
             do {

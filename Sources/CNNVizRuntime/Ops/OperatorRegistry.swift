@@ -81,10 +81,21 @@ public enum OperatorRegistry {
 
     public static var supportedOps: [String] { builders.keys.sorted() }
 
+    /// Ops of onnxruntime's com.microsoft domain, by op type.
+    public static let microsoftBuilders: [String: OperatorBuilder] = Quantization.microsoftBuilders
+
     public static func build(_ node: Node, opset: Int) throws -> any Operator {
+        if node.domain == "com.microsoft" {
+            guard let builder = microsoftBuilders[node.opType] else {
+                throw CNNVizError(.unsupportedOperator,
+                                  "op '\(node.opType)' of domain 'com.microsoft' is not supported; of that domain cnn-viz runs \(microsoftBuilders.keys.sorted().joined(separator: ", "))",
+                                  location: node.location)
+            }
+            return try located(node) { try builder(node, opset) }
+        }
         guard node.domain.isEmpty || node.domain == "ai.onnx" else {
             throw CNNVizError(.unsupportedOperator,
-                              "op '\(node.opType)' of domain '\(node.domain)' (opset \(opset)) is not supported; only the default ai.onnx domain is",
+                              "op '\(node.opType)' of domain '\(node.domain)' (opset \(opset)) is not supported; only the default ai.onnx domain and com.microsoft's quantized ops are",
                               location: node.location)
         }
         guard let builder = builders[node.opType] else {
@@ -92,8 +103,13 @@ public enum OperatorRegistry {
                               "op '\(node.opType)' (opset \(opset)) is not supported; the README's op table lists the \(supportedOps.count) supported ops",
                               location: node.location)
         }
+        return try located(node) { try builder(node, opset) }
+    }
+
+    /// Builds with errors located at the node.
+    static func located(_ node: Node, _ build: () throws -> any Operator) throws -> any Operator {
         do {
-            return try builder(node, opset)
+            return try build()
         } catch let error as CNNVizError {
             throw error.location == nil ? error.located(at: node.location) : error
         }

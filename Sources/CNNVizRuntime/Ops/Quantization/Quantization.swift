@@ -61,11 +61,10 @@ enum Quantization {
             let type = zeroPoint?.elementType ?? outputType ?? .uint8
             guard type.isInteger else { throw CNNVizError(.unsupportedDataType, "QuantizeLinear to \(type) is not supported") }
             let index = try parameterIndex(x.shape, parameterShape: scale.shape, axis: axis, blockSize: blockSize)
-            let (values, scales, zeros) = (x.floats, scale.floats, zeroPoint?.integers ?? [0])
+            let (values, scales, zeros, range) = (x.floats, scale.floats, zeroPoint?.integers ?? [0], type.integerRange)
             let result = values.indices.map { i -> Int64 in
                 let p = index[i]
-                let q = (Double(values[i]) / Double(scales[p])).rounded(.toNearestOrEven)
-                return saturate(q + Double(zeros[zeros.count == 1 ? 0 : p]), type)
+                return QuantizedArithmetic.quantize(values[i], scale: scales[p], zero: zeros[zeros.count == 1 ? 0 : p], range: range)
             }
             return [Tensor(shape: x.shape, integers: result, elementType: type)]
         }
@@ -81,12 +80,23 @@ enum Quantization {
 
         func forward(_ inputs: [Tensor?]) throws -> [Tensor] {
             let x = try inputs.required(0, "x"), scale = try inputs.requiredFloat(1, "x_scale")
-            let zeros = inputs.optional(2)?.floats ?? [0]
             let index = try parameterIndex(x.shape, parameterShape: scale.shape, axis: axis, blockSize: blockSize)
-            let (values, scales) = (x.floats, scale.floats)
-            let result = values.indices.map { i -> Float in
-                let p = index[i]
-                return Float((Double(values[i]) - Double(zeros[zeros.count == 1 ? 0 : p])) * Double(scales[p]))
+            let scales = scale.floats
+            let result: [Float]
+            if x.elementType.isInteger {
+                // The integer difference first, then one conversion and one Float32 product, as
+                // onnxruntime: an int32 bias beyond 2²⁴ rounds once, not twice.
+                let (values, zeros) = (x.integers, inputs.optional(2)?.integers ?? [0])
+                result = values.indices.map { i in
+                    let p = index[i]
+                    return QuantizedArithmetic.dequantize(values[i], scale: scales[p], zero: zeros[zeros.count == 1 ? 0 : p])
+                }
+            } else {
+                let (values, zeros) = (x.floats, inputs.optional(2)?.floats ?? [0])
+                result = values.indices.map { i in
+                    let p = index[i]
+                    return (values[i] - zeros[zeros.count == 1 ? 0 : p]) * scales[p]
+                }
             }
             return [Tensor(shape: x.shape, floats: result, elementType: scale.elementType)]
         }
@@ -150,15 +160,16 @@ enum Quantization {
                 let bCentred = centred(b, inputs.optional(5), axis: kind == .qLinearMatMul ? -1 : 0)
                 let bias = inputs.optional(8).map { Tensor(shape: $0.shape, floats: $0.floats) }
                 let y = try product(aCentred, bCentred, bias: bias)
-                let (aS, bS, yS) = (aScale.floats, bScale.floats, Double(yScale.floats[0]))
+                let (aS, bS, yS) = (aScale.floats, bScale.floats, yScale.floats[0])
                 let type = yZero?.elementType ?? a.elementType
-                let zero = Double(yZero?.integers.first ?? 0)
+                let zero = yZero?.integers.first ?? 0
                 let (_, channels, inner) = kind == .qLinearConv ? Shape.around(y.shape, axis: 1) : Shape.around(y.shape, axis: y.rank - 1)
-                let values = y.floats
+                // onnxruntime's multiplier per output channel: (x_scale · w_scale[c]) / y_scale in Float32.
+                let multipliers = (0..<channels).map { c in (aS[0] * bS[bS.count == 1 ? 0 : c]) / yS }
+                let (values, range) = (y.floats, type.integerRange)
                 let result = values.indices.map { i -> Int64 in
                     let c = kind == .qLinearConv ? (i / inner) % channels : i % channels
-                    let scale = Double(aS[0]) * Double(bS[bS.count == 1 ? 0 : c]) / yS
-                    return saturate((Double(values[i]) * scale).rounded(.toNearestOrEven) + zero, type)
+                    return QuantizedArithmetic.round(values[i] * multipliers[c], zero: zero, range: range)
                 }
                 return [Tensor(shape: y.shape, integers: result, elementType: type)]
             }
@@ -173,5 +184,17 @@ enum Quantization {
         "ConvInteger": { node, _ in try IntegerProduct(node: node, kind: .convInteger) },
         "QLinearMatMul": { node, _ in try IntegerProduct(node: node, kind: .qLinearMatMul) },
         "QLinearConv": { node, _ in try IntegerProduct(node: node, kind: .qLinearConv) },
+    ]
+
+    /// The com.microsoft ops onnxruntime's quantizer writes for CNNs (QOperator format).
+    static let microsoftBuilders: [String: OperatorBuilder] = [
+        "QLinearAdd": { _, _ in QLinearBinary(kind: .add) },
+        "QLinearMul": { _, _ in QLinearBinary(kind: .mul) },
+        "QLinearSigmoid": { _, _ in QLinearLookup.sigmoid() },
+        "QLinearLeakyRelu": { node, _ in try QLinearLookup.leakyRelu(node) },
+        "QLinearConcat": { node, _ in try QLinearConcat(node: node) },
+        "QLinearGlobalAveragePool": { node, _ in try QLinearPool(node: node, global: true) },
+        "QLinearAveragePool": { node, _ in try QLinearPool(node: node, global: false) },
+        "QGemm": { node, _ in try QGemm(node: node) },
     ]
 }
