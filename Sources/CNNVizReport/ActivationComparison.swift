@@ -30,11 +30,19 @@ public struct ComparisonRequest {
     /// A's input, made for A's session.
     public var inputA: (Session) throws -> Tensor
     public var other: Other
-    /// Round every activation of run A to float16, as a half-precision runtime would.
-    public var simulateFP16 = false
-    /// An element passes when |a − b| ≤ atol + rtol·|b|.
-    public var atol = 1e-4
-    public var rtol = 1e-3
+    /// Round run A's activations to a lower precision, as a runtime in it would store them.
+    public var simulate: SimulatedPrecision?
+    /// The layers `simulate` rounds (tensor or node names); empty: every layer.
+    public var simulatedLayers: [String] = []
+    /// How a layer passes; nil: `DiffCheck.quantizedDefault` when either model is quantized,
+    /// else `DiffCheck.floatDefault`.
+    public var check: DiffCheck?
+    /// A NaN or ±inf in either run fails its layer.
+    public var validate = false
+    /// With a second model: run each of B's layers on A's inputs too (`LayerBlame`).
+    public var blame = true
+    /// Loads model B instead of reading `.model`'s file (a dataset shares one session).
+    public var loadModelB: (() throws -> Session)?
 
     public init(loadModelA: @escaping () throws -> Session, inputA: @escaping (Session) throws -> Tensor, other: Other) {
         self.loadModelA = loadModelA
@@ -49,14 +57,34 @@ public final class ComparisonResult {
     /// "two inputs", "two models" or "against DIRECTORY".
     public let mode: String
     public let layers: [LayerDifference]
+    /// The check the layers passed or failed.
+    public let check: DiffCheck
+    /// Two models: B's layers by the error each adds alone, the most first.
+    public let blame: [LayerBlame]
+
+    /// The nodes of A whose layers in B add more error alone than the check allows a layer
+    /// (SQNR below its minimum; 15 dB for an elementwise check): what to keep in float, as
+    /// onnxruntime's quantizer takes it (`nodes_to_exclude`), most harmful first.
+    public var nodesToExclude: [String] {
+        let minimum: Double
+        switch check {
+        case .sqnr(let db, _): minimum = db
+        case .elementwise: if case .sqnr(let db, _) = DiffCheck.quantizedDefault { minimum = db } else { minimum = 15 }
+        }
+        var seen = Set<String>()
+        return blame.filter { ($0.addedSQNR ?? .infinity) < minimum }.flatMap(\.nodes).filter { seen.insert($0).inserted }
+    }
     /// The first layer outside the tolerance, in topological order; nil when all pass.
     public var firstFailure: String? { layers.first { !$0.pass }?.name }
     private let readA: (String) throws -> Tensor?
     private let readB: (String) throws -> Tensor?
 
-    init(mode: String, layers: [LayerDifference], readA: @escaping (String) throws -> Tensor?, readB: @escaping (String) throws -> Tensor?) {
+    init(mode: String, layers: [LayerDifference], check: DiffCheck, blame: [LayerBlame], readA: @escaping (String) throws -> Tensor?,
+         readB: @escaping (String) throws -> Tensor?) {
         self.mode = mode
         self.layers = layers
+        self.check = check
+        self.blame = blame
         self.readA = readA
         self.readB = readB
     }
@@ -80,12 +108,20 @@ public enum ActivationComparison {
         var session: Session? = try request.loadModelA()
         let modelA = session!.model.source
         let spillA = try ActivationSpill()
-        try spillA.record(session!, input: try request.inputA(session!), transform: request.simulateFP16 ? { $0.roundedToHalf() } : nil)
+        let simulated = try Set(request.simulatedLayers.map { try session!.resolveTensorName($0) })
+        let transform = request.simulate.map { precision in
+            { (name: String, tensor: Tensor) in simulated.isEmpty || simulated.contains(name) ? precision.round(tensor) : tensor }
+        }
+        let inputA = try request.inputA(session!)
+        try spillA.record(session!, input: inputA, transform: transform)
+        let inputNameA = session!.graph.inputs[0].name
         var graphA = session!.graph
         graphA.initializers = [:]
+        var quantized = graphA.isQuantized
         let pairs: [(String, String)]
         let readB: (String) throws -> Tensor?
         let mode: String
+        var shadowed: (session: Session, input: Tensor, spilled: Set<String>)?
         switch request.other {
         case .input(let makeInput):
             mode = "two inputs"
@@ -99,15 +135,20 @@ public enum ActivationComparison {
             let spill = try ActivationSpill()
             var graphB: Graph
             do {
-                let sessionB = try Session(contentsOf: url)
-                try spill.record(sessionB, input: try makeInput(sessionB))
+                let sessionB = try request.loadModelB?() ?? Session(contentsOf: url)
+                let inputB = try makeInput(sessionB)
+                try spill.record(sessionB, input: inputB)
                 graphB = sessionB.graph
+                if request.blame { shadowed = (sessionB, inputB, Set(spill.shapes.keys)) }
             }
             graphB.initializers = [:]
+            quantized = quantized || graphB.isQuantized
             pairs = LayerMatching.pairs(graphA, graphB, shapesA: spillA.shapes, shapesB: spill.shapes)
             readB = spill.tensor
-            if pairs.isEmpty {
-                throw CNNVizError(.invalidArgument, "no layer of \(modelA) matches a layer of \(url.path) by name or by shape in order: the two models share no comparable tensor")
+            let layersA = graphA.tensorNames.filter { spillA.shapes[$0] != nil }
+            if pairs.count * 2 < layersA.count {
+                let firstB = graphB.tensorNames.filter { spill.shapes[$0] != nil }.prefix(6)
+                throw CNNVizError(.invalidArgument, "only \(pairs.count) of the \(layersA.count) layers of \(modelA) match a layer of \(url.path) (by name, by the float tensor a quantized one stands for, or by op type and shape in order); fewer than half is no comparison. First layers of A: \(layersA.prefix(6).joined(separator: ", ")); of B: \(firstB.joined(separator: ", "))")
             }
         case .savedTensors(let directory):
             mode = "against \(directory.path)"
@@ -121,14 +162,22 @@ public enum ActivationComparison {
             }
         }
         session = nil
+        let check = request.check ?? (quantized ? .quantizedDefault : .floatDefault)
         var layers = [LayerDifference]()
         for (nameA, nameB) in pairs {
             guard let a = try spillA.tensor(nameA), let b = try readB(nameB), b.isFloatingPoint else { continue }
-            layers.append(try LayerDifference(name: nameA, matched: nameA == nameB ? nil : nameB, a: a, b: b, atol: request.atol, rtol: request.rtol))
+            layers.append(try LayerDifference(name: nameA, matched: nameA == nameB ? nil : nameB, a: a, b: b, check: check, validate: request.validate))
         }
         if layers.isEmpty {
             throw CNNVizError(.invalidArgument, "\(modelA) and run B share no floating-point activations to compare")
         }
-        return ComparisonResult(mode: mode, layers: layers, readA: spillA.tensor, readB: readB)
+        var blame = [LayerBlame]()
+        if let (sessionB, inputB, spilled) = shadowed {
+            let readA = { (name: String) throws -> Tensor? in name == inputNameA ? inputA : try spillA.tensor(name) }
+            blame = try LayerBlame.rank(pairs: pairs, graphA: graphA, sessionB: sessionB, inputB: inputB, spilledB: spilled, readA: readA,
+                                        totals: Dictionary(layers.map { ($0.name, $0.sqnrDB) }) { first, _ in first })
+        }
+        shadowed = nil
+        return ComparisonResult(mode: mode, layers: layers, check: check, blame: blame, readA: spillA.tensor, readB: readB)
     }
 }

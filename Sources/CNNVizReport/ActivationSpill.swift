@@ -26,13 +26,19 @@ public final class ActivationSpill {
     deinit { try? FileManager.default.removeItem(at: directory) }
 
     /// Hooks that spill each named floating-point tensor, after `transform` (which may replace
-    /// it downstream, as fp16 rounding does). Integer tensors pass untouched and unspilled.
-    public func hooks(for names: [String], transform: ((Tensor) -> Tensor)? = nil) -> [String: ActivationHook] {
+    /// it downstream, as fp16 rounding does). Integer tensors pass untouched; those of a
+    /// quantized graph with known parameters (`quantized`) are spilled as their real values.
+    public func hooks(for names: [String], transform: ((_ name: String, _ tensor: Tensor) -> Tensor)? = nil,
+                      quantized: [String: TensorQuantization] = [:]) -> [String: ActivationHook] {
         var hooks = [String: ActivationHook]()
         for name in names {
             hooks[name] = { [unowned self] name, tensor in
+                if !tensor.isFloatingPoint, let quantization = quantized[name] {
+                    try self.store(try quantization.dequantize(tensor), name: name)
+                    return nil
+                }
                 guard tensor.isFloatingPoint else { return nil }
-                let value = transform?(tensor) ?? tensor
+                let value = transform?(name, tensor) ?? tensor
                 try self.store(value, name: name)
                 return transform == nil ? nil : value
             }
@@ -41,8 +47,9 @@ public final class ActivationSpill {
     }
 
     /// Runs `session` on `input` with every tensor spilled (after `transform`, see `hooks`).
-    public func record(_ session: Session, input: Tensor, transform: ((Tensor) -> Tensor)? = nil) throws {
-        _ = try session.run([session.graph.inputs[0].name: input], hooks: hooks(for: session.graph.tensorNames, transform: transform))
+    public func record(_ session: Session, input: Tensor, transform: ((_ name: String, _ tensor: Tensor) -> Tensor)? = nil) throws {
+        _ = try session.run([session.graph.inputs[0].name: input],
+                            hooks: hooks(for: session.graph.tensorNames, transform: transform, quantized: session.graph.quantizedTensors()))
     }
 
     /// Writes the tensor's bytes straight from its storage (no intermediate copy).

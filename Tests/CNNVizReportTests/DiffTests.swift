@@ -67,7 +67,7 @@ final class DiffTests: EngineTestCase {
         // The same through the library's request type, which the command only wraps.
         let input0 = try NumpyFile.read(contentsOf: input)
         var request = ComparisonRequest(loadModelA: { try Session(contentsOf: model) }, inputA: { _ in input0 }, other: .savedTensors(copy))
-        request.atol = 1e-4
+        request.check = .elementwise(atol: 1e-4, rtol: 1e-3)
         let result = try ActivationComparison.run(request)
         XCTAssertEqual(result.mode, "against \(copy.path)")
         XCTAssertEqual(result.layers.count, 66)
@@ -77,6 +77,46 @@ final class DiffTests: EngineTestCase {
         let (a, b) = try XCTUnwrap(try result.tensors(worst))
         XCTAssertEqual(b.floats[values.count / 2], values[values.count / 2])
         XCTAssertEqual(a.shape, b.shape)
+    }
+
+    /// The default check compares each layer's error with its signal (SQNR ≥ 40 dB, cosine ≥
+    /// 0.999): onnxruntime's own dump passes, and noise of 3% of one layer's RMS (about 30 dB)
+    /// fails that layer first.
+    func testDefaultSQNRCheckPassesOnnxruntimeAndCatchesARealFault() throws {
+        let model = try TestData.model("squeezenet1.1_fp32_from_winml_fp16.onnx")
+        let dump = try TestData.require(TestData.referenceDirectory.appendingPathComponent("ort-tensors"))
+        let input = TestData.referenceDirectory.appendingPathComponent("ort-input.npy")
+        let (status, report) = try diff(["--tensor", input.path, "--model", model.path, "--against", dump.path])
+        XCTAssertEqual(status, 0)
+        for layer in try XCTUnwrap(report["layers"] as? [[String: Any]]) {
+            XCTAssertGreaterThan(layer["sqnr_db"] as? Double ?? .infinity, 90, "\(layer["name"]!) against onnxruntime")
+        }
+        let copy = FileManager.default.temporaryDirectory.appendingPathComponent("ort-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: copy) }
+        try FileManager.default.copyItem(at: dump, to: copy)
+        let victim = copy.appendingPathComponent("fire5_concat_1.npy")
+        let tensor = try NumpyFile.read(contentsOf: victim)
+        let rms = (tensor.floats.reduce(0.0) { $0 + Double($1) * Double($1) } / Double(tensor.count)).squareRoot()
+        var random = SeededRandom(state: 9)
+        let noisy = tensor.floats.map { $0 + Float(0.03 * rms * 1.7) * random.next() }   // uniform on ±1: RMS 1/√3
+        try NumpyFile.write(Tensor(shape: tensor.shape, floats: noisy), to: victim)
+        let (corrupted, failure) = try diff(["--tensor", input.path, "--model", model.path, "--against", copy.path])
+        XCTAssertEqual(corrupted, 3)
+        XCTAssertEqual(failure["first_failure"] as? String, "fire5/concat_1")
+    }
+
+    /// bfloat16 keeps 7 fraction bits and rounds to nearest, ties to even; fp16 overflows past
+    /// 65504. Closed forms around 1, where bf16's spacing is 2⁻⁷.
+    func testSimulatedPrecisionsRoundAsTheFormatsDo() {
+        let values: [Float] = [1 + 0x1p-8, 1 + 3 * 0x1p-8, 1 + 0x1p-8 + 0x1p-20, -(1 + 3 * 0x1p-8), .nan, 70000, 3.14159265]
+        let bf16 = SimulatedPrecision.bf16.round(Tensor(shape: [values.count], floats: values)).floats
+        XCTAssertEqual(Array(bf16[0..<4]), [1, 1 + 0x1p-6, 1 + 0x1p-7, -(1 + 0x1p-6)])
+        XCTAssertTrue(bf16[4].isNaN)
+        XCTAssertEqual(bf16[5], 70144)   // 70000 = 1.0681… · 2¹⁶: spacing 2⁹ = 512, nearest 137 · 512
+        XCTAssertEqual(bf16[6], 3.140625)
+        let fp16 = SimulatedPrecision.fp16.round(Tensor(shape: [values.count], floats: values)).floats
+        XCTAssertEqual(fp16[0], 1 + 0x1p-8)   // exact in half precision (10 fraction bits)
+        XCTAssertEqual(fp16[5], .infinity)
     }
 
     /// One image against itself shifted 8 pixels: every layer reported, metrics equal NumPy's
@@ -117,12 +157,21 @@ final class DiffTests: EngineTestCase {
                 a = np.load('\(pa.path)').astype(np.float64); b = np.load('\(pb.path)').astype(np.float64); d = a - b
                 print(json.dumps({"max_abs": float(np.abs(d).max()), "mean_abs": float(np.abs(d).mean()),
                   "rel_l2": float(np.linalg.norm(d) / np.linalg.norm(a)), "cosine": float((a * b).sum() / np.linalg.norm(a) / np.linalg.norm(b)),
-                  "sqnr_db": float(20 * np.log10(np.linalg.norm(a) / np.linalg.norm(d)))}))
-                """).utf8)) as! [String: Double]
+                  "sqnr_db": float(20 * np.log10(np.linalg.norm(a) / np.linalg.norm(d))),
+                  "std_abs": float(np.abs(d).std()), "median_abs": float(np.median(np.abs(d))),
+                  "p90_abs": float(np.percentile(np.abs(d), 90)), "p95_abs": float(np.percentile(np.abs(d), 95)),
+                  "p99_abs": float(np.percentile(np.abs(d), 99)), "min_atol": float(np.abs(d).max()),
+                  "min_rtol": float((np.abs(d) / np.abs(b))[np.abs(d) > 0].max()) if (b[np.abs(d) > 0] != 0).all() else None}))
+                """).utf8)) as! [String: Any]
             let ours = try XCTUnwrap(layers.first { $0["name"] as? String == name })
             for (key, value) in numpy {
+                guard let value = value as? Double else {
+                    XCTAssertTrue(ours[key] is NSNull, "\(name) \(key): some |b| = 0 differs, so no rtol passes")
+                    continue
+                }
                 XCTAssertEqual(ours[key] as! Double, value, accuracy: 1e-9 + 1e-9 * abs(value), "\(name) \(key)")
             }
+            XCTAssertEqual((ours["histogram"] as? [Int])?.reduce(0, +), ta.count, "\(name): the histogram holds every element")
         }
     }
 

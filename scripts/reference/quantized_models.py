@@ -25,6 +25,12 @@ its quant_pre_process, calibrated with MinMax on 8 crops of SHARED/data/images' 
                     QLinearConcat, QLinearAveragePool, QLinearGlobalAveragePool;
   dynamic           quantize_dynamic: DynamicQuantizeLinear, ConvInteger, MatMulInteger.
 
+Blame (OUTDIR/quantized/blame/): 20 further 64x64 photo crops as PNG (photo_KK.png, the
+same ImageNet normalisation after cnn-viz's --resize-only), the QDQ per-channel model with one
+conv's weight scale multiplied by 8 on purpose (damaged.onnx; the conv is DAMAGED_NODE), and
+the float model requantized the same way with that node excluded (nodes_to_exclude), as
+requantized.onnx. blame.json names the node and its output tensors.
+
 With --large, ResNet-18 and MobileNetV2 from torchvision 0.29 (BSD-3-Clause; weights=None,
 seeded, BN calibrated on the photos), 224x224, in the three formats (qdq per channel,
 qoperator, dynamic), for the end-to-end check (slow: not part of make test).
@@ -159,6 +165,42 @@ def quantize(float_path, out_dir, name, fmt, calibration):
     return target
 
 
+DAMAGED_NODE = "/pointwise/pointwise.0/Conv"
+
+
+def make_blame_case(out, shared, float_path, calibration):
+    """The damaged QDQ model, its requantization without the damaged conv, and 20 photos."""
+    from onnxruntime.quantization import CalibrationMethod, QuantFormat, QuantType, quantize_static
+    from onnxruntime.quantization.shape_inference import quant_pre_process
+    folder = out / "blame"
+    folder.mkdir(exist_ok=True)
+    photos = crops(shared, 64, 20, 200)
+    for i, photo in enumerate(photos):
+        rgb = np.clip(np.rint((photo.transpose(1, 2, 0) * STD + MEAN) * 255), 0, 255).astype(np.uint8)
+        Image.fromarray(rgb).save(folder / f"photo_{i:02d}.png")
+    # The network sees the PNGs' pixels, as cnn-viz will: quantized back to 8 bits.
+    pre = folder / "pre.onnx"
+    quant_pre_process(str(float_path), str(pre), skip_symbolic_shape=True)
+    input_name = onnx.load(str(pre)).graph.input[0].name
+    common = dict(quant_format=QuantFormat.QDQ, per_channel=True, activation_type=QuantType.QUInt8,
+                  weight_type=QuantType.QInt8, calibrate_method=CalibrationMethod.MinMax)
+    quantize_static(str(pre), str(folder / "damaged.onnx"), Reader(input_name, calibration), **common)
+    model = onnx.load(str(folder / "damaged.onnx"))
+    conv = next(n for n in model.graph.node if n.name == DAMAGED_NODE)
+    weight_dq = next(n for n in model.graph.node if n.output[0] == conv.input[1])
+    scale = next(i for i in model.graph.initializer if i.name == weight_dq.input[1])
+    values = onnx.numpy_helper.to_array(scale) * 8
+    scale.CopyFrom(onnx.numpy_helper.from_array(values.astype(np.float32), scale.name))
+    onnx.save(model, str(folder / "damaged.onnx"))
+    quantize_static(str(pre), str(folder / "requantized.onnx"), Reader(input_name, calibration),
+                    nodes_to_exclude=[DAMAGED_NODE], **common)
+    pre.unlink()
+    (folder / "blame.json").write_text(json.dumps({
+        "float": float_path.name, "damaged": "damaged.onnx", "requantized": "requantized.onnx",
+        "damaged_node": DAMAGED_NODE, "damaged_outputs": list(conv.output), "photos": 20,
+        "how": "the conv's int8 weight scale (per channel) multiplied by 8 in the QDQ per-channel model"}, indent=1))
+
+
 def build(name, size):
     torch.manual_seed(0)
     if name == "small_cnn":
@@ -188,6 +230,8 @@ def main():
                           input_names=["input"], output_names=["logits"], dynamo=False)
         np.save(out / f"{name}.input.npy", test)
         np.save(out / f"{name}.output.npy", run(float_path, test))
+        if name == "small_cnn":
+            make_blame_case(out, args.shared, float_path, calibration)
         for fmt in formats:
             path = quantize(float_path, out, name, fmt, calibration)
             model_proto = onnx.load(str(path))

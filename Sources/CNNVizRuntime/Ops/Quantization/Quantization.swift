@@ -48,6 +48,10 @@ enum Quantization {
     struct QuantizeLinear: Operator {
         let axis: Int, blockSize: Int, outputType: ElementType?
 
+        init(axis: Int, blockSize: Int, outputType: ElementType?) {
+            (self.axis, self.blockSize, self.outputType) = (axis, blockSize, outputType)
+        }
+
         init(node: Node) throws {
             axis = try node.int("axis", default: 1)
             blockSize = try node.int("block_size", default: 0)
@@ -72,6 +76,11 @@ enum Quantization {
 
     struct DequantizeLinear: Operator {
         let axis: Int, blockSize: Int
+
+        init(axis: Int, blockSize: Int) {
+            self.axis = axis
+            self.blockSize = blockSize
+        }
 
         init(node: Node) throws {
             axis = try node.int("axis", default: 1)

@@ -1,0 +1,94 @@
+import CNNVizReport
+import CNNVizRuntime
+import CNNVizTestSupport
+import Foundation
+import XCTest
+
+/// `cnn-viz diff` as a deployment debugger, on the quantized models that
+/// `scripts/reference/quantized_models.py` makes with onnxruntime's quantizer.
+final class QuantizedDiffTests: XCTestCase {
+    var folder: URL { TestData.referenceDirectory.appendingPathComponent("quantized") }
+
+    func diff(_ arguments: [String]) throws -> (Int32, [String: Any], String) {
+        let (status, data, message) = try TestData.runBinary(["diff"] + arguments + ["--json"])
+        return (status, (try? JSONSerialization.jsonObject(with: data) as? [String: Any]) ?? [:], message)
+    }
+
+    struct Blame: Decodable {
+        var float: String
+        var damaged: String
+        var requantized: String
+        var damagedNode: String
+        var damagedOutputs: [String]
+        var photos: Int
+    }
+
+    /// One conv's weight scale ×8 in a QDQ model: over 20 photos the diff ranks that conv first
+    /// by the error it adds alone, every layer from it on fails, and nodes_to_exclude names it.
+    /// The float model requantized without that node agrees with the float model on more photos.
+    func testBlameFindsTheDamagedConvAndExcludingItHelps() throws {
+        let blame = try TestData.manifest(Blame.self, at: "quantized/blame/blame.json")
+        let photos = folder.appendingPathComponent("blame")
+        let common = [photos.path, "--model", folder.appendingPathComponent(blame.float).path, "--preprocess", "imagenet", "--resize-only"]
+        let (status, damaged, message) = try diff(common + ["--model-b", photos.appendingPathComponent(blame.damaged).path])
+        XCTAssertEqual(status, 3, message)
+        XCTAssertEqual(damaged["images"] as? Int, blame.photos)
+        let ranked = try XCTUnwrap(damaged["blame"] as? [[String: Any]])
+        XCTAssertEqual(ranked.first?["name"] as? String, blame.damagedOutputs[0], "the damaged conv adds the most error")
+        XCTAssertTrue((damaged["nodes_to_exclude"] as? [String] ?? []).contains(blame.damagedNode))
+        let layers = try XCTUnwrap(damaged["layers"] as? [[String: Any]])
+        let first = try XCTUnwrap(layers.firstIndex { ($0["pass"] as? Bool) == false })
+        XCTAssertEqual(layers[first]["name"] as? String, blame.damagedOutputs[0], "the first failing layer is the damaged one")
+
+        let (_, requantized, requantizedMessage) = try diff(common + ["--model-b", photos.appendingPathComponent(blame.requantized).path])
+        let before = try XCTUnwrap(damaged["top1_agreement"] as? Int), after = try XCTUnwrap(requantized["top1_agreement"] as? Int, requantizedMessage)
+        print("top-1 agreement with the float model over \(blame.photos) photos: damaged \(before), requantized without \(blame.damagedNode) \(after)")
+        XCTAssertGreaterThan(after, before)
+        XCTAssertLessThan(try XCTUnwrap(requantized["mean_kl_divergence"] as? Double), try XCTUnwrap(damaged["mean_kl_divergence"] as? Double))
+    }
+
+    /// A quantized model against its float original, one input: QDQ tensors match the float
+    /// tensors they stand for, QOperator ones by name (a conv that absorbed its ReLU pairs with
+    /// the ReLU's output), dynamic ones are float tensors of the same names; the default check
+    /// is the quantized one (every layer above 15 dB here) and passes; most layers get a blame.
+    func testQuantizedModelsMatchTheirFloatLayers() throws {
+        let input = folder.appendingPathComponent("small_cnn.input.npy")
+        let x = try NumpyFile.read(contentsOf: input)
+        let one = FileManager.default.temporaryDirectory.appendingPathComponent("q-\(UUID().uuidString).npy")
+        defer { try? FileManager.default.removeItem(at: one) }
+        try NumpyFile.write(Tensor(shape: [1] + x.shape.dropFirst(), floats: Array(x.floats.prefix(x.count / x.shape[0]))), to: one)
+        for format in ["qdq_per_channel", "qoperator", "dynamic"] {
+            let (status, report, message) = try diff(["--tensor", one.path, "--model", folder.appendingPathComponent("small_cnn.onnx").path,
+                                                      "--model-b", folder.appendingPathComponent("small_cnn_\(format).onnx").path])
+            XCTAssertEqual(status, 0, "\(format): \(message)")
+            let layers = try XCTUnwrap(report["layers"] as? [[String: Any]])
+            XCTAssertGreaterThanOrEqual(layers.count, 16, format)
+            XCTAssertTrue(layers.contains { $0["name"] as? String == "/stem/stem.2/Relu_output_0" }, "\(format): the first conv's output pairs with the ReLU it absorbed")
+            XCTAssertTrue(layers.contains { $0["name"] as? String == "logits" })
+            for layer in layers { XCTAssertGreaterThan(layer["sqnr_db"] as? Double ?? .infinity, 15, "\(format) \(layer["name"]!)") }
+            let blame = try XCTUnwrap(report["blame"] as? [[String: Any]])
+            XCTAssertGreaterThanOrEqual(blame.count, 10, format)
+        }
+    }
+
+    /// Two unrelated networks share almost no layer: an error that lists both models' first
+    /// layers, never "0 layers compared, all within tolerance".
+    func testUnrelatedModelsAreAnErrorNotAPass() throws {
+        let one = FileManager.default.temporaryDirectory.appendingPathComponent("q-\(UUID().uuidString).npy")
+        defer { try? FileManager.default.removeItem(at: one) }
+        try NumpyFile.write(SeededRandom(state: 1).tensorOf([1, 3, 64, 64]), to: one)
+        let (status, _, message) = try diff(["--tensor", one.path, "--model", folder.appendingPathComponent("small_cnn.onnx").path,
+                                             "--model-b", TestData.repositoryRoot.appendingPathComponent("samples/models/shapes.onnx").path])
+        XCTAssertEqual(status, 1, message)
+        XCTAssertTrue(message.contains("fewer than half"), message)
+        XCTAssertTrue(message.contains("First layers of A: /stem/stem.0/Conv_output_0"), message)
+    }
+}
+
+extension SeededRandom {
+    /// A tensor of seeded values, from a fresh copy of the generator.
+    func tensorOf(_ shape: [Int]) -> Tensor {
+        var copy = self
+        return copy.tensor(shape)
+    }
+}
