@@ -55,7 +55,7 @@ struct GradCAMCommand: ParsableCommand {
 
     func run() throws {
         try CNNVizCommand.reportingErrors {
-            let session = try modelOptions.loadImageSession()
+            let session = try modelOptions.loadImageSession(forGradients: true)
             var method = try CAMMethods.named(self.method)
             if expScore, method is GradCAMPlusPlus { method = GradCAMPlusPlus(exponentialScore: true) }
             let runner = CAMRunner(session: session)

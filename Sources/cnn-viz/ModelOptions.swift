@@ -27,9 +27,12 @@ struct ModelOptions: ParsableArguments {
 
     /// The model for images: an NHWC input (tf2onnx, Keras) takes [N, C, H, W] through a
     /// Transpose in front, so that images, maps and input gradients share one layout.
-    func loadImageSession() throws -> Session {
+    /// `forGradients`: a QDQ model's quantize-dequantize pairs pass gradients straight through
+    /// (`Session.QuantizedExecution.fakeQuantized`); otherwise they run as onnxruntime's integer ops.
+    func loadImageSession(forGradients: Bool = false) throws -> Session {
         guard let model else { return try ModelOptions.embeddedSession() }
-        return try Session(model: try ONNXImporter.load(contentsOf: URL(fileURLWithPath: model)).withChannelsFirstInput())
+        return try Session(model: try ONNXImporter.load(contentsOf: URL(fileURLWithPath: model)).withChannelsFirstInput(),
+                           quantization: forGradients ? .fakeQuantized : .integer)
     }
 
     /// The embedded shapes model, said on stderr: a forgotten --model otherwise answers

@@ -52,7 +52,7 @@ struct ReportCommand: ParsableCommand {
 
     func run() throws {
         try CNNVizCommand.reportingErrors {
-            let session = try modelOptions.loadImageSession()
+            let session = try modelOptions.loadImageSession(forGradients: true)
             let names = try classNames(file: labels, session: session)
             let preset = try preprocessing.preprocessing(for: session)
             let root = URL(fileURLWithPath: out)

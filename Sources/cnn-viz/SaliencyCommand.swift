@@ -112,7 +112,7 @@ struct SaliencyCommand: ParsableCommand {
 
     func run() throws {
         try CNNVizCommand.reportingErrors {
-            let session = try modelOptions.loadImageSession()
+            let session = try modelOptions.loadImageSession(forGradients: true)
             let method = try SaliencyMethod.named(self.method)
             let runner = SaliencyRunner(session: session)
             let bar = ProgressLine(label: method.rawValue)

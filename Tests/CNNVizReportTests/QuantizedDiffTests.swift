@@ -71,6 +71,26 @@ final class QuantizedDiffTests: XCTestCase {
         }
     }
 
+    /// Grad-CAM on a QDQ model, through straight-through gradients: the map of a class is the
+    /// float model's map up to quantisation noise (Pearson correlation above 0.99 here).
+    func testGradCAMOnAQDQModelFollowsTheFloatModel() throws {
+        let photo = folder.appendingPathComponent("blame/photo_03.png")
+        var maps = [[Float]]()
+        for model in ["small_cnn.onnx", "small_cnn_qdq_per_channel.onnx"] {
+            let out = FileManager.default.temporaryDirectory.appendingPathComponent("gc-\(UUID().uuidString)")
+            defer { try? FileManager.default.removeItem(at: out) }
+            let (status, _, message) = try TestData.runBinary(["gradcam", photo.path, "--model", folder.appendingPathComponent(model).path,
+                                                               "--preprocess", "imagenet", "--resize-only", "--class", "3", "--view", "model", "--out", out.path])
+            XCTAssertEqual(status, 0, message)
+            maps.append(try NumpyFile.read(contentsOf: out.appendingPathComponent("gradcam_3.npy")).floats)
+        }
+        let (a, b) = (maps[0].map(Double.init), maps[1].map(Double.init))
+        let (ma, mb) = (a.reduce(0, +) / Double(a.count), b.reduce(0, +) / Double(b.count))
+        let covariance = zip(a, b).reduce(0) { $0 + ($1.0 - ma) * ($1.1 - mb) }
+        let correlation = covariance / (a.reduce(0) { $0 + ($1 - ma) * ($1 - ma) } * b.reduce(0) { $0 + ($1 - mb) * ($1 - mb) }).squareRoot()
+        XCTAssertGreaterThan(correlation, 0.99)
+    }
+
     /// Two unrelated networks share almost no layer: an error that lists both models' first
     /// layers, never "0 layers compared, all within tolerance".
     func testUnrelatedModelsAreAnErrorNotAPass() throws {

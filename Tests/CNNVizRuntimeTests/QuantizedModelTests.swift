@@ -63,3 +63,34 @@ final class QuantizedModelTests: XCTestCase {
         }
     }
 }
+
+/// Gradients through a QDQ model (`Session.QuantizedExecution.fakeQuantized`): each
+/// QuantizeLinear → DequantizeLinear pair passes the gradient straight through where it does
+/// not saturate, as torch's fake_quantize_per_tensor_affine does (the reference, run here).
+final class FakeQuantizeTests: XCTestCase {
+    func testForwardIsThePairAndTheGradientIsTorchsStraightThroughEstimator() throws {
+        let (scale, zero): (Float, Int64) = (0.05, 100)
+        let graph = Graph(name: "qdq", nodes: [
+            Node(name: "q", opType: "QuantizeLinear", inputs: ["x", "s", "z"], outputs: ["xq"]),
+            Node(name: "dq", opType: "DequantizeLinear", inputs: ["xq", "s", "z"], outputs: ["y"]),
+        ], initializers: ["s": .scalar(scale), "z": Tensor(shape: [], integers: [zero], elementType: .uint8)],
+           inputs: [ValueInfo(name: "x", elementType: .float32, shape: [1, 64])], outputs: [ValueInfo(name: "y", elementType: .float32, shape: [1, 64])])
+        let model = Model(graph: graph, irVersion: 8, opsetVersion: 17, source: "qdq")
+        // Values from −7 to 9.4 (the pair holds −5 … 7.75), none near a rounding half.
+        let values = (0..<64).map { Float(-7) + Float($0) * 0.26 + 0.013 }
+        let x = Tensor(shape: [1, 64], floats: values)
+        let integer = try Session(model: model).run(["x": x])["y"]!.floats
+        let fake = try Session(model: model, quantization: .fakeQuantized)
+        XCTAssertEqual(try fake.run(["x": x])["y"]!.floats, integer, "the fake-quantized pair gives the pair's values")
+        let gradient = try fake.gradients(["x": x], seed: GradientSeed(output: "y", kind: .sum), wrt: ["x"]).gradients["x"]!.floats
+        let torch = try TestData.python("""
+            import torch, json
+            x = torch.tensor(\(values), requires_grad=True)
+            torch.fake_quantize_per_tensor_affine(x, \(scale), \(zero), 0, 255).sum().backward()
+            print(json.dumps(x.grad.tolist()))
+            """, modules: ["torch"])
+        let expected = try JSONDecoder().decode([Float].self, from: Data(torch.utf8))
+        XCTAssertEqual(gradient, expected)
+        XCTAssertTrue(expected.contains(0) && expected.contains(1), "the values reach both saturated ends and the inside")
+    }
+}

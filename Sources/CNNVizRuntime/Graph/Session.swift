@@ -37,11 +37,19 @@ public final class Session {
     /// Called after each node with its wall time in milliseconds (for `cnn-viz run --profile`).
     public var profiler: ((_ node: Node, _ milliseconds: Double) -> Void)?
 
-    public init(model: Model) throws {
+    /// How a QDQ model's quantized groups run.
+    public enum QuantizedExecution: Sendable {
+        /// As onnxruntime runs them: each group one integer op (`QDQFusion`); no gradients.
+        case integer
+        /// Each QuantizeLinear → DequantizeLinear pair one float op with a straight-through
+        /// gradient (`FakeQuantize`), for attribution; values within a step or so of `integer`.
+        case fakeQuantized
+    }
+
+    public init(model: Model, quantization: QuantizedExecution = .integer) throws {
         self.model = model
         let opset = model.opsetVersion
-        // QDQ groups run as onnxruntime runs them: as integer ops.
-        var graph = QDQFusion.fused(model.graph)
+        var graph = quantization == .integer ? QDQFusion.fused(model.graph) : FakeQuantization.rewritten(model.graph)
         var operators = [any Operator]()
         for node in graph.nodes {
             do {

@@ -85,6 +85,9 @@ public enum OperatorRegistry {
     public static let microsoftBuilders: [String: OperatorBuilder] = Quantization.microsoftBuilders
 
     public static func build(_ node: Node, opset: Int) throws -> any Operator {
+        if node.domain == "cnn-viz", node.opType == "FakeQuantize" {
+            return try located(node) { FakeQuantize(axis: try node.int("axis", default: 1)) }
+        }
         if node.domain == "com.microsoft" {
             guard let builder = microsoftBuilders[node.opType] else {
                 throw CNNVizError(.unsupportedOperator,
