@@ -66,13 +66,8 @@ public final class ComparisonResult {
     /// (SQNR below its minimum; 15 dB for an elementwise check): what to keep in float, as
     /// onnxruntime's quantizer takes it (`nodes_to_exclude`), most harmful first.
     public var nodesToExclude: [String] {
-        let minimum: Double
-        switch check {
-        case .sqnr(let db, _): minimum = db
-        case .elementwise: if case .sqnr(let db, _) = DiffCheck.quantizedDefault { minimum = db } else { minimum = 15 }
-        }
         var seen = Set<String>()
-        return blame.filter { ($0.addedSQNR ?? .infinity) < minimum }.flatMap(\.nodes).filter { seen.insert($0).inserted }
+        return blame.filter { ($0.addedSQNR ?? .infinity) < check.blameFloor }.flatMap(\.nodes).filter { seen.insert($0).inserted }
     }
     /// The first layer outside the tolerance, in topological order; nil when all pass.
     public var firstFailure: String? { layers.first { !$0.pass }?.name }

@@ -18,6 +18,13 @@ public enum DiffCheck: Sendable, Equatable {
     public static let floatDefault = DiffCheck.sqnr(minimumDB: 40, minimumCosine: 0.999)
     /// A quantized run against float: int8 keeps about 20 to 40 dB a layer.
     public static let quantizedDefault = DiffCheck.sqnr(minimumDB: 15, minimumCosine: 0.98)
+
+    /// The SQNR below which a layer's own error is too much (`nodesToExclude`): the check's
+    /// floor, or the quantized default's 15 dB for an elementwise check.
+    public var blameFloor: Double {
+        if case .sqnr(let db, _) = self { return db }
+        return 15
+    }
 }
 
 /// How one layer of run A differs from the same layer of run B (DESIGN.md "Diffing").

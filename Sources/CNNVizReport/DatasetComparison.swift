@@ -95,8 +95,7 @@ public enum DatasetComparison {
                          medianAddedSQNR: added[name].flatMap(median), nodes: nodes[name] ?? [], pass: passes[name] ?? true)
         }
         let blame = layers.filter { added[$0.name] != nil }.sorted { ($0.medianAddedSQNR ?? .infinity) < ($1.medianAddedSQNR ?? .infinity) }
-        var minimum = 15.0
-        if case .sqnr(let db, _) = check { minimum = db }
+        let minimum = (check ?? .quantizedDefault).blameFloor
         var seen = Set<String>()
         let exclude = blame.filter { ($0.medianAddedSQNR ?? .infinity) < minimum }.flatMap(\.nodes).filter { seen.insert($0).inserted }
         return Summary(images: images, layers: layers, top1Agreement: agreement, meanKLDivergence: images > 0 ? divergence / Double(images) : 0,
