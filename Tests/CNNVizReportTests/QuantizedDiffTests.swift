@@ -102,6 +102,14 @@ final class QuantizedDiffTests: XCTestCase {
         XCTAssertEqual(status, 1, message)
         XCTAssertTrue(message.contains("fewer than half"), message)
         XCTAssertTrue(message.contains("First layers of A: /stem/stem.0/Conv_output_0"), message)
+
+        let empty = FileManager.default.temporaryDirectory.appendingPathComponent("empty-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: empty, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: empty) }
+        let (emptyStatus, _, emptyMessage) = try diff([empty.path, "--model", folder.appendingPathComponent("small_cnn.onnx").path,
+                                                       "--model-b", folder.appendingPathComponent("small_cnn_qdq_per_channel.onnx").path])
+        XCTAssertEqual(emptyStatus, 1, "an empty dataset folder is an error: \(emptyMessage)")
+        XCTAssertTrue(emptyMessage.contains(empty.lastPathComponent), emptyMessage)
     }
 }
 

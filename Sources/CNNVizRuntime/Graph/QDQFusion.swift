@@ -72,14 +72,21 @@ enum QDQFusion {
         /// The QuantizeLinear that alone consumes `tensor` (through a Relu or Clip it makes
         /// redundant), with its absorbed nodes; nil when the output goes anywhere else.
         func quantizer(of tensor: String) -> (q: Node, absorbed: [Int])? {
-            guard !outputs.contains(tensor), let users = consumers[tensor], users.count == 1 else { return nil }
-            let next = graph.nodes[users[0]]
-            if next.opType == "QuantizeLinear", next.domain.isEmpty, isScalarQuantizer(next), next.inputs[0] == tensor {
-                return (next, [users[0]])
-            }
+            guard let (next, index) = soleConsumer(of: tensor) else { return nil }
+            if isQuantizer(next, of: tensor) { return (next, [index]) }
+            // One Relu or Clip at most (a chain of ten thousand ReLUs must not recurse).
             guard next.opType == "Relu" || next.opType == "Clip", let output = next.outputs.first,
-                  let (q, absorbed) = quantizer(of: output), absorbed.count == 1, clipsNothing(next, quantizer: q) else { return nil }
-            return (q, [users[0]] + absorbed)
+                  let (q, qIndex) = soleConsumer(of: output), isQuantizer(q, of: output), clipsNothing(next, quantizer: q) else { return nil }
+            return (q, [index, qIndex])
+        }
+
+        func soleConsumer(of tensor: String) -> (node: Node, index: Int)? {
+            guard !outputs.contains(tensor), let users = consumers[tensor], users.count == 1 else { return nil }
+            return (graph.nodes[users[0]], users[0])
+        }
+
+        func isQuantizer(_ node: Node, of tensor: String) -> Bool {
+            node.opType == "QuantizeLinear" && node.domain.isEmpty && isScalarQuantizer(node) && node.inputs[0] == tensor
         }
 
         func isScalarQuantizer(_ node: Node) -> Bool {
