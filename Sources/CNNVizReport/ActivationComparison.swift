@@ -66,8 +66,7 @@ public final class ComparisonResult {
     /// (SQNR below its minimum; 15 dB for an elementwise check): what to keep in float, as
     /// onnxruntime's quantizer takes it (`nodes_to_exclude`), most harmful first.
     public var nodesToExclude: [String] {
-        var seen = Set<String>()
-        return blame.filter { ($0.addedSQNR ?? .infinity) < check.blameFloor }.flatMap(\.nodes).filter { seen.insert($0).inserted }
+        LayerBlame.nodesToExclude(blame.map { ($0.addedSQNR, $0.nodes) }, floor: check.blameFloor)
     }
     /// The first layer outside the tolerance, in topological order; nil when all pass.
     public var firstFailure: String? { layers.first { !$0.pass }?.name }

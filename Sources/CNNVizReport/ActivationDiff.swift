@@ -131,12 +131,7 @@ public struct LayerDifference: Encodable, Sendable {
         meanAbs = mean
         stdAbs = av.isEmpty ? 0 : (differences.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / count).squareRoot()
         differences.sort { $0 < $1 || ($1.isNaN && !$0.isNaN) }
-        func percentile(_ p: Double) -> Double {
-            guard !differences.isEmpty else { return 0 }
-            let position = Double(differences.count - 1) * p / 100, low = Int(position.rounded(.down))
-            let high = min(low + 1, differences.count - 1)
-            return differences[low] + (position - Double(low)) * (differences[high] - differences[low])
-        }
+        let percentile = { (p: Double) in LayerDifference.percentile(differences, p) ?? 0 }
         (medianAbs, p90Abs, p95Abs, p99Abs) = (percentile(50), percentile(90), percentile(95), percentile(99))
         var bins = [Int](repeating: 0, count: 10)
         for d in differences where d.isFinite {
@@ -155,6 +150,16 @@ public struct LayerDifference: Encodable, Sendable {
         case .sqnr(let minimum, let minimumCosine): pass = (sqnrDB.map { $0 >= minimum } ?? (dd == 0)) && cosine >= minimumCosine
         }
         if validate && nonFiniteA + nonFiniteB > 0 { pass = false }
+    }
+}
+
+extension LayerDifference {
+    /// Percentile p of sorted values, numpy's linear interpolation; nil when there are none.
+    static func percentile(_ sorted: [Double], _ p: Double) -> Double? {
+        guard !sorted.isEmpty else { return nil }
+        let position = Double(sorted.count - 1) * p / 100, low = Int(position.rounded(.down))
+        let high = min(low + 1, sorted.count - 1)
+        return sorted[low] + (position - Double(low)) * (sorted[high] - sorted[low])
     }
 }
 

@@ -84,20 +84,13 @@ public enum DatasetComparison {
         }
         /// SQNRs with nil for identical (+∞), in order.
         func sorted(_ values: [Double?]) -> [Double] { values.map { $0 ?? .infinity }.sorted() }
-        func median(_ values: [Double?]) -> Double? {
-            let s = sorted(values)
-            guard !s.isEmpty else { return nil }
-            let m = s.count % 2 == 1 ? s[s.count / 2] : (s[s.count / 2 - 1] + s[s.count / 2]) / 2
-            return m.isFinite ? m : nil
-        }
+        func median(_ values: [Double?]) -> Double? { LayerDifference.percentile(sorted(values), 50).flatMap { $0.isFinite ? $0 : nil } }
         let layers = order.map { name in
             LayerSummary(name: name, images: sqnr[name]!.count, medianSQNR: median(sqnr[name]!), worstSQNR: sorted(sqnr[name]!).first.flatMap { $0.isFinite ? $0 : nil },
                          medianAddedSQNR: added[name].flatMap(median), nodes: nodes[name] ?? [], pass: passes[name] ?? true)
         }
         let blame = layers.filter { added[$0.name] != nil }.sorted { ($0.medianAddedSQNR ?? .infinity) < ($1.medianAddedSQNR ?? .infinity) }
-        let minimum = (check ?? .quantizedDefault).blameFloor
-        var seen = Set<String>()
-        let exclude = blame.filter { ($0.medianAddedSQNR ?? .infinity) < minimum }.flatMap(\.nodes).filter { seen.insert($0).inserted }
+        let exclude = LayerBlame.nodesToExclude(blame.map { ($0.medianAddedSQNR, $0.nodes) }, floor: (check ?? .quantizedDefault).blameFloor)
         return Summary(images: images, layers: layers, top1Agreement: agreement, meanKLDivergence: images > 0 ? divergence / Double(images) : 0,
                        blame: blame, nodesToExclude: exclude)
     }

@@ -10,9 +10,8 @@ import Foundation
 /// QLinearConv, or the five nodes of a dynamically quantized conv. Those inputs are given A's
 /// values, quantized with B's own scale and zero point where B holds integers
 /// (`TensorQuantization`), and only the layer's nodes run. added = SQNR(t_A, shadow t_B):
-/// low when the layer itself loses the signal. inherited = the layer's total error with the
-/// shadow's error taken away, as SQNRs cannot be subtracted: reported as the total SQNR beside
-/// the added one. Pitfall: B's tensors that only B computes from scratch (DynamicQuantizeLinear's
+/// low when the layer itself loses the signal. What it inherits shows as the gap between
+/// that and the total SQNR of the whole runs, reported beside it. Pitfall: B's tensors that only B computes from scratch (DynamicQuantizeLinear's
 /// scale) are recomputed from A's values too, as B would on a perfect input.
 public struct LayerBlame: Encodable, Sendable {
     /// A's tensor name, as in `LayerDifference`.
@@ -33,6 +32,13 @@ public struct LayerBlame: Encodable, Sendable {
         try container.encode(nodes, forKey: .nodes)
         try container.encode(addedSQNR, forKey: .addedSQNR)
         try container.encode(totalSQNR, forKey: .totalSQNR)
+    }
+
+    /// The nodes of the layers whose added SQNR falls below `floor`, in the layers' order,
+    /// each once: what to keep in float (`nodes_to_exclude`).
+    static func nodesToExclude(_ layers: [(added: Double?, nodes: [String])], floor: Double) -> [String] {
+        var seen = Set<String>()
+        return layers.filter { ($0.added ?? .infinity) < floor }.flatMap(\.nodes).filter { seen.insert($0).inserted }
     }
 
     /// Shadows every compared layer of B that has a frontier, most added error first (lowest
