@@ -71,7 +71,7 @@ struct DiffCommand: ParsableCommand {
     @Flag(name: .long, help: "Print a JSON report on stdout.")
     var json = false
 
-    @Option(name: .long, help: "Also write an HTML page: the table, SQNR against depth, heat maps of the worst layers.")
+    @Option(name: .long, help: "Also write an HTML page: the table, SQNR against depth, heat maps and histograms of the worst layers (over a dataset: median and worst SQNR, the most blamed layers on their worst image, and the nodes to keep in float).")
     var html: String?
 
     func validate() throws {
@@ -79,7 +79,6 @@ struct DiffCommand: ParsableCommand {
         let modes = [modelB != nil, against != nil].filter { $0 }.count
         guard modes <= 1 else { throw ValidationError("--model-b and --against exclude each other") }
         if isDatasetRun {
-            guard html == nil else { throw ValidationError("--html draws one input's diff; a dataset's summary is printed (or --json)") }
         } else if modes == 1 {
             guard inputs == 1 else { throw ValidationError("give one input (an image or --tensor) with --model-b or --against") }
         } else {
@@ -138,28 +137,56 @@ struct DiffCommand: ParsableCommand {
         return request
     }
 
-    /// Model A against model B on every image: the per-layer summary, agreement, blame.
-    func runDataset() throws -> Bool {
+    /// Model A against model B on every image: the per-layer summary, agreement, blame, and
+    /// the HTML page. An image that can't be read is reported and skipped (exit status 4 when
+    /// every layer passed on the others).
+    func runDataset() throws -> Int32? {
         let items = try dataset.items().items.map(\.item)
         guard !items.isEmpty else { throw CNNVizError(.invalidArgument, "no image to compare in \(images.joined(separator: ", "))") }
         let url = URL(fileURLWithPath: modelB!), preprocessing = self.preprocessing
-        let summary = try DatasetComparison.run(images: items.count, modelB: url, loadModelA: modelOptions.loadSession) { k, _, _ in
+        try InputProtection.checkOutputs(html.map { [URL(fileURLWithPath: $0)] } ?? [],
+                                         inputs: items.map { URL(fileURLWithPath: $0.path) } + [url] + modelOptions.inputFiles)
+        var failures = [DatasetRecord.Failure]()
+        let summary = try DatasetComparison.run(images: items.count, modelB: url, loadModelA: modelOptions.loadSession, figureCount: html == nil ? 0 : 3,
+                                                onImageError: { k, error in
+            guard let error = error as? CNNVizError, !dataset.failFast, DatasetOptions.isAbout(items[k], error) else { throw error }
+            failures.append(DatasetRecord.Failure(item: items[k], error: error))
+            FileHandle.standardError.write(Data((failures.last!.message + "\n").utf8))
+        }) { k, _, _ in
             let input = { (session: Session) in try preprocessing.tensor(image: items[k].path, tensor: nil, session: session) }
             return configured(ComparisonRequest(loadModelA: modelOptions.loadSession, inputA: input, other: .model(url, input: input)))
         }
+        if let html { try DatasetDiffPage.document(summary) { items[$0].path }.write(to: URL(fileURLWithPath: html)) }
         if json {
-            try printJSON(summary)
+            try printJSON(DatasetReport(summary: summary, skipped: failures, html: html))
         } else {
             DiffCommand.printSummary(summary)
+            if !failures.isEmpty { print("\(failures.count) image\(failures.count == 1 ? "" : "s") skipped: " + failures.map(\.image).joined(separator: ", ")) }
+            if let html { print("report → \(html)") }
         }
-        return summary.firstFailure != nil
+        return summary.firstFailure != nil ? 3 : failures.isEmpty ? nil : DatasetOptions.someInputsFailed
+    }
+
+    /// The dataset summary's JSON, with the skipped images by path and reason.
+    struct DatasetReport: Encodable {
+        var summary: DatasetComparison.Summary
+        var skipped: [DatasetRecord.Failure]
+        var html: String?
+        enum CodingKeys: String, CodingKey { case skipped, html }
+
+        func encode(to encoder: Encoder) throws {
+            try summary.encode(to: encoder)
+            var container = encoder.container(keyedBy: CodingKeys.self)
+            try container.encode(skipped, forKey: .skipped)
+            try container.encodeIfPresent(html, forKey: .html)
+        }
     }
 
     func run() throws {
-        var failed = false
+        var failed = false, exitStatus: Int32?
         try CNNVizCommand.reportingErrors {
             if isDatasetRun {
-                failed = try runDataset()
+                exitStatus = try runDataset()
                 return
             }
             let inputFiles = (images + [tensor, tensorB, modelB].compactMap { $0 }).map { URL(fileURLWithPath: $0) }
@@ -192,6 +219,7 @@ struct DiffCommand: ParsableCommand {
             }
         }
         if failed { throw ExitCode(3) }
+        if let exitStatus { throw ExitCode(exitStatus) }
     }
 
     /// An aligned table that fits 100 columns, then Polygraphy's statistics and histogram of

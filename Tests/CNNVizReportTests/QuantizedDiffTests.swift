@@ -30,8 +30,13 @@ final class QuantizedDiffTests: XCTestCase {
         let blame = try TestData.manifest(Blame.self, at: "quantized/blame/blame.json")
         let photos = folder.appendingPathComponent("blame")
         let common = [photos.path, "--model", folder.appendingPathComponent(blame.float).path, "--preprocess", "imagenet", "--resize-only"]
-        let (status, damaged, message) = try diff(common + ["--model-b", photos.appendingPathComponent(blame.damaged).path])
+        let page = FileManager.default.temporaryDirectory.appendingPathComponent("blame-\(UUID().uuidString).html")
+        defer { try? FileManager.default.removeItem(at: page) }
+        let (status, damaged, message) = try diff(common + ["--model-b", photos.appendingPathComponent(blame.damaged).path, "--html", page.path])
         XCTAssertEqual(status, 3, message)
+        let html = try String(contentsOf: page, encoding: .utf8)
+        XCTAssertTrue(html.contains("nodes_to_exclude = [" + HTMLDocument.escape("\"\(blame.damagedNode)\"")), "the page recommends the damaged node")
+        XCTAssertTrue(html.contains(HTMLDocument.escape(blame.damagedOutputs[0]) + " [1, "), "the page draws the damaged layer")
         XCTAssertEqual(damaged["images"] as? Int, blame.photos)
         let ranked = try XCTUnwrap(damaged["blame"] as? [[String: Any]])
         XCTAssertEqual(ranked.first?["name"] as? String, blame.damagedOutputs[0], "the damaged conv adds the most error")
@@ -45,6 +50,26 @@ final class QuantizedDiffTests: XCTestCase {
         print("top-1 agreement with the float model over \(blame.photos) photos: damaged \(before), requantized without \(blame.damagedNode) \(after)")
         XCTAssertGreaterThan(after, before)
         XCTAssertLessThan(try XCTUnwrap(requantized["mean_kl_divergence"] as? Double), try XCTUnwrap(damaged["mean_kl_divergence"] as? Double))
+    }
+
+    /// A dataset diff with a truncated PNG among good photos: the bad file is skipped with its
+    /// reason, the others are compared, and the exit status is 4 (every layer passed on them).
+    func testDatasetDiffSkipsAnUnreadableImage() throws {
+        let blame = try TestData.manifest(Blame.self, at: "quantized/blame/blame.json")
+        let photos = folder.appendingPathComponent("blame")
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("dataset-diff-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        for k in 0..<3 { try FileManager.default.copyItem(at: photos.appendingPathComponent("photo_0\(k).png"), to: directory.appendingPathComponent("photo_0\(k).png")) }
+        try Data(try Data(contentsOf: photos.appendingPathComponent("photo_00.png")).prefix(300)).write(to: directory.appendingPathComponent("truncated.png"))
+        let (status, report, message) = try diff([directory.path, "--model", folder.appendingPathComponent(blame.float).path, "--preprocess", "imagenet",
+                                                  "--resize-only", "--model-b", folder.appendingPathComponent("small_cnn_qdq_per_channel.onnx").path])
+        XCTAssertEqual(status, 4, message)
+        XCTAssertEqual(report["images"] as? Int, 3)
+        let skipped = try XCTUnwrap(report["skipped"] as? [[String: Any]])
+        XCTAssertEqual(skipped.count, 1)
+        XCTAssertTrue((skipped.first?["image"] as? String ?? "").hasSuffix("truncated.png"))
+        XCTAssertTrue((skipped.first?["reason"] as? String ?? "").contains("truncated"), message)
     }
 
     /// A quantized model against its float original, one input: QDQ tensors match the float
