@@ -36,7 +36,7 @@ extension Preprocessing {
     }
 
     /// "224" (a square), "224x160" or "224×160" (width × height).
-    static func parseSize(_ text: String, option: String) throws -> ImageSize {
+    public static func parseSize(_ text: String, option: String) throws -> ImageSize {
         let parts = text.split(omittingEmptySubsequences: false, whereSeparator: { $0 == "x" || $0 == "×" || $0 == "X" }).map { Int($0.trimmingCharacters(in: .whitespaces)) }
         switch (parts.count, parts.first ?? nil, parts.last ?? nil) {
         case (1, let side?, _): return ImageSize(side)

@@ -9,7 +9,7 @@ struct CNNVizCommand: ParsableCommand {
         abstract: "Interpret and debug convolutional neural networks from ONNX, with no Python.",
         discussion: HelpExamples.discussion("cnn-viz"),
         version: CNNVizVersion.description,
-        subcommands: [RunCommand.self, ConformanceCommand.self, PredictCommand.self, SummaryCommand.self, ActivationsCommand.self, FiltersCommand.self, ReportCommand.self, GradCAMCommand.self, SaliencyCommand.self, MergeCommand.self, DiffCommand.self, StatsCommand.self, ShapesCommand.self, TrainCommand.self]
+        subcommands: [RunCommand.self, ConformanceCommand.self, PredictCommand.self, SummaryCommand.self, ActivationsCommand.self, FiltersCommand.self, VisualizeCommand.self, ReportCommand.self, GradCAMCommand.self, SaliencyCommand.self, MergeCommand.self, DiffCommand.self, StatsCommand.self, ShapesCommand.self, TrainCommand.self]
     )
 
     /// Runs a command body, turning cnn-viz errors into a one-line message and exit code 1.

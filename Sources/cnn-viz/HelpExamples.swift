@@ -21,6 +21,7 @@ enum HelpExamples {
         "summary": ["cnn-viz summary", "cnn-viz summary --model squeezenet1.1.onnx --json"],
         "activations": ["cnn-viz activations samples/images/star_1.png --layer relu4 --out activations"],
         "filters": ["cnn-viz filters --model squeezenet1.1.onnx --layer conv1_1 --out filters"],
+        "visualize": ["cnn-viz visualize --layer relu4 --channels 0-3 --steps 32 --out visualize"],
         "report": ["cnn-viz report samples/images/star_1.png samples/images/circle+star_1.png --out report"],
         "gradcam": [
             "cnn-viz gradcam samples/images/circle+star_1.png --top 2",

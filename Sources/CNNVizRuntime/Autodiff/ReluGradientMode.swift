@@ -28,4 +28,15 @@ public enum ReluGradientMode: String, CaseIterable, Sendable {
             }]
         }
     }
+
+    /// The ReLUs whose outputs are among `outputs` pass ∂L/∂x = g, as if they were the
+    /// identity (straight through: feature visualisation's pre-activation objectives); every
+    /// other ReLU keeps g·[y > 0]. Keyed by op type, since exports often leave nodes unnamed.
+    public static func passingThrough(outputs: Set<String>) -> [String: BackwardRule] {
+        ["Relu": { node, context in
+            let g = try context.outputGradient
+            if outputs.contains(node.outputs[0]) { return [g] }
+            return [try g.zipped(try context.output(0)) { g, y in y > 0 ? g : 0 }]
+        }]
+    }
 }

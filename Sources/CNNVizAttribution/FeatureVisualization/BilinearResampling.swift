@@ -1,0 +1,72 @@
+import CNNVizRuntime
+
+/// A resampling of every [H, W] plane of a [B, C, H, W] batch: output pixel (x, y) reads the
+/// input at a source point (u, v) in pixel coordinates, bilinearly from its four neighbours,
+/// each neighbour outside the input counting as 0 (torch's `grid_sample` with zeros padding
+/// and aligned corners, which kornia's warps and `Upsample(align_corners=True)` amount to).
+///
+/// It is linear in the input, so the gradient is its adjoint: each output gradient is
+/// scattered back to the same four neighbours with the same weights. The taps are computed
+/// once per geometry and shared by every plane.
+struct BilinearResampling {
+    let inputHeight: Int, inputWidth: Int, outputHeight: Int, outputWidth: Int
+    /// Per output pixel, four (input index or −1, weight).
+    private var indices: [Int32]
+    private var weights: [Float]
+
+    /// `source(x, y)` gives (u, v) for output pixel (x, y).
+    init(input: (height: Int, width: Int), output: (height: Int, width: Int), source: (Int, Int) -> (u: Float, v: Float)) {
+        (inputHeight, inputWidth, outputHeight, outputWidth) = (input.height, input.width, output.height, output.width)
+        let count = output.height * output.width
+        indices = [Int32](repeating: -1, count: 4 * count)
+        weights = [Float](repeating: 0, count: 4 * count)
+        for y in 0..<output.height {
+            for x in 0..<output.width {
+                let (u, v) = source(x, y)
+                guard u.isFinite, v.isFinite, u > -1, v > -1, u < Float(input.width), v < Float(input.height) else { continue }
+                let (u0, v0) = (Int(u.rounded(.down)), Int(v.rounded(.down)))
+                let (fu, fv) = (u - Float(u0), v - Float(v0))
+                let taps = [(u0, v0, (1 - fu) * (1 - fv)), (u0 + 1, v0, fu * (1 - fv)), (u0, v0 + 1, (1 - fu) * fv), (u0 + 1, v0 + 1, fu * fv)]
+                let base = 4 * (y * output.width + x)
+                for (tap, (column, row, weight)) in taps.enumerated()
+                where column >= 0 && row >= 0 && column < input.width && row < input.height && weight != 0 {
+                    indices[base + tap] = Int32(row * input.width + column)
+                    weights[base + tap] = weight
+                }
+            }
+        }
+    }
+
+    /// The resampled batch, [B, C, outputHeight, outputWidth].
+    func apply(_ tensor: Tensor) -> Tensor {
+        let planes = tensor.count / (inputHeight * inputWidth), outPlane = outputHeight * outputWidth, inPlane = inputHeight * inputWidth
+        let values = tensor.floats
+        var result = [Float](repeating: 0, count: planes * outPlane)
+        for plane in 0..<planes {
+            for pixel in 0..<outPlane {
+                var sum: Float = 0
+                for tap in 0..<4 where indices[4 * pixel + tap] >= 0 {
+                    sum += weights[4 * pixel + tap] * values[plane * inPlane + Int(indices[4 * pixel + tap])]
+                }
+                result[plane * outPlane + pixel] = sum
+            }
+        }
+        return Tensor(shape: Array(tensor.shape.prefix(2)) + [outputHeight, outputWidth], floats: result)
+    }
+
+    /// The adjoint: ∂L/∂input from ∂L/∂output.
+    func adjoint(_ gradient: Tensor) -> Tensor {
+        let outPlane = outputHeight * outputWidth, inPlane = inputHeight * inputWidth, planes = gradient.count / outPlane
+        let values = gradient.floats
+        var result = [Float](repeating: 0, count: planes * inPlane)
+        for plane in 0..<planes {
+            for pixel in 0..<outPlane {
+                let g = values[plane * outPlane + pixel]
+                for tap in 0..<4 where indices[4 * pixel + tap] >= 0 {
+                    result[plane * inPlane + Int(indices[4 * pixel + tap])] += weights[4 * pixel + tap] * g
+                }
+            }
+        }
+        return Tensor(shape: Array(gradient.shape.prefix(2)) + [inputHeight, inputWidth], floats: result)
+    }
+}

@@ -1,0 +1,114 @@
+import CNNVizRuntime
+import Foundation
+
+/// The random transforms applied to the images at each optimisation step (transformation
+/// robustness), as Lucent defines them. Each step draws one value per transform for the whole
+/// batch from a seeded generator, as Lucent does with numpy's.
+///
+/// - `pad(w, value)`: w pixels on every side, filled with `value`;
+/// - `jitter(d)`: a shift by (dx, dy), each drawn from 0..<d, zeros coming in (kornia's
+///   `translate`);
+/// - `scale(factors)`: bilinear resize with aligned corners to ⌈s·H⌉ × ⌈s·W⌉, then, when
+///   smaller, zeros to pad back (Lucent's `random_scale`; its padding puts ⌈(W − W')/2⌉ on the
+///   left and top and ⌈(H − H')/2⌉ on the right and bottom, which differ only for non-square
+///   images);
+/// - `rotate(degrees)`: about the centre ((W − 1)/2, (H − 1)/2), counter-clockwise for
+///   positive angles, bilinear with zeros outside (kornia's `warp_affine`).
+///
+/// Pitfall: `scale` changes the image's size, so the model must take any size, or the step
+/// resizes the result to the model's fixed size (`FeatureVisualization` does).
+public enum ImageTransform: Sendable, Equatable {
+    case pad(Int, value: Float)
+    case jitter(Int)
+    case scale([Double])
+    case rotate([Double])
+
+    /// Lucent's `standard_transforms`: pad 12 with 0.5, jitter 8, scale 0.9…1.1 by 0.02,
+    /// rotate −10…10° and five more 0°, jitter 4.
+    public static let standard: [ImageTransform] = [
+        .pad(12, value: 0.5), .jitter(8), .scale((0..<11).map { 1 + Double($0 - 5) / 50 }),
+        .rotate((-10...10).map(Double.init) + [0, 0, 0, 0, 0]), .jitter(4),
+    ]
+
+    /// One draw of the transform: what it does at one step.
+    public enum Drawn: Sendable, Equatable {
+        case pad(Int, value: Float)
+        case translate(dx: Int, dy: Int)
+        case scale(Double)
+        case rotate(degrees: Double)
+    }
+
+    /// Draws the step's value: uniform over the choices (jitter: over 0..<d, x then y).
+    public func draw<Generator: RandomNumberGenerator>(using generator: inout Generator) -> Drawn {
+        switch self {
+        case .pad(let width, let value): return .pad(width, value: value)
+        case .jitter(let d): return .translate(dx: Int.random(in: 0..<d, using: &generator), dy: Int.random(in: 0..<d, using: &generator))
+        case .scale(let factors): return .scale(factors[Int.random(in: 0..<factors.count, using: &generator)])
+        case .rotate(let angles): return .rotate(degrees: angles[Int.random(in: 0..<angles.count, using: &generator)])
+        }
+    }
+}
+
+extension ImageTransform.Drawn {
+    /// The transform applied to a [B, C, H, W] batch, and how to take a gradient back through it.
+    public func apply(_ images: Tensor) -> (output: Tensor, adjoint: (Tensor) -> Tensor) {
+        let (height, width) = (images.shape[2], images.shape[3])
+        switch self {
+        case .pad(let padding, let value):
+            return (Self.padded(images, top: padding, left: padding, bottom: padding, right: padding, value: value),
+                    { Self.cropped($0, top: padding, left: padding, height: height, width: width) })
+        case .translate(let dx, let dy):
+            return Self.resampled(images, BilinearResampling(input: (height, width), output: (height, width)) { x, y in (Float(x - dx), Float(y - dy)) })
+        case .scale(let factor):
+            let scaledHeight = Int((factor * Double(height)).rounded(.up)), scaledWidth = Int((factor * Double(width)).rounded(.up))
+            let padX = max(0, Int((Double(width - scaledWidth) / 2).rounded(.up))), padY = max(0, Int((Double(height - scaledHeight) / 2).rounded(.up)))
+            let rowStep = scaledHeight > 1 ? Float(height - 1) / Float(scaledHeight - 1) : 0
+            let columnStep = scaledWidth > 1 ? Float(width - 1) / Float(scaledWidth - 1) : 0
+            let (resized, resizeAdjoint) = Self.resampled(images, BilinearResampling(input: (height, width), output: (scaledHeight, scaledWidth)) { x, y in
+                (columnStep * Float(x), rowStep * Float(y))
+            })
+            let output = Self.padded(resized, top: padY, left: padY, bottom: padX, right: padX, value: 0)
+            return (output, { resizeAdjoint(Self.cropped($0, top: padY, left: padY, height: scaledHeight, width: scaledWidth)) })
+        case .rotate(let degrees):
+            let radians = degrees * Double.pi / 180, (c, s) = (cos(radians), sin(radians))
+            let (cx, cy) = (Double(width - 1) / 2, Double(height - 1) / 2)
+            return Self.resampled(images, BilinearResampling(input: (height, width), output: (height, width)) { x, y in
+                let (dx, dy) = (Double(x) - cx, Double(y) - cy)
+                return (Float(cx + c * dx - s * dy), Float(cy + s * dx + c * dy))
+            })
+        }
+    }
+
+    static func resampled(_ images: Tensor, _ resampling: BilinearResampling) -> (output: Tensor, adjoint: (Tensor) -> Tensor) {
+        (resampling.apply(images), resampling.adjoint)
+    }
+
+    /// Every plane framed by `value`.
+    static func padded(_ images: Tensor, top: Int, left: Int, bottom: Int, right: Int, value: Float) -> Tensor {
+        let (planes, height, width) = (images.shape[0] * images.shape[1], images.shape[2], images.shape[3])
+        let (newHeight, newWidth) = (height + top + bottom, width + left + right)
+        let values = images.floats
+        var result = [Float](repeating: value, count: planes * newHeight * newWidth)
+        for plane in 0..<planes {
+            for row in 0..<height {
+                let from = (plane * height + row) * width, to = (plane * newHeight + row + top) * newWidth + left
+                for column in 0..<width { result[to + column] = values[from + column] }
+            }
+        }
+        return Tensor(shape: Array(images.shape.prefix(2)) + [newHeight, newWidth], floats: result)
+    }
+
+    /// The window of each plane at (top, left) of the given size.
+    static func cropped(_ images: Tensor, top: Int, left: Int, height: Int, width: Int) -> Tensor {
+        let (planes, fullHeight, fullWidth) = (images.shape[0] * images.shape[1], images.shape[2], images.shape[3])
+        let values = images.floats
+        var result = [Float](repeating: 0, count: planes * height * width)
+        for plane in 0..<planes {
+            for row in 0..<height {
+                let from = (plane * fullHeight + row + top) * fullWidth + left, to = (plane * height + row) * width
+                for column in 0..<width { result[to + column] = values[from + column] }
+            }
+        }
+        return Tensor(shape: Array(images.shape.prefix(2)) + [height, width], floats: result)
+    }
+}

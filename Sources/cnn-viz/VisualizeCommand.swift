@@ -1,0 +1,267 @@
+import ArgumentParser
+import CNNVizAttribution
+import CNNVizImaging
+import CNNVizReport
+import CNNVizRuntime
+import Foundation
+
+struct VisualizeCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "visualize",
+        abstract: "Feature visualisation: optimise images that excite a layer's channels (Lucent's parameterisation and transforms), with the real images that excite them most.",
+        discussion: HelpExamples.discussion("visualize", """
+        One image per objective, all optimised in one batch: the Fourier spectrum (1/f scaled) \
+        and decorrelated colour of Lucent's param.image, Lucent's standard transforms drawn from \
+        --seed, Adam. The model's preprocessing is applied inside the optimisation.
+        """)
+    )
+
+    @OptionGroup var modelOptions: ModelOptions
+    @OptionGroup var preprocessing: PreprocessOptions
+
+    @Option(name: .long, help: "The layer (tensor or node name) whose channels to visualise.")
+    var layer: String?
+
+    @Option(name: .long, help: "Channels of --layer: a list of indices and ranges, e.g. 0-15,32. Default: 0-7.")
+    var channels: String?
+
+    @Option(name: .long, help: "Maximise one position of each channel (ROW,COLUMN, or 'centre') instead of the channel's mean.")
+    var neuron: String?
+
+    @Option(name: .customLong("class"), help: "Class logits to maximise (indices or names, comma-separated), instead of --layer's channels.")
+    var classes: String?
+
+    @Option(name: .long, help: "Class names, one per line (for --class names).")
+    var labels: String?
+
+    @Option(name: .long, help: "A .npy vector over --layer's channels: maximise the cosine of the activations with it.")
+    var direction: String?
+
+    @Flag(name: .long, help: "Maximise the negative of the objective (what suppresses the unit).")
+    var negative = false
+
+    @Option(name: .long, help: "Images per objective (with --diversity, Lucid's Gram-matrix diversity makes them differ).")
+    var imagesPerObjective = 1
+
+    @Option(name: .long, help: "Weight of the diversity term across each objective's images. Default: 0 (off).")
+    var diversity: Float = 0
+
+    @Option(name: .long, help: "Image parameterisation: fourier (Lucent's default) or pixel.")
+    var param: Basis = .fourier
+
+    @Option(name: .long, help: "Spectrum decay of the Fourier parameterisation: scale 1/max(f, 1/size)^decay.")
+    var decay: Double = 1
+
+    @Flag(name: .long, help: "Leave the colours correlated (no colour decorrelation before the sigmoid).")
+    var noDecorrelate = false
+
+    @Option(name: .long, help: "Transforms each step: standard (Lucent's), none, or a list such as pad=12@0.5,jitter=8,scale=0.9:1.1:0.02,rotate=-10:10:1,jitter=4.")
+    var transforms: String = "standard"
+
+    @Option(name: .long, help: "Total-variation weight on the images.")
+    var tv: Float = 0
+
+    @Option(name: .long, help: "L1 weight on the images' distance to mid grey.")
+    var l1: Float = 0
+
+    @Option(name: .long, help: "Weight of Lucid's blur penalty (distance to the image's own 3×3 blur).")
+    var blur: Float = 0
+
+    @Option(name: .long, help: "Optimisation steps.")
+    var steps = 512
+
+    @Option(name: .customLong("lr"), help: "Adam's learning rate.")
+    var learningRate: Float = 0.05
+
+    @Option(name: .customLong("image-size"), help: "The optimised images' size, N or W×H. Default: the model's input size (224 when it takes any size).")
+    var imageSize: String?
+
+    @Option(name: .long, help: "Seed of the initial parameters and the transforms' draws.")
+    var seed: UInt64 = 0
+
+    @Option(name: .long, help: "Images per optimisation batch (more use more memory). Default: all in one batch.")
+    var batch: Int?
+
+    @Option(name: .long, help: "Where files go. Default: reports/<model stem>/visualize/<layer>.")
+    var out: String?
+
+    @Flag(name: .long, help: "Print a JSON manifest on stdout.")
+    var json = false
+
+    enum Basis: String, ExpressibleByArgument, CaseIterable { case fourier, pixel }
+
+    func validate() throws {
+        guard layer != nil || classes != nil else { throw ValidationError("give --layer (its channels) or --class") }
+        guard classes == nil || (channels == nil && neuron == nil && direction == nil) else {
+            throw ValidationError("--class excludes --channels, --neuron and --direction")
+        }
+        guard direction == nil || (channels == nil && neuron == nil) else { throw ValidationError("--direction excludes --channels and --neuron") }
+        guard steps >= 0 else { throw ValidationError("--steps must be ≥ 0, found \(steps)") }
+        guard learningRate > 0 else { throw ValidationError("--lr must be > 0, found \(learningRate)") }
+        guard imagesPerObjective >= 1 else { throw ValidationError("--images-per-objective must be ≥ 1") }
+        guard (batch ?? 1) >= 1 else { throw ValidationError("--batch must be ≥ 1") }
+        guard diversity == 0 || imagesPerObjective >= 2 else { throw ValidationError("--diversity needs --images-per-objective 2 or more") }
+        _ = try VisualizeCommand.transformList(transforms)
+        _ = try channels.map(VisualizeCommand.indexList)
+    }
+
+    /// "0-3,7" → [0, 1, 2, 3, 7].
+    static func indexList(_ text: String) throws -> [Int] {
+        var result = [Int]()
+        for part in text.split(separator: ",").map({ $0.trimmingCharacters(in: .whitespaces) }) {
+            let bounds = part.split(separator: "-", maxSplits: 1).map { Int($0) }
+            guard !bounds.isEmpty, bounds.allSatisfy({ $0 != nil && $0! >= 0 }), bounds.count == 1 || bounds[0]! <= bounds[1]! else {
+                throw ValidationError("--channels: '\(part)' is not an index or a range A-B (A ≤ B)")
+            }
+            result += Array(bounds[0]!...(bounds.count == 2 ? bounds[1]! : bounds[0]!))
+        }
+        return result
+    }
+
+    /// "standard", "none", or NAME=VALUE items: pad=W[@FILL], jitter=D, scale=A:B:STEP, rotate=A:B:STEP.
+    static func transformList(_ text: String) throws -> [ImageTransform] {
+        switch text {
+        case "standard": return ImageTransform.standard
+        case "none": return []
+        default: break
+        }
+        func numbers(_ value: Substring, _ separator: Character) -> [Double]? {
+            let parts = value.split(separator: separator, omittingEmptySubsequences: false).map { Double($0) }
+            return parts.contains(nil) ? nil : parts.map { $0! }
+        }
+        func range(_ value: Substring) -> [Double]? {
+            guard let parts = numbers(value, ":"), parts.count == 3, parts[2] > 0, parts[0] <= parts[1] else { return numbers(value, ":").flatMap { $0.count == 1 ? $0 : nil } }
+            return stride(from: 0, through: ((parts[1] - parts[0]) / parts[2]).rounded() + 1e-9, by: 1).map { parts[0] + $0 * parts[2] }
+        }
+        return try text.split(separator: ",").map { item in
+            let pair = item.split(separator: "=", maxSplits: 1)
+            let failure = ValidationError("--transforms: '\(item)' is not pad=W[@FILL], jitter=D, scale=A:B:STEP or rotate=A:B:STEP")
+            guard pair.count == 2 else { throw failure }
+            switch pair[0] {
+            case "pad":
+                let parts = pair[1].split(separator: "@", maxSplits: 1)
+                guard let width = Int(parts[0]), width >= 0, let fill = parts.count == 2 ? Float(parts[1]) : 0.5 else { throw failure }
+                return .pad(width, value: fill)
+            case "jitter":
+                guard let d = Int(pair[1]), d >= 1 else { throw failure }
+                return .jitter(d)
+            case "scale":
+                guard let factors = range(pair[1]), !factors.isEmpty, factors.allSatisfy({ $0 > 0 }) else { throw failure }
+                return .scale(factors)
+            case "rotate":
+                guard let angles = range(pair[1]), !angles.isEmpty else { throw failure }
+                return .rotate(angles)
+            default: throw failure
+            }
+        }
+    }
+
+    struct Manifest: Encodable {
+        struct Entry: Encodable {
+            var objective: String
+            var image: String
+            var value: Float
+        }
+        var model: String
+        var layer: String
+        var steps: Int
+        var seed: UInt64
+        var images: [Entry]
+        var grid: String
+    }
+
+    func run() throws {
+        try CNNVizCommand.reportingErrors {
+            let session = try modelOptions.loadImageSession(forGradients: true)
+            let mapping = ModelInputMapping(try preprocessing.preprocessing(for: session))
+            let objectives = try makeObjectives(session)
+            var request = FeatureVisualizationRequest(objectives: objectives.flatMap { Array(repeating: $0, count: imagesPerObjective) })
+            request.parameterization = ImageParameterization(basis: param == .pixel ? .pixel : .fourier(decay: decay), decorrelatesColor: !noDecorrelate)
+            request.transforms = try VisualizeCommand.transformList(transforms)
+            request.regularization = ImageRegularization(totalVariation: tv, l1: l1, blur: blur)
+            request.diversity = diversity
+            request.steps = steps
+            request.learningRate = learningRate
+            request.seed = seed
+            request.inputMapping = mapping
+            if let imageSize {
+                let size = try Preprocessing.parseSize(imageSize, option: "--image-size")
+                (request.height, request.width) = (size.height, size.width)
+            }
+            let stem = URL(fileURLWithPath: session.model.source).deletingPathExtension().lastPathComponent
+            let layerName = objectives[0].layer
+            let directory = URL(fileURLWithPath: out ?? "reports/\(stem)/visualize/\(fileStem(for: layerName))")
+            try InputProtection.checkOutputs([directory], inputs: modelOptions.inputFiles)
+            let runner = FeatureVisualization(session: session)
+            let progress = ProgressLine(label: "visualize")
+            runner.progress = { done, total in progress.update(done, of: total) }
+            let result = try runner.run(request, batchSize: batch)
+            progress.finish()
+            try createOutputDirectory(directory)
+            var entries = [Manifest.Entry]()
+            for (index, objective) in request.objectives.enumerated() {
+                let name = VisualizeCommand.fileName(objective, copy: imagesPerObjective > 1 ? index % imagesPerObjective : nil)
+                try AtomicFile.write(try PNGEncoder.encode(RGBImage(unitBatch: result.images, index: index)), to: directory.appendingPathComponent(name))
+                entries.append(.init(objective: objective.description, image: directory.appendingPathComponent(name).path, value: result.objectives[index]))
+            }
+            let grid = directory.appendingPathComponent("grid.png")
+            try AtomicFile.write(try ChannelGrid.png(images: result.images, captions: zip(request.objectives, result.objectives).map { objective, value in
+                VisualizeCommand.caption(objective) + String(format: " %.3g", value)
+            }), to: grid)
+            let manifest = Manifest(model: session.model.source, layer: layerName, steps: steps, seed: seed, images: entries, grid: grid.path)
+            if json {
+                try printJSON(manifest)
+            } else {
+                for entry in entries { print(String(format: "%@: %.4g → %@", entry.objective, entry.value, entry.image)) }
+                print("grid → \(grid.path)")
+            }
+        }
+    }
+
+    /// The objectives the options ask for, one per channel or class.
+    func makeObjectives(_ session: Session) throws -> [VisualizationObjective] {
+        if let classes {
+            let output = session.graph.outputs[0].name
+            let logits = session.logitsBeforeSoftmax(output) ?? output
+            let names = try classNames(file: labels, session: session)
+            return try classes.split(separator: ",").map { entry in
+                try VisualizationObjective(layer: logits, .channel(TargetChoice.classIndex(entry.trimmingCharacters(in: .whitespaces), labels: names)), negated: negative)
+            }
+        }
+        let layer = self.layer!
+        if let direction {
+            let vector = try NumpyFile.read(contentsOf: URL(fileURLWithPath: direction))
+            return [VisualizationObjective(layer: layer, .direction(vector.floats), negated: negative)]
+        }
+        var position: (Int?, Int?) = (nil, nil)
+        if let neuron, neuron != "centre", neuron != "center" {
+            let parts = neuron.split(separator: ",").map { Int($0.trimmingCharacters(in: .whitespaces)) }
+            guard parts.count == 2, let row = parts[0], let column = parts[1] else {
+                throw CNNVizError(.invalidArgument, "--neuron: expected ROW,COLUMN or centre, found '\(neuron)'")
+            }
+            position = (row, column)
+        }
+        return try (channels.map(VisualizeCommand.indexList) ?? Array(0..<8)).map { c in
+            VisualizationObjective(layer: layer, neuron == nil ? .channel(c) : .neuron(c, row: position.0, column: position.1), negated: negative)
+        }
+    }
+
+    /// "channel_3.png", "neuron_3.png", "direction.png", with "_k" for the k-th copy.
+    static func fileName(_ objective: VisualizationObjective, copy: Int?) -> String {
+        let base: String
+        switch objective.kind {
+        case .channel(let c): base = "channel_\(c)"
+        case .neuron(let c, _, _): base = "neuron_\(c)"
+        case .direction: base = "direction"
+        }
+        return (objective.negated ? "negative_" : "") + base + (copy.map { "_\($0)" } ?? "") + ".png"
+    }
+
+    static func caption(_ objective: VisualizationObjective) -> String {
+        switch objective.kind {
+        case .channel(let c): return (objective.negated ? "−" : "") + "\(c)"
+        case .neuron(let c, _, _): return (objective.negated ? "−" : "") + "n\(c)"
+        case .direction: return objective.negated ? "−dir" : "dir"
+        }
+    }
+}
