@@ -1,0 +1,169 @@
+import CNNVizAttribution
+import CNNVizImaging
+import CNNVizReport
+import CNNVizRuntime
+import CNNVizShapes
+import CNNVizTestSupport
+import Foundation
+import XCTest
+
+/// Feature visualisation against Lucent's formulas (NumPy and torch, in
+/// `scripts/reference/feature_visualization_reference.py`), adjoints against their forward
+/// maps, and the optimisation against what it must achieve.
+final class FeatureVisualizationTests: XCTestCase {
+    var folder: URL { TestData.referenceDirectory.appendingPathComponent("featurevis") }
+
+    func reference(_ name: String) throws -> Tensor {
+        try NumpyFile.read(contentsOf: try TestData.require(folder.appendingPathComponent(name)))
+    }
+
+    func assertClose(_ a: Tensor, _ b: Tensor, tolerance: Float, _ message: String, file: StaticString = #filePath, line: UInt = #line) {
+        XCTAssertEqual(a.shape, b.shape, message, file: file, line: line)
+        guard a.shape == b.shape else { return }
+        let worst = zip(a.floats, b.floats).map { abs($0 - $1) }.max() ?? 0
+        XCTAssertLessThanOrEqual(worst, tolerance, "\(message): max |a − b| = \(worst)", file: file, line: line)
+    }
+
+    /// Lucent's param.image (Fourier, decorrelated colour, sigmoid) from the same spectrum, for
+    /// even and odd sizes and another decay, and the pixel basis: max |Δ| ≤ 1e-5.
+    func testParameterizationEqualsLucentsFormulas() throws {
+        for (name, basis) in [("fourier_224x224", ImageParameterization.Basis.fourier(decay: 1)), ("fourier_31x37", .fourier(decay: 1)),
+                              ("fourier_16x20", .fourier(decay: 1)), ("decay2_24x24", .fourier(decay: 2)), ("pixel_12x10", .pixel)] {
+            let spectrum = try reference("\(name).spectrum.npy"), expected = try reference("\(name).image.npy")
+            let (batch, height, width) = (expected.shape[0], expected.shape[2], expected.shape[3])
+            var parameters = spectrum.floats
+            if basis != .pixel, width % 2 == 1 {
+                // Lucent keeps one more frequency column for odd W, which irfftn drops.
+                let (kept, stored) = (width / 2 + 1, spectrum.shape[3])
+                parameters = (0..<(batch * 3 * height)).flatMap { row in spectrum.floats[(row * stored * 2)..<(row * stored * 2 + kept * 2)] }
+            }
+            let images = ParameterizedImages(ImageParameterization(basis: basis, decorrelatesColor: true), batch: batch, height: height, width: width,
+                                             parameters: parameters).images()
+            assertClose(images, expected, tolerance: 1e-5, name)
+        }
+    }
+
+    /// Each of Lucent's transforms at a fixed draw equals torch's (F.pad, Upsample with
+    /// aligned corners and Lucent's padding, grid_sample for kornia's warps): max |Δ| ≤ 1e-5.
+    func testTransformsEqualTorch() throws {
+        let input = try reference("transforms.input.npy")
+        let cases: [(String, ImageTransform.Drawn)] = [
+            ("pad_12", .pad(12, value: 0.5)), ("translate_3_5", .translate(dx: 3, dy: 5)), ("scale_0.9", .scale(0.9)),
+            ("scale_0.92", .scale(1 + Double(1 - 5) / 50)), ("scale_1.1", .scale(1.1)), ("rotate_7", .rotate(degrees: 7)), ("rotate_-10", .rotate(degrees: -10)),
+        ]
+        for (name, drawn) in cases {
+            assertClose(drawn.apply(input).output, try reference("transform_\(name).npy"), tolerance: 1e-5, name)
+        }
+    }
+
+    /// The gradient through each transform is the transpose of the transform (linear maps):
+    /// ⟨A x, y⟩ = ⟨x, Aᵀ y⟩ in Double, to float rounding.
+    func testTransformAdjointsAreTransposes() {
+        var noise = NetworkBuilder.SplitMix64(seed: 7)
+        func random(_ shape: [Int]) -> Tensor {
+            Tensor(shape: shape, floats: (0..<shape.reduce(1, *)).map { _ in Float.random(in: -1...1, using: &noise) })
+        }
+        let x = random([2, 3, 21, 17])
+        for drawn in [ImageTransform.Drawn.pad(5, value: 0), .translate(dx: 2, dy: 7), .scale(0.9), .scale(1.06), .rotate(degrees: 9)] {
+            let (output, adjoint) = drawn.apply(x)
+            let y = random(output.shape)
+            let forward = zip(output.floats, y.floats).reduce(0.0) { $0 + Double($1.0) * Double($1.1) }
+            let backward = zip(x.floats, adjoint(y).floats).reduce(0.0) { $0 + Double($1.0) * Double($1.1) }
+            XCTAssertEqual(forward, backward, accuracy: 1e-4 * max(1, abs(forward)), "\(drawn)")
+        }
+    }
+
+    /// ∂L/∂parameters of L = Σ w · image against central differences in Double-accumulated
+    /// Float, for the Fourier and the pixel basis (a sigmoid and colour mix after each).
+    func testParameterGradientMatchesFiniteDifferences() {
+        for basis in [ImageParameterization.Basis.fourier(decay: 1), .pixel] {
+            let images = ParameterizedImages(ImageParameterization(basis: basis), batch: 1, height: 6, width: 5, seed: 3, sd: 0.5)
+            var noise = NetworkBuilder.SplitMix64(seed: 11)
+            let weights = (0..<(3 * 30)).map { _ in Float.random(in: -1...1, using: &noise) }
+            func loss(_ p: ParameterizedImages) -> Double { zip(p.images().floats, weights).reduce(0.0) { $0 + Double($1.0 * $1.1) } }
+            let image = images.images()
+            let gradient = images.parameterGradient(images: image, imageGradient: Tensor(shape: image.shape, floats: weights))
+            for index in stride(from: 0, to: images.parameters.count, by: 7) {
+                var (plus, minus) = (images, images)
+                plus.parameters[index] += 1e-2
+                minus.parameters[index] -= 1e-2
+                let numeric = (loss(plus) - loss(minus)) / 2e-2
+                XCTAssertEqual(Double(gradient[index]), numeric, accuracy: 2e-3 + 1e-2 * abs(numeric), "\(basis) parameter \(index)")
+            }
+        }
+    }
+
+    func shapesRequest(_ objectives: [VisualizationObjective], steps: Int, seed: UInt64) -> FeatureVisualizationRequest {
+        var request = FeatureVisualizationRequest(objectives: objectives)
+        request.steps = steps
+        request.seed = seed
+        request.inputMapping = ModelInputMapping(ShapesModel.preprocessing)
+        return request
+    }
+
+    /// The same request and seed give bit-identical images; another seed does not.
+    func testSameSeedSameImages() throws {
+        let runner = FeatureVisualization(session: try Session(model: EmbeddedShapesModel.model()))
+        let objectives = [VisualizationObjective(layer: "relu3", .channel(0)), VisualizationObjective(layer: "relu3", .channel(5))]
+        let first = try runner.run(shapesRequest(objectives, steps: 6, seed: 42)).images.floats
+        XCTAssertEqual(first, try runner.run(shapesRequest(objectives, steps: 6, seed: 42)).images.floats)
+        XCTAssertNotEqual(first, try runner.run(shapesRequest(objectives, steps: 6, seed: 43)).images.floats)
+    }
+
+    /// On the embedded shapes model each class's optimised image, saved as 8-bit RGB and read
+    /// back through the model's own preprocessing, is that class with probability above 0.9
+    /// (its sigmoid score, as the model is trained) and the top-1 class.
+    func testClassImagesAreClassifiedAsTheirClass() throws {
+        let model = try EmbeddedShapesModel.model()
+        let runner = FeatureVisualization(session: try Session(model: model))
+        let classes = ShapeClass.allCases.map(\.rawValue)
+        let result = try runner.run(shapesRequest(classes.map { VisualizationObjective(layer: "logits", .channel($0)) }, steps: 96, seed: 0))
+        let classifier = try ShapesClassifier(model: model), session = classifier.session
+        let input = try ShapesModel.batch(classes.map { RGBImage(unitBatch: result.images, index: $0) })
+        let logits = try XCTUnwrap(try session.run([session.graph.inputs[0].name: input])[session.graph.outputs[0].name]).floats
+        for c in classes {
+            let row = Array(logits[(c * classes.count)..<((c + 1) * classes.count)])
+            let probability = 1 / (1 + exp(-Double(row[c])))
+            print("class \(ShapeClass.allCases[c]): logit \(row[c]), probability \(probability)")
+            XCTAssertGreaterThan(probability, 0.9, "\(ShapeClass.allCases[c])")
+            XCTAssertEqual(row.indices.max { row[$0] < row[$1] }, c, "\(ShapeClass.allCases[c]) is the top class")
+        }
+    }
+
+    struct PhotoMaxima: Decodable {
+        var photos: [String]
+        var maxima: [String: [Double]]
+    }
+
+    /// On the real SqueezeNet, a few channels of fire9/concat_1 and fire5/concat_1: the
+    /// optimised image's channel mean exceeds the largest over every photo of
+    /// ../shared/data/images (onnxruntime's). `make bench`'s visualize run covers 16 of each.
+    func testOptimisedImagesOutdoEveryPhoto() throws {
+        let maxima = try TestData.manifest(PhotoMaxima.self, at: "featurevis/photo_maxima.json")
+        let session = try Session(contentsOf: try TestData.model("squeezenet1.1_fp32_from_winml_fp16.onnx"))
+        let runner = FeatureVisualization(session: session)
+        for (layer, channels) in [("fire9/concat_1", [0, 7, 14]), ("fire5/concat_1", [3, 12])] {
+            var request = FeatureVisualizationRequest(objectives: channels.map { VisualizationObjective(layer: layer, .channel($0)) })
+            request.steps = 24
+            request.inputMapping = ModelInputMapping(.caffe)
+            let result = try runner.run(request)
+            for (channel, value) in zip(channels, result.objectives) {
+                let photos = try XCTUnwrap(maxima.maxima[layer])[channel]
+                print("\(layer) channel \(channel): optimised \(value), best of \(maxima.photos.count) photos \(photos)")
+                XCTAssertGreaterThan(Double(value), photos, "\(layer) channel \(channel)")
+            }
+        }
+    }
+
+    /// Objectives that don't fit the layer are errors that name it.
+    func testObjectiveErrorsNameTheLayer() throws {
+        let runner = FeatureVisualization(session: try Session(model: EmbeddedShapesModel.model()))
+        for (objective, words) in [(VisualizationObjective(layer: "relu3", .channel(999)), "out of range"),
+                                   (VisualizationObjective(layer: "relu3", .direction([1, 2])), "entries"),
+                                   (VisualizationObjective(layer: "logits", .neuron(0, row: nil, column: nil)), "[B, C, H, W]")] {
+            XCTAssertThrowsError(try runner.run(shapesRequest([objective], steps: 1, seed: 0))) { error in
+                XCTAssertTrue("\(error)".contains(objective.layer) && "\(error)".contains(words), "\(error)")
+            }
+        }
+    }
+}
