@@ -10,7 +10,7 @@ APT_PACKAGES := pkg-config libpng-dev libjpeg62-turbo-dev libturbojpeg0-dev libc
 BIN := .build/release/cnn-viz
 REFERENCE_DIR := .build/reference
 
-.PHONY: all deps python-deps torch-deps build demo check package-check fuzz test-asan bad-inputs examples-targets examples-screenshots shapes-model embed-model samples examples test test-browser test-index-browser test-cluster-examples dataset-equivalence chromium bench conformance clean
+.PHONY: all deps python-deps torch-deps build demo check package-check fuzz test-asan bad-inputs examples-targets examples-screenshots shapes-model embed-model samples examples test test-browser test-index-browser test-visualize-browser test-cluster-examples dataset-equivalence chromium bench conformance clean
 
 all: build
 
@@ -112,9 +112,11 @@ test: build python-deps torch-deps
 	python3 scripts/reference/op_gradients.py $(REFERENCE_DIR)
 	python3 scripts/reference/real_exports.py $(REFERENCE_DIR)
 	python3 scripts/reference/quantized_models.py $(REFERENCE_DIR) --shared $(SHARED)
+	python3 scripts/reference/feature_visualization_reference.py $(REFERENCE_DIR) --shared $(SHARED)
 	swift test $(SWIFT_FLAGS) --disable-swift-testing --disable-testable-imports
 	CNNVIZ_ENGINE=dnnl swift test $(SWIFT_FLAGS) --disable-swift-testing --disable-testable-imports --filter '$(DNNL_TESTS)'
 	$(MAKE) test-index-browser
+	$(MAKE) test-visualize-browser
 	$(MAKE) test-cluster-examples
 	$(MAKE) bad-inputs
 	$(MAKE) package-check
@@ -178,6 +180,12 @@ chromium:
 
 # A dataset run's index page at 10,000 rows (20 real Grad-CAM records, copied through symlinks
 # and merged) in headless Chromium: sorting, filters and paging, and index.html stays small.
+# The channel report of `visualize`, with dataset examples, in headless Chromium: no console
+# error, nothing fetched, every image decoded.
+test-visualize-browser: build python-deps chromium
+	$(BIN) visualize --layer relu4 --channels 0-3 --steps 16 --examples samples/images --top-k 4 --out .build/browser-check/visualize
+	python3 scripts/browser_check.py .build/browser-check/visualize/visualize.html --screenshot .build/browser-check/visualize.png
+
 test-index-browser: build python-deps chromium
 	python3 scripts/index_browser_test.py --cnn-viz $(BIN) --out .build/index-browser
 

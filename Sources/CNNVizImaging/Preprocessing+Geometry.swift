@@ -37,6 +37,13 @@ public struct PreprocessingGeometry: Sendable {
         seenRows = rows.seen
     }
 
+    /// The photo's pixels (columns, rows) under the model's pixel window `columns` × `rows`
+    /// (inclusive pixel indices, e.g. a receptive field's, clipped to the model's input).
+    public func originalBox(columns: ClosedRange<Double>, rows: ClosedRange<Double>) -> (columns: Range<Int>, rows: Range<Int>) {
+        (self.columns.originalPixels(coveringModel: columns.lowerBound, columns.upperBound),
+         self.rows.originalPixels(coveringModel: rows.lowerBound, rows.upperBound))
+    }
+
     /// A row-major plane of `model` size mapped onto the photo: original.height × original.width values.
     public func toOriginal(_ plane: [Float]) throws -> [Float] {
         try apply(plane, from: model, to: original, vertical: rows.inverse, horizontal: columns.inverse)

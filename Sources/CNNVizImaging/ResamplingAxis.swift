@@ -23,9 +23,14 @@ struct ResamplingAxis {
     /// The original pixels whose centres fall inside the crop.
     let seen: Range<Int>
 
+    let resizedSize: Int
+    let cropOffset: Int
+
     init(originalSize: Int, resizedSize: Int, cropOffset: Int, modelSize: Int) {
         self.originalSize = originalSize
         self.modelSize = modelSize
+        self.resizedSize = resizedSize
+        self.cropOffset = cropOffset
         let n = originalSize, m = modelSize
         var forward = [Double](repeating: 0, count: m * n)
         if resizedSize == originalSize {
@@ -65,6 +70,15 @@ struct ResamplingAxis {
         var inverse = interpolation                          // U_b + Rᵀ·solution
         cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, Int32(n), Int32(m), Int32(m), 1, forward, Int32(n), residual, Int32(m), 1, &inverse, Int32(m))
         return inverse
+    }
+
+    /// The original pixels covering the model's pixels low…high (inclusive, clipped to the
+    /// model): pixel edges map as original = (model + cropOffset) · original / resized.
+    func originalPixels(coveringModel low: Double, _ high: Double) -> Range<Int> {
+        let ratio = Double(originalSize) / Double(resizedSize)
+        let first = max(0, min(low, Double(modelSize - 1))), last = min(Double(modelSize - 1), max(high, 0))
+        let start = Int(((first + Double(cropOffset)) * ratio).rounded(.down)), end = Int(((last + 1 + Double(cropOffset)) * ratio).rounded(.up))
+        return max(0, start)..<min(originalSize, max(end, start + 1))
     }
 }
 

@@ -82,6 +82,12 @@ struct VisualizeCommand: ParsableCommand {
     @Option(name: .long, help: "Images per optimisation batch (more use more memory). Default: all in one batch.")
     var batch: Int?
 
+    @Option(name: .long, parsing: .upToNextOption, help: "Images (files, folders, quoted globs) in which to find each channel's strongest examples, cropped to the receptive field.")
+    var examples: [String] = []
+
+    @Option(name: .long, help: "Dataset examples per channel.")
+    var topK = 9
+
     @Option(name: .long, help: "Where files go. Default: reports/<model stem>/visualize/<layer>.")
     var out: String?
 
@@ -100,6 +106,8 @@ struct VisualizeCommand: ParsableCommand {
         guard learningRate > 0 else { throw ValidationError("--lr must be > 0, found \(learningRate)") }
         guard imagesPerObjective >= 1 else { throw ValidationError("--images-per-objective must be ≥ 1") }
         guard (batch ?? 1) >= 1 else { throw ValidationError("--batch must be ≥ 1") }
+        guard topK >= 1 else { throw ValidationError("--top-k must be ≥ 1") }
+        guard examples.isEmpty || (classes == nil && direction == nil) else { throw ValidationError("--examples goes with --layer's channels") }
         guard diversity == 0 || imagesPerObjective >= 2 else { throw ValidationError("--diversity needs --images-per-objective 2 or more") }
         _ = try VisualizeCommand.transformList(transforms)
         _ = try channels.map(VisualizeCommand.indexList)
@@ -168,9 +176,15 @@ struct VisualizeCommand: ParsableCommand {
         var seed: UInt64
         var images: [Entry]
         var grid: String
+        var picture: String
+        var report: String
+        var receptiveField: String
+        var examples: [[ChannelExamples.Example]]
+        var skipped: [DatasetRecord.Failure]
     }
 
     func run() throws {
+        var someExamplesFailed = false
         try CNNVizCommand.reportingErrors {
             let session = try modelOptions.loadImageSession(forGradients: true)
             let mapping = ModelInputMapping(try preprocessing.preprocessing(for: session))
@@ -205,17 +219,52 @@ struct VisualizeCommand: ParsableCommand {
                 entries.append(.init(objective: objective.description, image: directory.appendingPathComponent(name).path, value: result.objectives[index]))
             }
             let grid = directory.appendingPathComponent("grid.png")
-            try AtomicFile.write(try ChannelGrid.png(images: result.images, captions: zip(request.objectives, result.objectives).map { objective, value in
-                VisualizeCommand.caption(objective) + String(format: " %.3g", value)
-            }), to: grid)
-            let manifest = Manifest(model: session.model.source, layer: layerName, steps: steps, seed: seed, images: entries, grid: grid.path)
+            let captions = zip(request.objectives, result.objectives).map { objective, value in VisualizeCommand.caption(objective) + String(format: " %.3g", value) }
+            try AtomicFile.write(try ChannelGrid.png(images: result.images, captions: captions), to: grid)
+            let (examples, skipped) = try findExamples(session, layer: layerName, objectives: request.objectives)
+            let field = try ChannelExamples.field(of: layerName, session: session, inputShape: [1, mapping.channels, result.images.shape[2], result.images.shape[3]])
+            let rows = request.objectives.indices.map { index in
+                ChannelReport.Row(title: (request.objectives[index].negated ? "−" : "") + request.objectives[index].unit, image: RGBImage(unitBatch: result.images, index: index),
+                                  objective: result.objectives[index], examples: index < examples.count ? examples[index] : [])
+            }
+            let report = ChannelReport(model: session.model.source, layer: layerName, rows: rows, field: field)
+            let picture = directory.appendingPathComponent("channels.png"), page = directory.appendingPathComponent("visualize.html")
+            try AtomicFile.write(try report.picture().encoded(as: .png), to: picture)
+            try report.document().write(to: page)
+            let manifest = Manifest(model: session.model.source, layer: layerName, steps: steps, seed: seed, images: entries, grid: grid.path,
+                                    picture: picture.path, report: page.path, receptiveField: report.fieldDescription, examples: examples, skipped: skipped)
             if json {
                 try printJSON(manifest)
             } else {
                 for entry in entries { print(String(format: "%@: %.4g → %@", entry.objective, entry.value, entry.image)) }
-                print("grid → \(grid.path)")
+                print("grid → \(grid.path)\nchannels → \(picture.path)\nreport → \(page.path)")
+            }
+            someExamplesFailed = !skipped.isEmpty
+        }
+        if someExamplesFailed { throw ExitCode(DatasetOptions.someInputsFailed) }
+    }
+
+    /// Each objective's top-k dataset examples (one list per image of the batch, empty without
+    /// --examples); an unreadable image is reported and skipped.
+    func findExamples(_ session: Session, layer: String, objectives: [VisualizationObjective]) throws -> ([[ChannelExamples.Example]], [DatasetRecord.Failure]) {
+        guard !examples.isEmpty else { return ([], []) }
+        let items = try DatasetListing(sources: examples).items()
+        guard !items.isEmpty else { throw CNNVizError(.invalidArgument, "no image in --examples \(examples.joined(separator: " "))") }
+        var finder = try ChannelExamples(session: session, layer: layer, preprocessing: try preprocessing.preprocessing(for: session))
+        finder.count = topK
+        var failures = [DatasetRecord.Failure]()
+        finder.onImageError = { path, error in
+            guard let item = items.first(where: { $0.path == path }), let error = error as? CNNVizError, DatasetOptions.isAbout(item, error) else { throw error }
+            failures.append(DatasetRecord.Failure(item: item, error: error))
+            FileHandle.standardError.write(Data((failures.last!.message + "\n").utf8))
+        }
+        let channels = objectives.map { objective -> Int in
+            switch objective.kind {
+            case .channel(let c), .neuron(let c, _, _): return c
+            case .direction: return 0
             }
         }
+        return (try finder.find(channels: channels, images: items.map(\.path)), failures)
     }
 
     /// The objectives the options ask for, one per channel or class.

@@ -155,6 +155,42 @@ final class FeatureVisualizationTests: XCTestCase {
         }
     }
 
+    struct ExampleCase: Decodable {
+        struct Example: Decodable {
+            var image: String
+            var value: Float
+            var row: Int
+            var column: Int
+        }
+        var layer: String
+        var images: [String]
+        var k: Int
+        var channels: [Int]
+        var examples: [[Example]]
+    }
+
+    /// The top-k dataset examples equal a brute-force search over onnxruntime's activations
+    /// of every image: the same images in the same order, positions, and values (to 1e-4
+    /// relative), for the shapes model over photo crops and SqueezeNet over the photos.
+    func testDatasetExamplesEqualBruteForce() throws {
+        let cases = try TestData.manifest([String: ExampleCase].self, at: "featurevis/examples.json")
+        for (name, reference) in cases.sorted(by: { $0.key < $1.key }) {
+            let (session, preprocessing, directory): (Session, Preprocessing, URL) = name == "shapes"
+                ? (try Session(contentsOf: TestData.repositoryRoot.appendingPathComponent("samples/models/shapes.onnx")), ShapesModel.preprocessing, folder.appendingPathComponent("examples"))
+                : (try Session(contentsOf: try TestData.model("squeezenet1.1_fp32_from_winml_fp16.onnx")), .caffe, TestData.shared.appendingPathComponent("data/images"))
+            var finder = try ChannelExamples(session: session, layer: reference.layer, preprocessing: preprocessing)
+            finder.count = reference.k
+            let found = try finder.find(channels: reference.channels, images: reference.images.map { directory.appendingPathComponent($0).path })
+            for (channel, (mine, theirs)) in zip(reference.channels, zip(found, reference.examples)) {
+                XCTAssertEqual(mine.map { URL(fileURLWithPath: $0.image).lastPathComponent }, theirs.map(\.image), "\(name) channel \(channel): images")
+                XCTAssertEqual(mine.map { [$0.row, $0.column] }, theirs.map { [$0.row, $0.column] }, "\(name) channel \(channel): positions")
+                for (a, b) in zip(mine, theirs) {
+                    XCTAssertEqual(a.value, b.value, accuracy: 1e-4 * max(1, abs(b.value)), "\(name) channel \(channel) \(b.image)")
+                }
+            }
+        }
+    }
+
     /// Objectives that don't fit the layer are errors that name it.
     func testObjectiveErrorsNameTheLayer() throws {
         let runner = FeatureVisualization(session: try Session(model: EmbeddedShapesModel.model()))

@@ -16,6 +16,12 @@ Writes OUTDIR/featurevis/:
       computed with torch as Lucent computes them (F.pad; Upsample(bilinear, align_corners=True)
       then F.pad(.., [pad_y, pad_x] * 2); kornia's translate and warp_affine written as
       F.grid_sample(align_corners=True, zeros) on the same inverse-mapped pixel grid).
+  examples/*.png, examples.json
+      16 64x64 PNG crops of SHARED/data/images' photos (Pillow), and the brute-force top-k
+      dataset examples (one per image: its largest activation, the first position on ties;
+      images ranked by it, the earlier on ties) from onnxruntime's activations of every image,
+      for samples/models/shapes.onnx relu3 (its preprocessing: x/255, mean 0.5, std 0.25) over
+      those crops, and for SqueezeNet fire5/concat_1 (Caffe preprocessing) over the photos.
   photo_maxima.json
       For SqueezeNet (SHARED/data/models), per channel of fire9/concat_1 and fire5/concat_1,
       the largest mean activation over every photo of SHARED/data/images (onnxruntime, Caffe
@@ -135,6 +141,59 @@ def photo_maxima(out, shared):
     json.dump({"photos": [p.name for p in photos], "maxima": {k: v.tolist() for k, v in maxima.items()}}, open(out / "photo_maxima.json", "w"), indent=1)
 
 
+def top_k(activations, paths, channels, k):
+    """Per channel: one (value, row, column) per image at its first largest position, the k best
+    images (stable: the earlier image on ties)."""
+    result = []
+    for c in channels:
+        entries = []
+        for index, a in enumerate(activations):
+            plane = a[0, c]
+            flat = int(np.argmax(plane))  # the first maximum in row-major order
+            entries.append((-float(plane.flat[flat]), index, flat // plane.shape[1], flat % plane.shape[1]))
+        entries.sort(key=lambda e: (e[0], e[1]))
+        result.append([{"image": paths[i], "value": -v, "row": r, "column": col} for v, i, r, col in entries[:k]])
+    return result
+
+
+def example_cases(out, shared):
+    import onnx
+    import onnxruntime as ort
+    from PIL import Image
+
+    folder = out / "examples"
+    folder.mkdir(exist_ok=True)
+    photos = sorted(p for p in (shared / "data/images").iterdir() if p.suffix.lower() in (".png", ".jpg", ".jpeg"))
+    crops = []
+    for n, photo in enumerate(p for p in photos if "mnist" not in p.name):
+        rgb = Image.fromarray(decode(photo)[0])
+        for j, (fx, fy, size) in enumerate([(0.2, 0.3, 0.5), (0.55, 0.4, 0.35)]):
+            side = int(min(rgb.size) * size)
+            x, y = int((rgb.size[0] - side) * fx), int((rgb.size[1] - side) * fy)
+            crop = rgb.crop((x, y, x + side, y + side)).resize((64, 64), Image.BILINEAR)
+            path = folder / f"crop_{n:02d}_{j}.png"
+            crop.save(path)
+            crops.append(path)
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = 1
+
+    def activations(model, layer, tensors):
+        session = ort.InferenceSession(exposing(model, [layer]).SerializeToString(), options, providers=["CPUExecutionProvider"])
+        return [session.run([layer], {input_name(model): t})[0] for t in tensors]
+
+    shapes = onnx.load(str(REPO_ROOT / "samples/models/shapes.onnx"))
+    shape_inputs = [((np.asarray(decode(p)[0], np.float32).transpose(2, 0, 1)[None] / 255 - 0.5) / 0.25).astype(np.float32) for p in crops]
+    squeezenet = onnx.load(str(shared / "data/models/squeezenet1.1_fp32_from_winml_fp16.onnx"))
+    cases = {
+        "shapes": {"layer": "relu3", "images": [p.name for p in crops], "k": 5, "channels": list(range(16)),
+                   "examples": top_k(activations(shapes, "relu3", shape_inputs), [p.name for p in crops], range(16), 5)},
+        "squeezenet": {"layer": "fire5/concat_1", "images": [p.name for p in photos], "k": 4, "channels": list(range(16)),
+                       "examples": top_k(activations(squeezenet, "fire5/concat_1", [caffe_tensor(decode(p)[0]) for p in photos]),
+                                         [p.name for p in photos], range(16), 4)},
+    }
+    json.dump(cases, open(out / "examples.json", "w"), indent=1)
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser()
     parser.add_argument("outdir", type=Path)
@@ -146,6 +205,7 @@ def main(argv=None):
     fourier_cases(out, rng)
     transform_cases(out, rng)
     photo_maxima(out, args.shared)
+    example_cases(out, args.shared)
     print(f"feature visualisation references → {out}")
 
 

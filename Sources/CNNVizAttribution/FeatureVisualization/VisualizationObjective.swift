@@ -29,14 +29,15 @@ public struct VisualizationObjective: Sendable, Equatable {
     }
 
     /// In words, for captions: "fire9/concat_1 channel 3".
-    public var description: String {
-        let what: String
+    public var description: String { (negated ? "−" : "") + "\(layer) \(unit)" }
+
+    /// The unit without its layer: "channel 3", "neuron 3 at (centre, centre)".
+    public var unit: String {
         switch kind {
-        case .channel(let c): what = "channel \(c)"
-        case .neuron(let c, let row, let column): what = "neuron \(c) at (\(row.map(String.init) ?? "centre"), \(column.map(String.init) ?? "centre"))"
-        case .direction(let v): what = "a direction over \(v.count) channels"
+        case .channel(let c): return "channel \(c)"
+        case .neuron(let c, let row, let column): return "neuron \(c) at (\(row.map(String.init) ?? "centre"), \(column.map(String.init) ?? "centre"))"
+        case .direction(let v): return "a direction over \(v.count) channels"
         }
-        return (negated ? "−" : "") + "\(layer) \(what)"
     }
 
     /// Checks the objective against the layer's shape; names the layer and what was expected.

@@ -1,0 +1,101 @@
+import CNNVizImaging
+import CNNVizRuntime
+import Foundation
+
+/// Dataset examples (OpenAI Microscope's): for each channel of a layer, the real images that
+/// excite it most, each cropped to the receptive field of its strongest position.
+///
+/// Definition: each image offers one example per channel, its largest activation (the first
+/// position in row-major order on ties); a channel's top k are the k largest of those over
+/// the images (the earlier image on ties). One per image, so that the k crops are k images,
+/// not k neighbouring positions of one blob. The crop is the position's theoretical receptive
+/// field (`ReceptiveField`), clipped to the model's input, mapped back through the resize and
+/// crop of the preprocessing onto the original photo (`PreprocessingGeometry`).
+///
+/// The images stream: one is decoded, run and dropped before the next, and each channel keeps
+/// only its k best, so memory does not grow with the folder.
+public struct ChannelExamples {
+    public struct Example: Encodable, Sendable, Equatable {
+        public var image: String
+        public var value: Float
+        /// The unit's position in the layer.
+        public var row: Int
+        public var column: Int
+        /// The receptive field on the original photo, pixels [x0, x1) × [y0, y1).
+        public var box: [Int]
+    }
+
+    public let session: Session
+    public let layer: String
+    public let preprocessing: Preprocessing
+    public var count = 9
+    /// Called with each image that fails (decoding, size) and its error; rethrow to stop.
+    public var onImageError: (String, Error) throws -> Void = { throw $1 }
+
+    public init(session: Session, layer: String, preprocessing: Preprocessing) throws {
+        self.session = session
+        self.layer = try session.resolveTensorName(layer)
+        self.preprocessing = preprocessing
+    }
+
+    /// The top `count` examples of each channel, best first.
+    public func find(channels: [Int], images: [String]) throws -> [[Example]] {
+        var best = [[(value: Float, image: Int, row: Int, column: Int)]](repeating: [], count: channels.count)
+        var fields = [[Int]: ReceptiveField](), boxes = [Int: PreprocessingGeometry]()
+        for (index, path) in images.enumerated() {
+            let activation: Tensor
+            do {
+                let image = try ImageDecoder.decode(contentsOf: URL(fileURLWithPath: path))
+                let input = try preprocessing.tensor(from: image, for: session.graph.inputs[0])
+                activation = try required(session.run([session.graph.inputs[0].name: input], outputs: [layer])[layer], layer)
+                if fields[input.shape] == nil { fields[input.shape] = try Self.field(of: layer, session: session, inputShape: input.shape) }
+                boxes[index] = try PreprocessingGeometry(preprocessing, original: ImageSize(width: image.width, height: image.height))
+            } catch {
+                try onImageError(path, error)
+                continue
+            }
+            guard activation.rank == 4 else {
+                throw CNNVizError(.invalidArgument, "dataset examples need a [N, C, H, W] layer; '\(layer)' has shape \(activation.shape)").with(tensor: layer)
+            }
+            let (layerChannels, height, width) = (activation.shape[1], activation.shape[2], activation.shape[3])
+            let values = activation.floats, plane = height * width
+            for (k, channel) in channels.enumerated() {
+                guard channel < layerChannels else {
+                    throw CNNVizError(.invalidArgument, "channel \(channel) is out of range 0..<\(layerChannels) of '\(layer)'").with(tensor: layer)
+                }
+                var strongest = 0
+                for p in 1..<plane where values[channel * plane + p] > values[channel * plane + strongest] { strongest = p }
+                let entry = (value: values[channel * plane + strongest], image: index, row: strongest / width, column: strongest % width)
+                // Insert after every entry at least as large: earlier images win ties.
+                let position = best[k].firstIndex { $0.value < entry.value } ?? best[k].count
+                if position < count {
+                    best[k].insert(entry, at: position)
+                    if best[k].count > count { best[k].removeLast() }
+                }
+            }
+            boxes = boxes.filter { key, _ in best.contains { $0.contains { $0.image == key } } }
+        }
+        let field = fields.values.first
+        return best.map { entries in
+            entries.map { entry in
+                var box = [0, 0, 0, 0]
+                if let field, field.axes.count == 2, let geometry = boxes[entry.image] {
+                    let (columns, rows) = geometry.originalBox(columns: field.axes[1].window(ofUnit: entry.column), rows: field.axes[0].window(ofUnit: entry.row))
+                    box = [columns.lowerBound, rows.lowerBound, columns.upperBound, rows.upperBound]
+                }
+                return Example(image: images[entry.image], value: entry.value, row: entry.row, column: entry.column, box: box)
+            }
+        }
+    }
+
+    /// The receptive field of `layer` for an input of this shape.
+    public static func field(of layer: String, session: Session, inputShape: [Int]) throws -> ReceptiveField? {
+        let summary = try ModelSummary.summary(for: session, inputShapes: [session.graph.inputs[0].name: inputShape])
+        return summary.layers.first { $0.name == layer }?.receptiveField
+    }
+
+    private func required(_ tensor: Tensor?, _ name: String) throws -> Tensor {
+        guard let tensor else { throw CNNVizError(.unknownTensor, "no tensor '\(name)' in the model").with(tensor: name) }
+        return tensor
+    }
+}
