@@ -25,10 +25,19 @@ public struct AdamOptimizer: Sendable {
         steps += 1
         let correction1 = 1 - pow(beta1, Float(steps)), correction2Root = (1 - pow(beta2, Float(steps))).squareRoot()
         let stepSize = learningRate / correction1
-        for i in parameters.indices {
-            firstMoment[i] = beta1 * firstMoment[i] + (1 - beta1) * gradient[i]
-            secondMoment[i] = beta2 * secondMoment[i] + (1 - beta2) * gradient[i] * gradient[i]
-            parameters[i] -= stepSize * firstMoment[i] / (secondMoment[i].squareRoot() / correction2Root + epsilon)
+        let (beta1, beta2, epsilon) = (self.beta1, self.beta2, self.epsilon)
+        parameters.withUnsafeMutableBufferPointer { p in
+            firstMoment.withUnsafeMutableBufferPointer { m in
+                secondMoment.withUnsafeMutableBufferPointer { v in
+                    gradient.withUnsafeBufferPointer { g in
+                        for i in 0..<p.count {
+                            m[i] = beta1 * m[i] + (1 - beta1) * g[i]
+                            v[i] = beta2 * v[i] + (1 - beta2) * g[i] * g[i]
+                            p[i] -= stepSize * m[i] / (v[i].squareRoot() / correction2Root + epsilon)
+                        }
+                    }
+                }
+            }
         }
     }
 }

@@ -37,33 +37,49 @@ struct BilinearResampling {
         }
     }
 
-    /// The resampled batch, [B, C, outputHeight, outputWidth].
+    /// The resampled batch, [B, C, outputHeight, outputWidth]; planes in parallel.
     func apply(_ tensor: Tensor) -> Tensor {
-        let planes = tensor.count / (inputHeight * inputWidth), outPlane = outputHeight * outputWidth, inPlane = inputHeight * inputWidth
+        let outPlane = outputHeight * outputWidth, inPlane = inputHeight * inputWidth, planes = tensor.count / inPlane
         let values = tensor.floats
         var result = [Float](repeating: 0, count: planes * outPlane)
-        for plane in 0..<planes {
-            for pixel in 0..<outPlane {
-                var sum: Float = 0
-                for tap in 0..<4 where indices[4 * pixel + tap] >= 0 {
-                    sum += weights[4 * pixel + tap] * values[plane * inPlane + Int(indices[4 * pixel + tap])]
+        values.withUnsafeBufferPointer { input in
+            result.withUnsafeMutableBufferPointer { output in
+                indices.withUnsafeBufferPointer { indices in
+                    weights.withUnsafeBufferPointer { weights in
+                        let (input, output, indices, weights) = (input.baseAddress!, output.baseAddress!, indices.baseAddress!, weights.baseAddress!)
+                        Parallel.forEach(planes) { plane in
+                            let source = input + plane * inPlane, target = output + plane * outPlane
+                            for pixel in 0..<outPlane {
+                                var sum: Float = 0
+                                for tap in (4 * pixel)..<(4 * pixel + 4) where indices[tap] >= 0 { sum += weights[tap] * source[Int(indices[tap])] }
+                                target[pixel] = sum
+                            }
+                        }
+                    }
                 }
-                result[plane * outPlane + pixel] = sum
             }
         }
         return Tensor(shape: Array(tensor.shape.prefix(2)) + [outputHeight, outputWidth], floats: result)
     }
 
-    /// The adjoint: ∂L/∂input from ∂L/∂output.
+    /// The adjoint: ∂L/∂input from ∂L/∂output (each plane scatters into its own plane).
     func adjoint(_ gradient: Tensor) -> Tensor {
         let outPlane = outputHeight * outputWidth, inPlane = inputHeight * inputWidth, planes = gradient.count / outPlane
         let values = gradient.floats
         var result = [Float](repeating: 0, count: planes * inPlane)
-        for plane in 0..<planes {
-            for pixel in 0..<outPlane {
-                let g = values[plane * outPlane + pixel]
-                for tap in 0..<4 where indices[4 * pixel + tap] >= 0 {
-                    result[plane * inPlane + Int(indices[4 * pixel + tap])] += weights[4 * pixel + tap] * g
+        values.withUnsafeBufferPointer { input in
+            result.withUnsafeMutableBufferPointer { output in
+                indices.withUnsafeBufferPointer { indices in
+                    weights.withUnsafeBufferPointer { weights in
+                        let (input, output, indices, weights) = (input.baseAddress!, output.baseAddress!, indices.baseAddress!, weights.baseAddress!)
+                        Parallel.forEach(planes) { plane in
+                            let source = input + plane * outPlane, target = output + plane * inPlane
+                            for pixel in 0..<outPlane {
+                                let g = source[pixel]
+                                for tap in (4 * pixel)..<(4 * pixel + 4) where indices[tap] >= 0 { target[Int(indices[tap])] += weights[tap] * g }
+                            }
+                        }
+                    }
                 }
             }
         }

@@ -1,3 +1,5 @@
+import CNNVizRuntime
+
 /// Lucid's and Lucent's colour decorrelation: the square root of ImageNet's colour
 /// correlation, its columns scaled so that the largest has unit norm, applied per pixel to
 /// the three channels before a sigmoid: rgb = σ(M · t).
@@ -24,12 +26,22 @@ public enum ColorDecorrelation {
     static func apply(_ values: [Float], pixels: Int, transposed: Bool = false) -> [Float] {
         var result = [Float](repeating: 0, count: values.count)
         let m = matrix
-        for start in stride(from: 0, to: values.count, by: 3 * pixels) {
-            for p in 0..<pixels {
-                let t = (values[start + p], values[start + pixels + p], values[start + 2 * pixels + p])
-                for i in 0..<3 {
-                    let (a, b, c) = transposed ? (m[i], m[3 + i], m[6 + i]) : (m[3 * i], m[3 * i + 1], m[3 * i + 2])
-                    result[start + i * pixels + p] = a * t.0 + b * t.1 + c * t.2
+        let rows: [(Float, Float, Float)] = (0..<3).map { (i: Int) -> (Float, Float, Float) in
+            transposed ? (m[i], m[3 + i], m[6 + i]) : (m[3 * i], m[3 * i + 1], m[3 * i + 2])
+        }
+        values.withUnsafeBufferPointer { input in
+            result.withUnsafeMutableBufferPointer { output in
+                let (input, output) = (input.baseAddress!, output.baseAddress!)
+                Parallel.forEach(values.count / (3 * pixels)) { image in
+                    let (x, y) = (input + image * 3 * pixels, output + image * 3 * pixels)
+                    for i in 0..<3 {
+                        let (a, b, c) = rows[i]
+                        let target = y + i * pixels
+                        for p in 0..<pixels {
+                            let sum: Float = a * x[p] + b * x[pixels + p]
+                            target[p] = sum + c * x[2 * pixels + p]
+                        }
+                    }
                 }
             }
         }

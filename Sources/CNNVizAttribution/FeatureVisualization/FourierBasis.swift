@@ -81,43 +81,73 @@ public struct FourierBasis: Sendable {
     /// Spectrum values per plane: H·K·2 (Lucent's trailing real/imaginary axis).
     public var parametersPerPlane: Int { height * frequencies * 2 }
 
-    /// The plane from its spectrum `parameters` (H·K·2, real and imaginary interleaved).
-    public func image(_ parameters: UnsafePointer<Float>, into plane: UnsafeMutablePointer<Float>) {
-        let (h, k, w) = (height, frequencies, width)
-        var stacked = [Float](repeating: 0, count: 2 * h * k)  // [Re S; Im S], scaled
-        for index in 0..<(h * k) {
-            stacked[index] = scale[index] * parameters[2 * index]
-            stacked[h * k + index] = scale[index] * parameters[2 * index + 1]
-        }
-        var y = [Float](repeating: 0, count: 2 * h * k)  // [Re Y; Im Y]
-        GEMM.multiply(m: 2 * h, n: k, k: 2 * h, a: alongY, lda: 2 * h, b: stacked, ldb: k, c: &y, ldc: k)
-        var sideBySide = [Float](repeating: 0, count: h * 2 * k)  // [Re Y | −Im Y]
-        for row in 0..<h {
-            for column in 0..<k {
-                sideBySide[row * 2 * k + column] = y[row * k + column]
-                sideBySide[row * 2 * k + k + column] = -y[h * k + row * k + column]
+    /// The planes from their spectra (`planes` of H·K·2 values each, real and imaginary
+    /// interleaved) into `planes` H×W planes. All planes go through each product at once:
+    /// along y as one [2H × 2H]·[2H × planes·K] product, along x as one
+    /// [planes·H × 2K]·[2K × W] product, which BLAS runs far better than small ones.
+    public func images(_ parameters: UnsafePointer<Float>, planes: Int, into images: UnsafeMutablePointer<Float>) {
+        let (h, k, w) = (height, frequencies, width), columns = planes * k
+        var stacked = [Float](repeating: 0, count: 2 * h * columns)  // [Re S; Im S] scaled, row r: every plane's K values
+        stacked.withUnsafeMutableBufferPointer { stacked in
+            let stacked = stacked.baseAddress!
+            Parallel.forEach(planes) { plane in
+                let source = parameters + plane * h * k * 2
+                for row in 0..<h {
+                    for column in 0..<k {
+                        let index = row * k + column, target = row * columns + plane * k + column
+                        stacked[target] = scale[index] * source[2 * index]
+                        stacked[h * columns + target] = scale[index] * source[2 * index + 1]
+                    }
+                }
             }
         }
-        GEMM.multiply(m: h, n: w, k: 2 * k, a: sideBySide, lda: 2 * k, b: alongX, ldb: w, c: plane, ldc: w)
+        var y = [Float](repeating: 0, count: 2 * h * columns)  // [Re Y; Im Y]
+        GEMM.multiply(m: 2 * h, n: columns, k: 2 * h, a: alongY, lda: 2 * h, b: stacked, ldb: columns, c: &y, ldc: columns)
+        var sideBySide = [Float](repeating: 0, count: planes * h * 2 * k)  // per plane and row: [Re Y | −Im Y]
+        sideBySide.withUnsafeMutableBufferPointer { sideBySide in
+            let target = sideBySide.baseAddress!
+            Parallel.forEach(planes) { plane in
+                for row in 0..<h {
+                    for column in 0..<k {
+                        let from = row * columns + plane * k + column, to = (plane * h + row) * 2 * k + column
+                        target[to] = y[from]
+                        target[to + k] = -y[h * columns + from]
+                    }
+                }
+            }
+        }
+        GEMM.multiply(m: planes * h, n: w, k: 2 * k, a: sideBySide, lda: 2 * k, b: alongX, ldb: w, c: images, ldc: w)
     }
 
-    /// ∂L/∂parameters from ∂L/∂plane: the adjoint of `image`, the same products transposed.
-    public func parameterGradient(_ planeGradient: UnsafePointer<Float>, into gradient: UnsafeMutablePointer<Float>) {
-        let (h, k, w) = (height, frequencies, width)
-        var sideBySide = [Float](repeating: 0, count: h * 2 * k)
-        GEMM.multiply(m: h, n: 2 * k, k: w, a: planeGradient, lda: w, b: alongX, ldb: w, transposeB: true, c: &sideBySide, ldc: 2 * k)
-        var y = [Float](repeating: 0, count: 2 * h * k)
-        for row in 0..<h {
-            for column in 0..<k {
-                y[row * k + column] = sideBySide[row * 2 * k + column]
-                y[h * k + row * k + column] = -sideBySide[row * 2 * k + k + column]
+    /// ∂L/∂parameters from ∂L/∂planes: the adjoint of `images`, the same products transposed.
+    public func parameterGradient(_ imageGradient: UnsafePointer<Float>, planes: Int, into gradient: UnsafeMutablePointer<Float>) {
+        let (h, k, w) = (height, frequencies, width), columns = planes * k
+        var sideBySide = [Float](repeating: 0, count: planes * h * 2 * k)
+        GEMM.multiply(m: planes * h, n: 2 * k, k: w, a: imageGradient, lda: w, b: alongX, ldb: w, transposeB: true, c: &sideBySide, ldc: 2 * k)
+        var y = [Float](repeating: 0, count: 2 * h * columns)
+        y.withUnsafeMutableBufferPointer { y in
+            let target = y.baseAddress!
+            Parallel.forEach(planes) { plane in
+                for row in 0..<h {
+                    for column in 0..<k {
+                        let to = row * columns + plane * k + column, from = (plane * h + row) * 2 * k + column
+                        target[to] = sideBySide[from]
+                        target[h * columns + to] = -sideBySide[from + k]
+                    }
+                }
             }
         }
-        var stacked = [Float](repeating: 0, count: 2 * h * k)
-        GEMM.multiply(m: 2 * h, n: k, k: 2 * h, a: alongY, lda: 2 * h, transposeA: true, b: y, ldb: k, c: &stacked, ldc: k)
-        for index in 0..<(h * k) {
-            gradient[2 * index] = scale[index] * stacked[index]
-            gradient[2 * index + 1] = scale[index] * stacked[h * k + index]
+        var stacked = [Float](repeating: 0, count: 2 * h * columns)
+        GEMM.multiply(m: 2 * h, n: columns, k: 2 * h, a: alongY, lda: 2 * h, transposeA: true, b: y, ldb: columns, c: &stacked, ldc: columns)
+        Parallel.forEach(planes) { plane in
+            let target = gradient + plane * h * k * 2
+            for row in 0..<h {
+                for column in 0..<k {
+                    let index = row * k + column, from = row * columns + plane * k + column
+                    target[2 * index] = scale[index] * stacked[from]
+                    target[2 * index + 1] = scale[index] * stacked[h * columns + from]
+                }
+            }
         }
     }
 }

@@ -67,35 +67,32 @@ public struct ParameterizedImages {
         let plane = height * width
         var linear = [Float](repeating: 0, count: batch * 3 * plane)
         if let fourier {
-            let perPlane = fourier.parametersPerPlane
             parameters.withUnsafeBufferPointer { p in
-                linear.withUnsafeMutableBufferPointer { out in
-                    Parallel.forEach(batch * 3) { index in
-                        fourier.image(p.baseAddress! + index * perPlane, into: out.baseAddress! + index * plane)
-                    }
-                }
+                linear.withUnsafeMutableBufferPointer { out in fourier.images(p.baseAddress!, planes: batch * 3, into: out.baseAddress!) }
             }
         } else {
             linear = parameters
         }
         if parameterization.decorrelatesColor { linear = ColorDecorrelation.apply(linear, pixels: plane) }
-        return Tensor(shape: [batch, 3, height, width], floats: linear.map { 1 / (1 + exp(-$0)) })
+        linear.withUnsafeMutableBufferPointer { values in
+            Parallel.forChunks(values.count) { range in
+                for i in range { values[i] = 1 / (1 + exp(-values[i])) }
+            }
+        }
+        return Tensor(shape: [batch, 3, height, width], floats: linear)
     }
 
     /// ∂L/∂parameters from ∂L/∂images, given the images `images()` returned.
     public func parameterGradient(images: Tensor, imageGradient: Tensor) -> [Float] {
         let plane = height * width
-        var gradient = zip(images.floats, imageGradient.floats).map { y, g in g * y * (1 - y) }
+        let (y, g) = (images.floats, imageGradient.floats)
+        var gradient = [Float](repeating: 0, count: y.count)
+        for i in gradient.indices { gradient[i] = g[i] * y[i] * (1 - y[i]) }
         if parameterization.decorrelatesColor { gradient = ColorDecorrelation.apply(gradient, pixels: plane, transposed: true) }
         guard let fourier else { return gradient }
-        let perPlane = fourier.parametersPerPlane
         var result = [Float](repeating: 0, count: parameters.count)
         gradient.withUnsafeBufferPointer { g in
-            result.withUnsafeMutableBufferPointer { out in
-                Parallel.forEach(batch * 3) { index in
-                    fourier.parameterGradient(g.baseAddress! + index * plane, into: out.baseAddress! + index * perPlane)
-                }
-            }
+            result.withUnsafeMutableBufferPointer { out in fourier.parameterGradient(g.baseAddress!, planes: batch * 3, into: out.baseAddress!) }
         }
         return result
     }

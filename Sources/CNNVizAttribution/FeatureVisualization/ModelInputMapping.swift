@@ -23,14 +23,16 @@ public struct ModelInputMapping: Sendable, Equatable {
 
     func apply(_ images: Tensor) -> Tensor {
         let (batch, plane) = (images.shape[0], images.shape[2] * images.shape[3])
-        let rgb = images.floats
+        let rgb = images.floats, channels = self.channels
         var result = [Float](repeating: 0, count: batch * channels * plane)
-        for b in 0..<batch {
-            for c in 0..<channels {
-                let (w, offset) = (weights[c], offsets[c])
-                for p in 0..<plane {
-                    let base = b * 3 * plane + p
-                    result[(b * channels + c) * plane + p] = w[0] * rgb[base] + w[1] * rgb[base + plane] + w[2] * rgb[base + 2 * plane] + offset
+        rgb.withUnsafeBufferPointer { input in
+            result.withUnsafeMutableBufferPointer { output in
+                let (input, output) = (input.baseAddress!, output.baseAddress!)
+                Parallel.forEach(batch * channels) { index in
+                    let (b, c) = (index / channels, index % channels)
+                    let (w, offset) = (weights[c], offsets[c])
+                    let (x, y) = (input + b * 3 * plane, output + index * plane)
+                    for p in 0..<plane { y[p] = w[0] * x[p] + w[1] * x[plane + p] + w[2] * x[2 * plane + p] + offset }
                 }
             }
         }
@@ -39,12 +41,18 @@ public struct ModelInputMapping: Sendable, Equatable {
 
     func adjoint(_ gradient: Tensor) -> Tensor {
         let (batch, plane) = (gradient.shape[0], gradient.shape[2] * gradient.shape[3])
-        let g = gradient.floats
+        let g = gradient.floats, channels = self.channels
         var result = [Float](repeating: 0, count: batch * 3 * plane)
-        for b in 0..<batch {
-            for c in 0..<channels {
-                for j in 0..<3 where weights[c][j] != 0 {
-                    for p in 0..<plane { result[(b * 3 + j) * plane + p] += weights[c][j] * g[(b * channels + c) * plane + p] }
+        g.withUnsafeBufferPointer { input in
+            result.withUnsafeMutableBufferPointer { output in
+                let (input, output) = (input.baseAddress!, output.baseAddress!)
+                Parallel.forEach(batch * 3) { index in
+                    let (b, j) = (index / 3, index % 3)
+                    let y = output + index * plane
+                    for c in 0..<channels where weights[c][j] != 0 {
+                        let (w, x) = (weights[c][j], input + (b * channels + c) * plane)
+                        for p in 0..<plane { y[p] += w * x[p] }
+                    }
                 }
             }
         }
