@@ -62,7 +62,7 @@ SQUEEZENET := --model $(SHARED)/data/models/squeezenet1.1_fp32_from_winml_fp16.o
   --labels $(SHARED)/data/labels/imagenet_synset.txt
 CHECKPOINTS := $(shell ls .build/checkpoints/epoch*.onnx 2>/dev/null | sort -V)
 examples: build
-	cd reports/examples && rm -rf gradcam report saliency saliency-model-view photo dataset diff screenshots
+	cd reports/examples && rm -rf gradcam report saliency saliency-model-view photo dataset diff visualize screenshots
 	$(BIN) gradcam $(DEMO_SCENE) --top 2 --out reports/examples/gradcam
 	$(BIN) report samples/images/*.png --out reports/examples/report
 	$(if $(CHECKPOINTS),rm -rf reports/examples/filters && $(BIN) filters --layer conv1 --out reports/examples/filters \
@@ -74,12 +74,14 @@ examples: build
 	$(BIN) gradcam $(SHARED)/data/images/skimage_chelsea.png $(SQUEEZENET) --out reports/examples/photo
 	bash scripts/example-dataset.sh $(BIN)
 	bash scripts/example-diff.sh $(BIN) $(SHARED)
+	bash scripts/example-visualize.sh $(BIN) $(SHARED)
 	$(MAKE) examples-screenshots
 
 # Every HTML page of reports/examples/ opened in headless Chromium (scripts/browser_check.py:
 # no console error, nothing fetched from outside, every image decoded), its screenshot kept.
 EXAMPLE_PAGES := gradcam/gradcam.html report/index.html report/star_1/report.html filters/filters.html \
-  saliency/integrated-gradients.html photo/gradcam.html dataset/index.html diff/dataset-diff.html
+  saliency/integrated-gradients.html photo/gradcam.html dataset/index.html diff/dataset-diff.html \
+  visualize/shapes-relu4/visualize.html visualize/squeezenet-fire9/visualize.html
 examples-screenshots: python-deps chromium
 	mkdir -p reports/examples/screenshots
 	$(foreach page,$(EXAMPLE_PAGES),python3 scripts/browser_check.py reports/examples/$(page) $(if $(findstring index,$(page)),--min-images 0 --allow-beside) \

@@ -101,7 +101,7 @@ public struct ChannelReport {
         var document = HTMLDocument(title: "Channels of \(layer)")
         let examples = rows.contains { !$0.examples.isEmpty }
         document.addSection("About", body: "<p>" + HTMLDocument.escape(
-            "\(model), layer \(layer), receptive field \(fieldDescription). Left: the image optimised to maximise each channel's mean activation "
+            "\(URL(fileURLWithPath: model).lastPathComponent), layer \(layer), receptive field \(fieldDescription). Left: the image optimised to maximise each channel's mean activation "
             + "(value in brackets)." + (examples ? " Right: the real images whose strongest position excites the channel most, cropped to that position's receptive field, with the activation there." : "")) + "</p>")
         var body = ""
         for (index, row) in rows.enumerated() {
