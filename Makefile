@@ -218,6 +218,7 @@ bench: build python-deps torch-deps
 	python3 bench/bench_exports.py --cnn-viz $(BIN)
 	python3 bench/bench_dataset.py --cnn-viz $(BIN) --images 1000
 	python3 bench/bench_quantized.py --cnn-viz $(BIN) --shared $(SHARED)
+	python3 bench/bench_visualize.py --cnn-viz $(BIN) --shared $(SHARED) --photos
 
 clean:
 	rm -rf .build reports/demo

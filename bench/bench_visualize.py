@@ -15,6 +15,11 @@ preprocessing (BGR, 0-255 minus the mean), Adam at 0.05. Both sides use 2 thread
 of the whole run (cnn-viz: the process, model load and file writing included).
 
 Ratios are cnn-viz time / torch time (below 1: cnn-viz faster). No assertion on time.
+
+With --photos, also the feature visualisation issue's first check on all 32 channels: for
+channels 0-15 of fire9/concat_1 and of fire5/concat_1, the optimised image's objective against
+the largest channel mean over every photo of SHARED/data/images (onnxruntime, Caffe
+preprocessing; scripts/reference/feature_visualization_reference.py's photo_maxima).
 """
 import argparse
 import json
@@ -121,12 +126,31 @@ def cnn_viz_run(binary, model_path, channels, steps):
     return seconds, [entry["value"] for entry in json.loads(result.stdout)["images"]]
 
 
+def photo_table(binary, model, shared, steps):
+    sys.path.insert(0, str(HERE.parent / "scripts/reference"))
+    from feature_visualization_reference import photo_maxima
+    work = Path(tempfile.mkdtemp(prefix="cnnviz-maxima-"))
+    photo_maxima(work, shared)
+    maxima = json.load(open(work / "photo_maxima.json"))["maxima"]
+    print(f"\nObjective (channel mean) of the optimised image against the best of the photos, {steps} steps")
+    print("| layer | channel | optimised | best photo | exceeds |")
+    print("|---|---:|---:|---:|---|")
+    for layer in ["fire9/concat_1", "fire5/concat_1"]:
+        out = tempfile.mkdtemp(prefix="cnnviz-vis-")
+        result = subprocess.run([str(binary), "visualize", "--model", str(model), "--preprocess", "caffe", "--layer", layer, "--channels", "0-15",
+                                 "--steps", str(steps), "--out", out, "--json"], check=True, capture_output=True, text=True)
+        for channel, entry in enumerate(json.loads(result.stdout)["images"]):
+            best = maxima[layer][channel]
+            print(f"| {layer} | {channel} | {entry['value']:.2f} | {best:.2f} | {'yes' if entry['value'] > best else 'NO'} |", flush=True)
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.strip().splitlines()[0])
     ap.add_argument("--cnn-viz", type=Path, required=True)
     ap.add_argument("--shared", type=Path, default=HERE.parent.parent / "shared")
     ap.add_argument("--steps", type=int, default=512)
     ap.add_argument("--channels", type=int, nargs="+", default=[1, 16])
+    ap.add_argument("--photos", action="store_true", help="also compare 32 channels' objectives with the photos' maxima")
     args = ap.parse_args()
     model = args.shared / "data/models/squeezenet1.1_fp32_from_winml_fp16.onnx"
     print(f"SqueezeNet 1.1, {LAYER}, {args.steps} steps, 224x224, 2 threads")
@@ -136,6 +160,8 @@ def main():
         ours, our_values = cnn_viz_run(args.cnn_viz, model, count, args.steps)
         theirs, their_values = torch_run(model, list(range(count)), args.steps)
         print(f"| {count} | {ours:.1f} | {theirs:.1f} | {ours / theirs:.2f}x | {sum(our_values) / count:.1f} | {sum(their_values) / count:.1f} |", flush=True)
+    if args.photos:
+        photo_table(args.cnn_viz, model, args.shared, args.steps)
 
 
 if __name__ == "__main__":

@@ -88,6 +88,9 @@ struct VisualizeCommand: ParsableCommand {
     @Option(name: .long, help: "Dataset examples per channel.")
     var topK = 9
 
+    @Option(name: .long, parsing: .singleValue, help: "A checkpoint of the same network (repeat, in training order): the same objectives and seed optimised on each, one row per checkpoint and one for --model in evolution.png.")
+    var checkpoint: [String] = []
+
     @Option(name: .long, help: "Where files go. Default: reports/<model stem>/visualize/<layer>.")
     var out: String?
 
@@ -109,7 +112,6 @@ struct VisualizeCommand: ParsableCommand {
         guard topK >= 1 else { throw ValidationError("--top-k must be ≥ 1") }
         guard examples.isEmpty || (classes == nil && direction == nil) else { throw ValidationError("--examples goes with --layer's channels") }
         guard diversity == 0 || imagesPerObjective >= 2 else { throw ValidationError("--diversity needs --images-per-objective 2 or more") }
-        _ = try VisualizeCommand.transformList(transforms)
         _ = try channels.map(VisualizeCommand.indexList)
     }
 
@@ -126,44 +128,6 @@ struct VisualizeCommand: ParsableCommand {
         return result
     }
 
-    /// "standard", "none", or NAME=VALUE items: pad=W[@FILL], jitter=D, scale=A:B:STEP, rotate=A:B:STEP.
-    static func transformList(_ text: String) throws -> [ImageTransform] {
-        switch text {
-        case "standard": return ImageTransform.standard
-        case "none": return []
-        default: break
-        }
-        func numbers(_ value: Substring, _ separator: Character) -> [Double]? {
-            let parts = value.split(separator: separator, omittingEmptySubsequences: false).map { Double($0) }
-            return parts.contains(nil) ? nil : parts.map { $0! }
-        }
-        func range(_ value: Substring) -> [Double]? {
-            guard let parts = numbers(value, ":"), parts.count == 3, parts[2] > 0, parts[0] <= parts[1] else { return numbers(value, ":").flatMap { $0.count == 1 ? $0 : nil } }
-            return stride(from: 0, through: ((parts[1] - parts[0]) / parts[2]).rounded() + 1e-9, by: 1).map { parts[0] + $0 * parts[2] }
-        }
-        return try text.split(separator: ",").map { item in
-            let pair = item.split(separator: "=", maxSplits: 1)
-            let failure = ValidationError("--transforms: '\(item)' is not pad=W[@FILL], jitter=D, scale=A:B:STEP or rotate=A:B:STEP")
-            guard pair.count == 2 else { throw failure }
-            switch pair[0] {
-            case "pad":
-                let parts = pair[1].split(separator: "@", maxSplits: 1)
-                guard let width = Int(parts[0]), width >= 0, let fill = parts.count == 2 ? Float(parts[1]) : 0.5 else { throw failure }
-                return .pad(width, value: fill)
-            case "jitter":
-                guard let d = Int(pair[1]), d >= 1 else { throw failure }
-                return .jitter(d)
-            case "scale":
-                guard let factors = range(pair[1]), !factors.isEmpty, factors.allSatisfy({ $0 > 0 }) else { throw failure }
-                return .scale(factors)
-            case "rotate":
-                guard let angles = range(pair[1]), !angles.isEmpty else { throw failure }
-                return .rotate(angles)
-            default: throw failure
-            }
-        }
-    }
-
     struct Manifest: Encodable {
         struct Entry: Encodable {
             var objective: String
@@ -178,6 +142,7 @@ struct VisualizeCommand: ParsableCommand {
         var grid: String
         var picture: String
         var report: String
+        var evolution: String?
         var receptiveField: String
         var examples: [[ChannelExamples.Example]]
         var skipped: [DatasetRecord.Failure]
@@ -191,7 +156,7 @@ struct VisualizeCommand: ParsableCommand {
             let objectives = try makeObjectives(session)
             var request = FeatureVisualizationRequest(objectives: objectives.flatMap { Array(repeating: $0, count: imagesPerObjective) })
             request.parameterization = ImageParameterization(basis: param == .pixel ? .pixel : .fourier(decay: decay), decorrelatesColor: !noDecorrelate)
-            request.transforms = try VisualizeCommand.transformList(transforms)
+            request.transforms = try ImageTransform.list(parsing: transforms)
             request.regularization = ImageRegularization(totalVariation: tv, l1: l1, blur: blur)
             request.diversity = diversity
             request.steps = steps
@@ -205,7 +170,7 @@ struct VisualizeCommand: ParsableCommand {
             let stem = URL(fileURLWithPath: session.model.source).deletingPathExtension().lastPathComponent
             let layerName = objectives[0].layer
             let directory = URL(fileURLWithPath: out ?? "reports/\(stem)/visualize/\(fileStem(for: layerName))")
-            try InputProtection.checkOutputs([directory], inputs: modelOptions.inputFiles)
+            try InputProtection.checkOutputs([directory], inputs: modelOptions.inputFiles + checkpoint.map { URL(fileURLWithPath: $0) })
             let runner = FeatureVisualization(session: session)
             let progress = ProgressLine(label: "visualize")
             runner.progress = { done, total in progress.update(done, of: total) }
@@ -232,16 +197,34 @@ struct VisualizeCommand: ParsableCommand {
             try AtomicFile.write(try report.picture().encoded(as: .png), to: picture)
             try report.document().write(to: page)
             let manifest = Manifest(model: session.model.source, layer: layerName, steps: steps, seed: seed, images: entries, grid: grid.path,
-                                    picture: picture.path, report: page.path, receptiveField: report.fieldDescription, examples: examples, skipped: skipped)
+                                    picture: picture.path, report: page.path, evolution: try writeEvolution(request, final: (session, result), to: directory)?.path,
+                                    receptiveField: report.fieldDescription, examples: examples, skipped: skipped)
             if json {
                 try printJSON(manifest)
             } else {
                 for entry in entries { print(String(format: "%@: %.4g → %@", entry.objective, entry.value, entry.image)) }
                 print("grid → \(grid.path)\nchannels → \(picture.path)\nreport → \(page.path)")
+                if let evolution = manifest.evolution { print("evolution → \(evolution)") }
             }
             someExamplesFailed = !skipped.isEmpty
         }
         if someExamplesFailed { throw ExitCode(DatasetOptions.someInputsFailed) }
+    }
+
+    /// With --checkpoint: the request optimised on each checkpoint (same objectives, same seed),
+    /// then the final model's result, as rows of `evolution.png`.
+    func writeEvolution(_ request: FeatureVisualizationRequest, final: (Session, FeatureVisualizationResult), to directory: URL) throws -> URL? {
+        guard !checkpoint.isEmpty else { return nil }
+        var rows = [(label: String, images: Tensor, values: [Float])]()
+        for path in checkpoint {
+            let session = try ModelOptions(model: path).loadImageSession(forGradients: true)
+            let result = try FeatureVisualization(session: session).run(request, batchSize: batch)
+            rows.append((URL(fileURLWithPath: path).deletingPathExtension().lastPathComponent, result.images, result.objectives))
+        }
+        rows.append((URL(fileURLWithPath: final.0.model.source).deletingPathExtension().lastPathComponent, final.1.images, final.1.objectives))
+        let url = directory.appendingPathComponent("evolution.png")
+        try AtomicFile.write(try ChannelGrid.evolution(rows: rows, columnTitles: request.objectives.map { VisualizeCommand.caption($0) }).encoded(as: .png), to: url)
+        return url
     }
 
     /// Each objective's top-k dataset examples (one list per image of the batch, empty without

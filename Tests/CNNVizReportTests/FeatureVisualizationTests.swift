@@ -56,6 +56,18 @@ final class FeatureVisualizationTests: XCTestCase {
         }
     }
 
+    /// The command line's list reads Lucent's standard set back exactly (the scales as the same
+    /// doubles), and a bad item is an error naming the option.
+    func testTransformListReadsLucentsSet() throws {
+        XCTAssertEqual(try ImageTransform.list(parsing: "standard"), ImageTransform.standard)
+        XCTAssertEqual(try ImageTransform.list(parsing: "none"), [])
+        let written = try ImageTransform.list(parsing: "pad=12,jitter=8,scale=0.9:1.1:0.02,rotate=-10:10:1,jitter=4")
+        XCTAssertEqual(written[2], ImageTransform.standard[2])
+        XCTAssertEqual(written[3], .rotate((-10...10).map(Double.init)))
+        XCTAssertEqual(written[0], .pad(12, value: 0.5))
+        XCTAssertThrowsError(try ImageTransform.list(parsing: "twirl=3")) { XCTAssertTrue("\($0)".contains("--transforms")) }
+    }
+
     /// The gradient through each transform is the transpose of the transform (linear maps):
     /// ⟨A x, y⟩ = ⟨x, Aᵀ y⟩ in Double, to float rounding.
     func testTransformAdjointsAreTransposes() {

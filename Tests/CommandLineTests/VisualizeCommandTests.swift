@@ -1,3 +1,4 @@
+import CNNVizImaging
 import CNNVizTestSupport
 import Foundation
 import XCTest
@@ -54,6 +55,20 @@ final class VisualizeCommandTests: XCTestCase {
             XCTAssertTrue(box[0] >= 0 && box[1] >= 0 && box[0] < box[2] && box[1] < box[3] && box[2] <= 64 && box[3] <= 64, "\(box)")
         }
         XCTAssertEqual((manifest["skipped"] as? [[String: Any]])?.count, 1)
+    }
+
+    /// --checkpoint: the same objectives and seed on each checkpoint, one row each in
+    /// evolution.png; a checkpoint that is the model itself gives the model's own images.
+    func testCheckpointsDrawAnEvolution() throws {
+        let directory = out.appendingPathComponent("evolution")
+        let checkpoint = TestData.repositoryRoot.appendingPathComponent("samples/models/shapes.onnx").path
+        let (status, output, errors) = try TestData.runBinary(["visualize", "--layer", "relu4", "--channels", "0-1", "--steps", "3", "--checkpoint", checkpoint,
+                                                               "--checkpoint", checkpoint, "--out", directory.path, "--json"])
+        XCTAssertEqual(status, 0, errors)
+        let manifest = try XCTUnwrap(try JSONSerialization.jsonObject(with: output) as? [String: Any])
+        let evolution = try XCTUnwrap(manifest["evolution"] as? String)
+        let picture = try ImageDecoder.decode(contentsOf: URL(fileURLWithPath: evolution))
+        XCTAssertGreaterThan(picture.height, 3 * 64, "three rows of 64-pixel images (two checkpoints and the model)")
     }
 
     /// Bad options are errors naming the option and what was expected.
