@@ -1262,6 +1262,20 @@ def cli_cases(c: Corpus, MNIST, SHAPES, IMG, MNIST_PNG, DIGIT3, DIGIT7, XS, XM, 
         "saliency guided-gradcam --layer nosuchlayer")
     add("cli_layer_nosuch_filters", ["filters", "--model", SHAPES, "--layer", "nosuchlayer", "--out", "out"], ["nosuchlayer"],
         "filters --layer nosuchlayer")
+    add("cli_layer_nosuch_visualize", ["visualize", "--model", SHAPES, "--layer", "nosuchlayer", "--steps", "1", "--out", "out"], ["nosuchlayer"],
+        "visualize --layer nosuchlayer")
+    add("cli_visualize_channel_range", ["visualize", "--model", SHAPES, "--layer", "relu4", "--channels", "64", "--steps", "1", "--out", "out"],
+        ["out of range"], "visualize --channels past the layer's 64")
+    add("cli_visualize_huge_image", ["visualize", "--model", SHAPES, "--layer", "relu4", "--image-size", "100000", "--steps", "1", "--out", "out"],
+        ["2048"], "visualize --image-size 100000: an error, not an allocation of (2·side)² floats")
+    add("cli_visualize_bad_transforms", ["visualize", "--model", SHAPES, "--layer", "relu4", "--transforms", "scale=0:1:0", "--steps", "1", "--out", "out"],
+        ["--transforms"], "visualize --transforms with a zero step")
+    add("cli_visualize_direction_length", ["visualize", "--model", SHAPES, "--layer", "relu4", "--direction", XS, "--steps", "1", "--out", "out"],
+        ["relu4"], "visualize --direction with a vector of the wrong length")
+    add("cli_visualize_examples_missing", ["visualize", "--model", SHAPES, "--layer", "relu4", "--examples", "missing_folder", "--steps", "1", "--out", "out"],
+        ["missing_folder"], "visualize --examples over a folder that does not exist")
+    add("cli_visualize_negative_steps", ["visualize", "--model", SHAPES, "--layer", "relu4", "--steps", "-3", "--out", "out"],
+        ["--steps"], "visualize --steps -3")
     add("cli_layer_not_spatial", ["gradcam", IMG, "--layer", "logits", "--out", "out"], ["logits"],
         "gradcam --layer on the [N,6] logits", expect="either", validate=no_nonfinite_maps)
     add("cli_output_nosuch_gradcam", ["gradcam", IMG, "--output", "nosuchtensor", "--out", "out"], ["nosuchtensor"],

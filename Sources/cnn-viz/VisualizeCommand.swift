@@ -79,7 +79,7 @@ struct VisualizeCommand: ParsableCommand {
     @Option(name: .long, help: "Seed of the initial parameters and the transforms' draws.")
     var seed: UInt64 = 0
 
-    @Option(name: .long, help: "Images per optimisation batch (more use more memory). Default: all in one batch.")
+    @Option(name: .long, help: "Images per optimisation batch (more use more memory). Default: 32.")
     var batch: Int?
 
     @Option(name: .long, parsing: .upToNextOption, help: "Images (files, folders, quoted globs) in which to find each channel's strongest examples, cropped to the receptive field.")
@@ -171,6 +171,8 @@ struct VisualizeCommand: ParsableCommand {
             let layerName = objectives[0].layer
             let directory = URL(fileURLWithPath: out ?? "reports/\(stem)/visualize/\(fileStem(for: layerName))")
             try InputProtection.checkOutputs([directory], inputs: modelOptions.inputFiles + checkpoint.map { URL(fileURLWithPath: $0) })
+            // Examples first: a folder with no readable image is an error before anything is written.
+            let (examples, skipped) = try findExamples(session, layer: layerName, objectives: request.objectives)
             let runner = FeatureVisualization(session: session)
             let progress = ProgressLine(label: "visualize")
             runner.progress = { done, total in progress.update(done, of: total) }
@@ -186,7 +188,6 @@ struct VisualizeCommand: ParsableCommand {
             let grid = directory.appendingPathComponent("grid.png")
             let captions = zip(request.objectives, result.objectives).map { objective, value in VisualizeCommand.caption(objective) + String(format: " %.3g", value) }
             try AtomicFile.write(try ChannelGrid.png(images: result.images, captions: captions), to: grid)
-            let (examples, skipped) = try findExamples(session, layer: layerName, objectives: request.objectives)
             let field = try ChannelExamples.field(of: layerName, session: session, inputShape: [1, mapping.channels, result.images.shape[2], result.images.shape[3]])
             let rows = request.objectives.indices.map { index in
                 ChannelReport.Row(title: (request.objectives[index].negated ? "−" : "") + request.objectives[index].unit, image: RGBImage(unitBatch: result.images, index: index),
@@ -247,7 +248,11 @@ struct VisualizeCommand: ParsableCommand {
             case .direction: return 0
             }
         }
-        return (try finder.find(channels: channels, images: items.map(\.path)), failures)
+        let found = try finder.find(channels: channels, images: items.map(\.path))
+        if failures.count == items.count {
+            throw CNNVizError(.invalidArgument, "none of the \(items.count) --examples image\(items.count == 1 ? "" : "s") could be read; the first: \(failures[0].reason)")
+        }
+        return (found, failures)
     }
 
     /// The objectives the options ask for, one per channel or class.

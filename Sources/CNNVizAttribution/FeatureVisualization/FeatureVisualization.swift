@@ -52,16 +52,22 @@ public final class FeatureVisualization {
 
     public init(session: Session) { self.session = session }
 
+    /// The largest side of an optimised image: the Fourier basis holds (2·side)² values.
+    public static let largestSide = 2048
+    /// Images per batch when the caller does not say (`run(_:batchSize:)`): the parameters,
+    /// Adam's moments and the model's activations all grow with it.
+    public static let defaultBatchSize = 32
+
     /// The model's first input's (height, width) when both are fixed.
     public var fixedInputSize: (height: Int, width: Int)? {
         guard let shape = session.graph.inputs.first?.shape, shape.count == 4, let height = shape[2], let width = shape[3] else { return nil }
         return (height, width)
     }
 
-    /// Runs the request in batches of at most `batchSize` images (all at once by default);
+    /// Runs the request in batches of at most `batchSize` images (`defaultBatchSize` by default);
     /// batch k starts from seed + k, so the images depend on the batch size.
     public func run(_ request: FeatureVisualizationRequest, batchSize: Int?) throws -> FeatureVisualizationResult {
-        let size = max(1, batchSize ?? request.objectives.count)
+        let size = max(1, batchSize ?? Self.defaultBatchSize)
         guard request.objectives.count > size else { return try run(request) }
         var images = [Float](), objectives = [Float](), history = [[Float]](repeating: [], count: request.steps), shape = [Int]()
         for (k, start) in stride(from: 0, to: request.objectives.count, by: size).enumerated() {
@@ -90,7 +96,9 @@ public final class FeatureVisualization {
         let inputName = session.graph.inputs[0].name
         let modelSize = fixedInputSize
         let height = request.height ?? modelSize?.height ?? 224, width = request.width ?? modelSize?.width ?? 224
-        guard height >= 2, width >= 2 else { throw CNNVizError(.invalidArgument, "the image size must be at least 2×2, found \(height)×\(width)") }
+        guard (2...Self.largestSide).contains(height), (2...Self.largestSide).contains(width) else {
+            throw CNNVizError(.invalidArgument, "the optimised images' size must lie between 2×2 and \(Self.largestSide)×\(Self.largestSide), found \(width)×\(height)")
+        }
         if let declared = session.graph.inputs[0].shape, declared.count == 4, let channels = declared[1], channels != request.inputMapping.channels {
             throw CNNVizError(.shapeMismatch, "the model's input '\(inputName)' takes \(channels) channels but the input mapping makes \(request.inputMapping.channels)")
                 .with(tensor: inputName)
