@@ -39,24 +39,11 @@ struct BilinearResampling {
 
     /// The resampled batch, [B, C, outputHeight, outputWidth]; planes in parallel.
     func apply(_ tensor: Tensor) -> Tensor {
-        let outPlane = outputHeight * outputWidth, inPlane = inputHeight * inputWidth, planes = tensor.count / inPlane
-        let values = tensor.floats
-        var result = [Float](repeating: 0, count: planes * outPlane)
-        values.withUnsafeBufferPointer { input in
-            result.withUnsafeMutableBufferPointer { output in
-                indices.withUnsafeBufferPointer { indices in
-                    weights.withUnsafeBufferPointer { weights in
-                        let (input, output, indices, weights) = (input.baseAddress!, output.baseAddress!, indices.baseAddress!, weights.baseAddress!)
-                        Parallel.forEach(planes) { plane in
-                            let source = input + plane * inPlane, target = output + plane * outPlane
-                            for pixel in 0..<outPlane {
-                                var sum: Float = 0
-                                for tap in (4 * pixel)..<(4 * pixel + 4) where indices[tap] >= 0 { sum += weights[tap] * source[Int(indices[tap])] }
-                                target[pixel] = sum
-                            }
-                        }
-                    }
-                }
+        let result = eachPlane(tensor.floats, from: inputHeight * inputWidth, to: outputHeight * outputWidth) { source, target, indices, weights, pixels in
+            for pixel in 0..<pixels {
+                var sum: Float = 0
+                for tap in (4 * pixel)..<(4 * pixel + 4) where indices[tap] >= 0 { sum += weights[tap] * source[Int(indices[tap])] }
+                target[pixel] = sum
             }
         }
         return Tensor(shape: Array(tensor.shape.prefix(2)) + [outputHeight, outputWidth], floats: result)
@@ -64,25 +51,32 @@ struct BilinearResampling {
 
     /// The adjoint: ∂L/∂input from ∂L/∂output (each plane scatters into its own plane).
     func adjoint(_ gradient: Tensor) -> Tensor {
-        let outPlane = outputHeight * outputWidth, inPlane = inputHeight * inputWidth, planes = gradient.count / outPlane
-        let values = gradient.floats
-        var result = [Float](repeating: 0, count: planes * inPlane)
+        let result = eachPlane(gradient.floats, from: outputHeight * outputWidth, to: inputHeight * inputWidth) { source, target, indices, weights, pixels in
+            for pixel in 0..<pixels {
+                let g = source[pixel]
+                for tap in (4 * pixel)..<(4 * pixel + 4) where indices[tap] >= 0 { target[Int(indices[tap])] += weights[tap] * g }
+            }
+        }
+        return Tensor(shape: Array(gradient.shape.prefix(2)) + [inputHeight, inputWidth], floats: result)
+    }
+
+    /// Runs `body` on every plane of `values` (planes of `from` values) in parallel, each
+    /// writing its own zeroed plane of `to` values, with the taps (`outputHeight·outputWidth`
+    /// output pixels of four each).
+    private func eachPlane(_ values: [Float], from: Int, to: Int,
+                           _ body: (UnsafePointer<Float>, UnsafeMutablePointer<Float>, UnsafePointer<Int32>, UnsafePointer<Float>, Int) -> Void) -> [Float] {
+        let planes = values.count / from, pixels = outputHeight * outputWidth
+        var result = [Float](repeating: 0, count: planes * to)
         values.withUnsafeBufferPointer { input in
             result.withUnsafeMutableBufferPointer { output in
                 indices.withUnsafeBufferPointer { indices in
                     weights.withUnsafeBufferPointer { weights in
                         let (input, output, indices, weights) = (input.baseAddress!, output.baseAddress!, indices.baseAddress!, weights.baseAddress!)
-                        Parallel.forEach(planes) { plane in
-                            let source = input + plane * outPlane, target = output + plane * inPlane
-                            for pixel in 0..<outPlane {
-                                let g = source[pixel]
-                                for tap in (4 * pixel)..<(4 * pixel + 4) where indices[tap] >= 0 { target[Int(indices[tap])] += weights[tap] * g }
-                            }
-                        }
+                        Parallel.forEach(planes) { plane in body(input + plane * from, output + plane * to, indices, weights, pixels) }
                     }
                 }
             }
         }
-        return Tensor(shape: Array(gradient.shape.prefix(2)) + [inputHeight, inputWidth], floats: result)
+        return result
     }
 }
