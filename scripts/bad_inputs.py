@@ -1274,6 +1274,8 @@ def cli_cases(c: Corpus, MNIST, SHAPES, IMG, MNIST_PNG, DIGIT3, DIGIT7, XS, XM, 
         ["relu4"], "visualize --direction with a vector of the wrong length")
     add("cli_visualize_examples_missing", ["visualize", "--model", SHAPES, "--layer", "relu4", "--examples", "missing_folder", "--steps", "1", "--out", "out"],
         ["missing_folder"], "visualize --examples over a folder that does not exist")
+    add("cli_visualize_missing_checkpoint", ["visualize", "--model", SHAPES, "--layer", "relu4", "--checkpoint", "missing_epoch.onnx", "--steps", "1", "--out", "out"],
+        ["missing_epoch.onnx"], "visualize --checkpoint that does not exist: nothing written")
     add("cli_visualize_negative_steps", ["visualize", "--model", SHAPES, "--layer", "relu4", "--steps", "-3", "--out", "out"],
         ["--steps"], "visualize --steps -3")
     add("cli_layer_not_spatial", ["gradcam", IMG, "--layer", "logits", "--out", "out"], ["logits"],

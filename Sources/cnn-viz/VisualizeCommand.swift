@@ -178,6 +178,8 @@ struct VisualizeCommand: ParsableCommand {
             runner.progress = { done, total in progress.update(done, of: total) }
             let result = try runner.run(request, batchSize: batch)
             progress.finish()
+            // Every optimisation runs before the first file is written: a checkpoint that fails leaves nothing behind.
+            let evolution = try evolutionRows(request, final: (session, result))
             try createOutputDirectory(directory)
             var entries = [Manifest.Entry]()
             for (index, objective) in request.objectives.enumerated() {
@@ -198,7 +200,7 @@ struct VisualizeCommand: ParsableCommand {
             try AtomicFile.write(try report.picture().encoded(as: .png), to: picture)
             try report.document().write(to: page)
             let manifest = Manifest(model: session.model.source, layer: layerName, steps: steps, seed: seed, images: entries, grid: grid.path,
-                                    picture: picture.path, report: page.path, evolution: try writeEvolution(request, final: (session, result), to: directory)?.path,
+                                    picture: picture.path, report: page.path, evolution: try writeEvolution(evolution, objectives: request.objectives, to: directory)?.path,
                                     receptiveField: report.fieldDescription, examples: examples, skipped: skipped)
             if json {
                 try printJSON(manifest)
@@ -212,19 +214,26 @@ struct VisualizeCommand: ParsableCommand {
         if someExamplesFailed { throw ExitCode(DatasetOptions.someInputsFailed) }
     }
 
+    typealias EvolutionRow = (label: String, images: Tensor, values: [Float])
+
     /// With --checkpoint: the request optimised on each checkpoint (same objectives, same seed),
-    /// then the final model's result, as rows of `evolution.png`.
-    func writeEvolution(_ request: FeatureVisualizationRequest, final: (Session, FeatureVisualizationResult), to directory: URL) throws -> URL? {
-        guard !checkpoint.isEmpty else { return nil }
-        var rows = [(label: String, images: Tensor, values: [Float])]()
+    /// then the final model's result; empty without.
+    func evolutionRows(_ request: FeatureVisualizationRequest, final: (Session, FeatureVisualizationResult)) throws -> [EvolutionRow] {
+        guard !checkpoint.isEmpty else { return [] }
+        var rows = [EvolutionRow]()
         for path in checkpoint {
             let session = try ModelOptions(model: path).loadImageSession(forGradients: true)
             let result = try FeatureVisualization(session: session).run(request, batchSize: batch)
             rows.append((URL(fileURLWithPath: path).deletingPathExtension().lastPathComponent, result.images, result.objectives))
         }
-        rows.append((URL(fileURLWithPath: final.0.model.source).deletingPathExtension().lastPathComponent, final.1.images, final.1.objectives))
+        return rows + [(URL(fileURLWithPath: final.0.model.source).deletingPathExtension().lastPathComponent, final.1.images, final.1.objectives)]
+    }
+
+    /// `evolution.png`, one row per checkpoint; nil without checkpoints.
+    func writeEvolution(_ rows: [EvolutionRow], objectives: [VisualizationObjective], to directory: URL) throws -> URL? {
+        guard !rows.isEmpty else { return nil }
         let url = directory.appendingPathComponent("evolution.png")
-        try AtomicFile.write(try ChannelGrid.evolution(rows: rows, columnTitles: request.objectives.map { VisualizeCommand.caption($0) }).encoded(as: .png), to: url)
+        try AtomicFile.write(try ChannelGrid.evolution(rows: rows, columnTitles: objectives.map { VisualizeCommand.caption($0) }).encoded(as: .png), to: url)
         return url
     }
 
