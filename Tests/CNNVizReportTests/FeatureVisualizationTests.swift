@@ -105,6 +105,34 @@ final class FeatureVisualizationTests: XCTestCase {
         }
     }
 
+    /// The direction objective (a cosine per position) and Lucid's diversity term: their
+    /// gradients against central differences of their own values, on a random layer.
+    func testDirectionAndDiversityGradientsMatchFiniteDifferences() {
+        var noise = NetworkBuilder.SplitMix64(seed: 5)
+        let shape = [3, 5, 3, 4]
+        let y = (0..<shape.reduce(1, *)).map { _ in Float.random(in: 0.1...2, using: &noise) }
+        let direction = VisualizationObjective(layer: "y", .direction((0..<5).map { _ in Float.random(in: -1...1, using: &noise) }))
+        func value(_ values: [Float]) -> Double {
+            var unused = [Float](repeating: 0, count: values.count)
+            return Double(direction.evaluate(values, shape: shape, item: 1, gradient: &unused))
+        }
+        func similarity(_ values: [Float]) -> Double {
+            var unused = [Float](repeating: 0, count: values.count)
+            return Double(Diversity.apply(values, shape: shape, weight: 1, gradient: &unused))
+        }
+        var directionGradient = [Float](repeating: 0, count: y.count), diversityGradient = directionGradient
+        _ = direction.evaluate(y, shape: shape, item: 1, gradient: &directionGradient)
+        _ = Diversity.apply(y, shape: shape, weight: 1, gradient: &diversityGradient)  // subtracts ∂S/∂y
+        for index in stride(from: 0, to: y.count, by: 5) {
+            var (plus, minus) = (y, y)
+            plus[index] += 1e-2
+            minus[index] -= 1e-2
+            let numericDirection = (value(plus) - value(minus)) / 2e-2, numericDiversity = (similarity(plus) - similarity(minus)) / 2e-2
+            XCTAssertEqual(Double(directionGradient[index]), numericDirection, accuracy: 1e-3 + 1e-2 * abs(numericDirection), "direction, element \(index)")
+            XCTAssertEqual(Double(-diversityGradient[index]), numericDiversity, accuracy: 1e-3 + 1e-2 * abs(numericDiversity), "diversity, element \(index)")
+        }
+    }
+
     func shapesRequest(_ objectives: [VisualizationObjective], steps: Int, seed: UInt64) -> FeatureVisualizationRequest {
         var request = FeatureVisualizationRequest(objectives: objectives)
         request.steps = steps

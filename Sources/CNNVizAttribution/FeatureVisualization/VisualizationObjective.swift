@@ -61,7 +61,7 @@ public struct VisualizationObjective: Sendable, Equatable {
     }
 
     /// The objective of item `b` of y, and ∂objective/∂y added into `gradient` (y's shape).
-    func evaluate(_ y: [Float], shape: [Int], item b: Int, gradient: inout [Float]) -> Float {
+    public func evaluate(_ y: [Float], shape: [Int], item b: Int, gradient: inout [Float]) -> Float {
         let channels = shape[1], positions = shape.dropFirst(2).reduce(1, *)
         let sign: Float = negated ? -1 : 1
         let base = b * channels * positions
@@ -108,9 +108,9 @@ public struct VisualizationObjective: Sendable, Equatable {
 /// differ in style. Lucent's `objective - w * diversity(layer)` is this, times the batch size.
 ///
 /// ∂S/∂Ĝ_i = 2 Σ_{j≠i} Ĝ_j =: A; ∂S/∂G_i = (A − ⟨A, Ĝ_i⟩ Ĝ_i)/‖G_i‖; ∂S/∂F_i = 2 (∂S/∂G_i) F_i.
-enum Diversity {
+public enum Diversity {
     /// S, and weight · ∂S/∂y subtracted from `gradient`.
-    static func apply(_ y: [Float], shape: [Int], weight: Float, gradient: inout [Float]) -> Float {
+    public static func apply(_ y: [Float], shape: [Int], weight: Float, gradient: inout [Float]) -> Float {
         let (batch, channels) = (shape[0], shape[1]), positions = shape.dropFirst(2).reduce(1, *)
         guard batch > 1 else { return 0 }
         var grams = [[Float]](), norms = [Float]()
