@@ -28,8 +28,9 @@ let package = Package(
         // libpng's low-level reader, whose longjmp error handling has to live in C.
         .target(name: "CPNGReader", dependencies: ["CPNG"]),
         .systemLibrary(name: "CCairo", pkgConfig: "cairo", providers: [.apt(["libcairo2-dev"])]),
-        // oneDNN (libdnnl-dev) behind a thin C shim: the one place that knows its 2.x API.
-        .target(name: "CDNNLShim", linkerSettings: [.linkedLibrary("dnnl"), .linkedLibrary("gomp")]),
+        // oneDNN (libdnnl-dev) behind a thin C shim: the one place that knows its 2.x API. The
+        // shim opens libdnnl.so.2 at first use (DNNLLibrary.c says why), so it links only libdl.
+        .target(name: "CDNNLShim", linkerSettings: [.linkedLibrary("dl")]),
         // glibc's mallopt, to keep activation buffers on the heap between layers.
         .systemLibrary(name: "CMalloc"),
 

@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <oneapi/dnnl/dnnl.h>
+#include "DNNLLibrary.h"
 
 static dnnl_engine_t shared_engine;
 static dnnl_stream_t shared_stream;
@@ -17,6 +17,7 @@ static dnnl_status_t engine_status = dnnl_runtime_error;
 static pthread_once_t engine_once = PTHREAD_ONCE_INIT;
 
 static void make_engine(void) {
+    if (cnnviz_dnnl_load()) return;
     engine_status = dnnl_engine_create(&shared_engine, dnnl_cpu, 0);
     if (engine_status == dnnl_success) engine_status = dnnl_stream_create(&shared_stream, shared_engine, dnnl_stream_default_flags);
 }
@@ -110,7 +111,9 @@ static dnnl_status_t clamp_attributes(dnnl_primitive_attr_t attributes, float lo
 cnnviz_conv *cnnviz_conv_create(const cnnviz_conv_shape *s, const float *weights, const float *bias, char *error, size_t error_size) {
     pthread_once(&engine_once, make_engine);
     if (engine_status != dnnl_success) {
-        if (error) snprintf(error, error_size, "oneDNN engine creation failed: %s", status_name(engine_status));
+        const char *unloaded = cnnviz_dnnl_load();
+        if (error && unloaded) snprintf(error, error_size, "%s", unloaded);
+        else if (error) snprintf(error, error_size, "oneDNN engine creation failed: %s", status_name(engine_status));
         return NULL;
     }
     cnnviz_conv *conv = calloc(1, sizeof(cnnviz_conv));
@@ -233,6 +236,7 @@ void cnnviz_conv_destroy(cnnviz_conv *conv) {
 const char *cnnviz_conv_implementation(const cnnviz_conv *conv) { return conv->implementation; }
 
 const char *cnnviz_dnnl_isa(void) {
+    if (cnnviz_dnnl_load()) return "none";
     switch (dnnl_get_effective_cpu_isa()) {
     case dnnl_cpu_isa_sse41: return "sse41";
     case dnnl_cpu_isa_avx: return "avx";
@@ -249,9 +253,9 @@ const char *cnnviz_dnnl_isa(void) {
 }
 
 // Debian's oneDNN is built on OpenMP (libgomp); its thread count is OpenMP's.
-void omp_set_num_threads(int count);
-
-void cnnviz_dnnl_set_threads(int count) { omp_set_num_threads(count); }
+void cnnviz_dnnl_set_threads(int count) {
+    if (!cnnviz_dnnl_load() && cnnviz_omp_set_num_threads_pointer) cnnviz_omp_set_num_threads_pointer(count);
+}
 
 int cnnviz_available_cores(void) {
     cpu_set_t set;
@@ -260,6 +264,7 @@ int cnnviz_available_cores(void) {
 
 const char *cnnviz_dnnl_version(void) {
     static char text[32];
+    if (cnnviz_dnnl_load()) return "unavailable";
     const dnnl_version_t *version = dnnl_version();
     snprintf(text, sizeof(text), "%d.%d.%d", version->major, version->minor, version->patch);
     return text;

@@ -45,16 +45,19 @@ void cnnviz_conv_destroy(cnnviz_conv *conv);
 /// The implementation oneDNN chose, e.g. "brgconv:avx512_core" or "jit:avx2".
 const char *cnnviz_conv_implementation(const cnnviz_conv *conv);
 
-/// The instruction set oneDNN dispatches to on this CPU (after DNNL_MAX_CPU_ISA), e.g. "avx2".
+/// The instruction set oneDNN dispatches to on this CPU (after DNNL_MAX_CPU_ISA), e.g. "avx2";
+/// "none" when libdnnl.so.2 can't be loaded (oneDNN is opened at first use: DNNLLibrary.c).
 const char *cnnviz_dnnl_isa(void);
 
-/// The threads oneDNN's kernels use (Debian's build runs them on OpenMP).
+/// The threads oneDNN's kernels use (Debian's build runs them on OpenMP). The first call of
+/// any function here loads oneDNN, and sets OMP_WAIT_POLICY=passive unless the environment
+/// says otherwise.
 void cnnviz_dnnl_set_threads(int count);
 
 /// The CPUs in this process's affinity mask (taskset, container CPU sets); 0 if unknown.
 int cnnviz_available_cores(void);
 
-/// oneDNN's version, e.g. "2.6.3".
+/// oneDNN's version, e.g. "2.6.3"; "unavailable" when it can't be loaded.
 const char *cnnviz_dnnl_version(void);
 
 #ifdef __cplusplus

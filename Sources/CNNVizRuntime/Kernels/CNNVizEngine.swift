@@ -7,8 +7,11 @@ import Synchronization
 /// - keeps activation buffers on glibc's heap (no mmap, no trimming; see `MemoryTuning`);
 /// - sets OpenBLAS to one thread, so that cnn-viz splits every matrix product across its own
 ///   workers (OpenBLAS's threads spin after each call and would slow every other kernel);
-/// - starts the worker pool's threads and gives oneDNN's OpenMP the same thread count, so
-///   that the two never oversubscribe the cores (they run one after the other).
+/// - when oneDNN runs the convolutions (CNNVIZ_ENGINE=dnnl), loads it first, while no other
+///   thread reads the environment (its OpenMP threads then sleep between calls rather than
+///   spin: OMP_WAIT_POLICY=passive unless the user set it), and gives its OpenMP the worker
+///   pool's thread count, so that the two never oversubscribe the cores;
+/// - starts the worker pool.
 ///
 /// Without it, results are the same: matrix products are left to OpenBLAS's own threading,
 /// glibc keeps its defaults, and the worker pool starts at the first parallel kernel.
@@ -17,10 +20,10 @@ public enum CNNVizEngine {
     static let configured = Atomic<Bool>(false)
 
     public static func configureProcess() {
+        if DNNLConvolution.isChosen { DNNLConvolution.setThreads(Parallel.workers) }
         _ = MemoryTuning.applied
         _ = GEMM.configured
         _ = WorkerPool.shared
-        DNNLConvolution.setThreads(Parallel.workers)
         configured.store(true, ordering: .releasing)
     }
 
@@ -46,14 +49,13 @@ public enum CNNVizEngine {
         /// The instruction set oneDNN dispatches to (after `DNNL_MAX_CPU_ISA`).
         public var isa: String
         public var threads: Int
-        /// Which convolutions oneDNN runs (`DNNLConvolution.runs`).
+        /// Which convolutions oneDNN runs (`DNNLConvolution.isChosen`).
         public var convolutions: String
     }
 
     public static var description: Description {
         Description(onednn: DNNLConvolution.version, isa: DNNLConvolution.isa, threads: Parallel.workers,
-                    convolutions: DNNLConvolution.runs(depthwise: false, pointwise: false)
-                        ? (DNNLConvolution.runs(depthwise: true, pointwise: true) ? "all on oneDNN" : "dense k>1 on oneDNN, depthwise and 1x1 on own kernels")
-                        : "own kernels (Winograd, im2col + OpenBLAS, direct)")
+                    convolutions: DNNLConvolution.isChosen
+                        ? "all on oneDNN" : "own kernels (Winograd, im2col + OpenBLAS, direct)")
     }
 }

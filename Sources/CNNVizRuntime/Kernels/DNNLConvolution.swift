@@ -14,25 +14,17 @@ final class DNNLConvolution: @unchecked Sendable {
     /// oneDNN's name for the kernel it chose, e.g. "jit:avx2".
     let implementation: String
 
-    /// Whether oneDNN runs a convolution: `CNNVIZ_ENGINE=dnnl` or `swift` decides for every
-    /// convolution; by default oneDNN runs the dense and grouped convs with a kernel larger than
-    /// 1×1 on CPUs where it dispatches AVX-512, and cnn-viz's own kernels run the rest.
+    /// Whether oneDNN runs the convolutions: only when `CNNVIZ_ENGINE=dnnl` says so; by default
+    /// (or `CNNVIZ_ENGINE=swift`) cnn-viz's own kernels run every convolution.
     ///
-    /// Measured on AVX2 (Zen 3, 2 cores, forward ms, oneDNN / own kernels): ResNet-18 24.5 / 24.6,
-    /// ResNet-50 58.2 / 56.1, MobileNetV2 9.4 / 7.0, SqueezeNet 6.9 / 6.5, VGG-16 234 / 168 —
-    /// Winograd beats oneDNN's direct AVX2 kernels, and the NCHW reorders around each oneDNN
-    /// call cost most on depthwise and 1×1 layers. On AVX-512 oneDNN's kernels run at 85–100% of
-    /// the cores' peak, twice the AVX2 ceiling of the own kernels.
-    static func runs(depthwise: Bool, pointwise: Bool) -> Bool {
-        switch engineOverride {
-        case "dnnl"?: return true
-        case "swift"?: return false
-        default: return hasAVX512 && !depthwise && !pointwise
-        }
-    }
-
-    private static let engineOverride = ProcessInfo.processInfo.environment["CNNVIZ_ENGINE"]
-    private static let hasAVX512 = isa.hasPrefix("avx512")
+    /// Measured forward ms, oneDNN (dense k>1) / own kernels, 2 threads:
+    /// - AVX2 (Zen 3): ResNet-18 24.5 / 24.6, ResNet-50 58.2 / 56.1, MobileNetV2 9.4 / 7.0,
+    ///   SqueezeNet 6.9 / 6.5, VGG-16 234 / 168;
+    /// - AVX-512 (Xeon, Ice Lake): ResNet-18 32.9 / 28.5 at batch 1 and 478 / 360 at batch 16,
+    ///   SqueezeNet 11.0 / 7.7, and a 16-image `visualize` step's model time 282 / 234.
+    /// Winograd beats oneDNN's direct kernels, and the NCHW reorders around each oneDNN call
+    /// (one primitive per image, for batch-invariant results) cost more than its kernels gain.
+    static let isChosen = ProcessInfo.processInfo.environment["CNNVIZ_ENGINE"] == "dnnl"
 
     /// oneDNN's OpenMP thread count.
     static func setThreads(_ count: Int) { cnnviz_dnnl_set_threads(Int32(count)) }
@@ -64,6 +56,7 @@ final class DNNLConvolution: @unchecked Sendable {
 
     /// y (NCHW) = the convolution of x (NCHW), bias and clamp included.
     func run(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) throws {
+        WorkerPool.shared.sleepHelpers()
         var message = [CChar](repeating: 0, count: 256)
         guard cnnviz_conv_execute(handle, x, y, &message, message.count) == 0 else {
             throw CNNVizError(.engineFailure, String(cString: message))

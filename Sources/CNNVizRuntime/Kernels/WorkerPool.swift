@@ -42,6 +42,7 @@ final class WorkerPool: @unchecked Sendable {
     private var tag = 0
     private let finishedItems = Atomic<Int>(0)
     private let sleepingHelpers = Atomic<Int>(0)
+    private let sleepRequested = Atomic<Bool>(false)
     private let wake = DispatchSemaphore(value: 0)
     private let submission = NSLock()
     private var body: ((Int, Int) -> Void)?
@@ -71,6 +72,7 @@ final class WorkerPool: @unchecked Sendable {
             self.body = escapable
             tag = (tag + 1) & 0xFF_FFFF
             finishedItems.store(0, ordering: .sequentiallyConsistent)
+            sleepRequested.store(false, ordering: .sequentiallyConsistent)
             job.store(WorkerPool.pack(tag: tag, count), ordering: .sequentiallyConsistent)
             nextIndex.store(WorkerPool.pack(tag: tag, 0), ordering: .sequentiallyConsistent)
             generation.add(1, ordering: .sequentiallyConsistent)
@@ -86,6 +88,14 @@ final class WorkerPool: @unchecked Sendable {
             nextIndex.store(WorkerPool.pack(tag: tag, WorkerPool.parked), ordering: .sequentiallyConsistent)
             self.body = nil
         }
+    }
+
+    /// Sends the spinning helpers to sleep at once, until the next job: the caller is about to
+    /// hand the cores to another thread pool (oneDNN's OpenMP threads), and helpers spinning
+    /// on the same cores would slow it down (their sched_yield calls took 16% of a
+    /// `visualize` run's cycles). The next `run` wakes them, at a semaphore's cost.
+    func sleepHelpers() {
+        sleepRequested.store(true, ordering: .sequentiallyConsistent)
     }
 
     private func work(participant: Int) {
@@ -125,7 +135,7 @@ final class WorkerPool: @unchecked Sendable {
             }
             spins += 1
             if spins > 2_000 { sched_yield() }
-            if spins > WorkerPool.spinIterations {
+            if spins > WorkerPool.spinIterations || sleepRequested.load(ordering: .relaxed) {
                 sleepingHelpers.add(1, ordering: .sequentiallyConsistent)
                 if generation.load(ordering: .sequentiallyConsistent) == seen { wake.wait() }
                 sleepingHelpers.subtract(1, ordering: .sequentiallyConsistent)

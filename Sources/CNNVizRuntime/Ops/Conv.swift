@@ -2,8 +2,8 @@ import Foundation
 /// Conv: y[n,m] = b[m] + Σ_c Σ_k w[m,c,k] · x[n, g·C/G + c, window(k)], for 1-D and 2-D inputs.
 ///
 /// Grouped and depthwise convolutions, strides, dilations, pads and `auto_pad`.
-/// Where `DNNLConvolution.runs` says so (AVX-512 CPUs, or CNNVIZ_ENGINE=dnnl), oneDNN runs it;
-/// otherwise cnn-viz's own kernels below do.
+/// With CNNVIZ_ENGINE=dnnl (`DNNLConvolution.isChosen`) oneDNN runs it; otherwise, by
+/// default, cnn-viz's own kernels below do.
 /// Dense groups run as im2col + SGEMM (OpenBLAS) over tiles of output columns, each worker
 /// unfolding and multiplying its own tiles so the unfolded tile is still in cache when the
 /// product reads it; 1×1 stride-1 convs skip the unfold. Depthwise convs (one input and one
@@ -81,7 +81,7 @@ struct Conv: Operator {
             }, elementType: x.elementType)
         }
         let cg = c / group, mg = m / group
-        if DNNLConvolution.runs(depthwise: cg == 1 && mg == 1, pointwise: geometry.isPointwise) {
+        if DNNLConvolution.isChosen {
             return try convolveOnDNNL(x, w, bias: bias, clamp: clamp, batch: n, inChannels: c, outChannels: m, geometry: geometry, outShape: outShape)
         }
         let depthwise = cg == 1 && mg == 1
