@@ -10,7 +10,7 @@ import CNNVizRuntime
 /// once per geometry and shared by every plane.
 struct BilinearResampling {
     let inputHeight: Int, inputWidth: Int, outputHeight: Int, outputWidth: Int
-    /// Per output pixel, four (input index or −1, weight).
+    /// Per output pixel, four (input index, weight); a tap outside the input is (0, 0).
     private var indices: [Int32]
     private var weights: [Float]
 
@@ -18,7 +18,7 @@ struct BilinearResampling {
     init(input: (height: Int, width: Int), output: (height: Int, width: Int), source: (Int, Int) -> (u: Float, v: Float)) {
         (inputHeight, inputWidth, outputHeight, outputWidth) = (input.height, input.width, output.height, output.width)
         let count = output.height * output.width
-        indices = [Int32](repeating: -1, count: 4 * count)
+        indices = [Int32](repeating: 0, count: 4 * count)
         weights = [Float](repeating: 0, count: 4 * count)
         for y in 0..<output.height {
             for x in 0..<output.width {
@@ -37,12 +37,13 @@ struct BilinearResampling {
         }
     }
 
-    /// The resampled batch, [B, C, outputHeight, outputWidth]; planes in parallel.
+    /// The resampled batch, [B, C, outputHeight, outputWidth]; planes in parallel. Every pixel
+    /// sums its four taps without a branch (an outside tap weighs 0), so the input must be finite.
     func apply(_ tensor: Tensor) -> Tensor {
         let result = eachPlane(tensor.floats, from: inputHeight * inputWidth, to: outputHeight * outputWidth) { source, target, indices, weights, pixels in
             for pixel in 0..<pixels {
                 var sum: Float = 0
-                for tap in (4 * pixel)..<(4 * pixel + 4) where indices[tap] >= 0 { sum += weights[tap] * source[Int(indices[tap])] }
+                for tap in (4 * pixel)..<(4 * pixel + 4) { sum += weights[tap] * source[Int(indices[tap])] }
                 target[pixel] = sum
             }
         }
@@ -54,7 +55,7 @@ struct BilinearResampling {
         let result = eachPlane(gradient.floats, from: outputHeight * outputWidth, to: inputHeight * inputWidth) { source, target, indices, weights, pixels in
             for pixel in 0..<pixels {
                 let g = source[pixel]
-                for tap in (4 * pixel)..<(4 * pixel + 4) where indices[tap] >= 0 { target[Int(indices[tap])] += weights[tap] * g }
+                for tap in (4 * pixel)..<(4 * pixel + 4) where weights[tap] != 0 { target[Int(indices[tap])] += weights[tap] * g }
             }
         }
         return Tensor(shape: Array(gradient.shape.prefix(2)) + [inputHeight, inputWidth], floats: result)

@@ -58,7 +58,7 @@ extension ImageTransform.Drawn {
             return (Self.padded(images, top: padding, left: padding, bottom: padding, right: padding, value: value),
                     { Self.cropped($0, top: padding, left: padding, height: height, width: width) })
         case .translate(let dx, let dy):
-            return Self.resampled(images, BilinearResampling(input: (height, width), output: (height, width)) { x, y in (Float(x - dx), Float(y - dy)) })
+            return (Self.shifted(images, dx: dx, dy: dy), { Self.shifted($0, dx: -dx, dy: -dy) })
         case .scale(let factor):
             let scaledHeight = Int((factor * Double(height)).rounded(.up)), scaledWidth = Int((factor * Double(width)).rounded(.up))
             let padX = max(0, Int((Double(width - scaledWidth) / 2).rounded(.up))), padY = max(0, Int((Double(height - scaledHeight) / 2).rounded(.up)))
@@ -84,31 +84,43 @@ extension ImageTransform.Drawn {
     }
 
     /// Every plane framed by `value`.
-    static func padded(_ images: Tensor, top: Int, left: Int, bottom: Int, right: Int, value: Float) -> Tensor {
-        let (planes, height, width) = (images.shape[0] * images.shape[1], images.shape[2], images.shape[3])
-        let (newHeight, newWidth) = (height + top + bottom, width + left + right)
-        let values = images.floats
-        var result = [Float](repeating: value, count: planes * newHeight * newWidth)
-        for plane in 0..<planes {
-            for row in 0..<height {
-                let from = (plane * height + row) * width, to = (plane * newHeight + row + top) * newWidth + left
-                for column in 0..<width { result[to + column] = values[from + column] }
-            }
-        }
-        return Tensor(shape: Array(images.shape.prefix(2)) + [newHeight, newWidth], floats: result)
+    /// out[y, x] = in[y − dy, x − dx], 0 where that falls outside: an integer translation
+    /// (bilinear at whole-pixel offsets reads one tap). Its adjoint is the opposite shift.
+    static func shifted(_ images: Tensor, dx: Int, dy: Int) -> Tensor {
+        let (height, width) = (images.shape[2], images.shape[3])
+        let rows = max(0, height - abs(dy)), columns = max(0, width - abs(dx))
+        return copyingRows(images, to: (height, width), fill: 0, rows: rows, columns: columns,
+                           from: (max(0, -dy), max(0, -dx)), to: (max(0, dy), max(0, dx)))
     }
 
-    /// The window of each plane at (top, left) of the given size.
+    static func padded(_ images: Tensor, top: Int, left: Int, bottom: Int, right: Int, value: Float) -> Tensor {
+        let (height, width) = (images.shape[2], images.shape[3])
+        return copyingRows(images, to: (height + top + bottom, width + left + right), fill: value, rows: height, columns: width,
+                           from: (0, 0), to: (top, left))
+    }
+
     static func cropped(_ images: Tensor, top: Int, left: Int, height: Int, width: Int) -> Tensor {
-        let (planes, fullHeight, fullWidth) = (images.shape[0] * images.shape[1], images.shape[2], images.shape[3])
-        let values = images.floats
-        var result = [Float](repeating: 0, count: planes * height * width)
-        for plane in 0..<planes {
-            for row in 0..<height {
-                let from = (plane * fullHeight + row + top) * fullWidth + left, to = (plane * height + row) * width
-                for column in 0..<width { result[to + column] = values[from + column] }
+        copyingRows(images, to: (height, width), fill: 0, rows: height, columns: width, from: (top, left), to: (0, 0))
+    }
+
+    /// A [B, C, size] batch filled with `fill`, then in each plane the block of rows × columns
+    /// whose top left is `from` in the input copied to `to`; planes in parallel.
+    private static func copyingRows(_ images: Tensor, to size: (height: Int, width: Int), fill: Float, rows: Int, columns: Int,
+                                    from source: (row: Int, column: Int), to target: (row: Int, column: Int)) -> Tensor {
+        let (planes, inHeight, inWidth) = (images.shape[0] * images.shape[1], images.shape[2], images.shape[3])
+        let (inPlane, outPlane) = (inHeight * inWidth, size.height * size.width)
+        return images.withFloats { input in
+            Tensor.filled(shape: Array(images.shape.prefix(2)) + [size.height, size.width]) { output in
+                let (input, output) = (input.baseAddress!, output.baseAddress!)
+                Parallel.forEach(planes) { plane in
+                    (output + plane * outPlane).initialize(repeating: fill, count: outPlane)
+                    guard rows > 0, columns > 0 else { return }
+                    for row in 0..<rows {
+                        let from = input + plane * inPlane + (row + source.row) * inWidth + source.column
+                        (output + plane * outPlane + (row + target.row) * size.width + target.column).update(from: from, count: columns)
+                    }
+                }
             }
         }
-        return Tensor(shape: Array(images.shape.prefix(2)) + [height, width], floats: result)
     }
 }

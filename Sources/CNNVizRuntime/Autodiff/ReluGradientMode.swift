@@ -36,7 +36,7 @@ public enum ReluGradientMode: String, CaseIterable, Sendable {
         ["Relu": { node, context in
             let g = try context.outputGradient
             if outputs.contains(node.outputs[0]) { return [g] }
-            return [try g.zipped(try context.output(0)) { g, y in y > 0 ? g : 0 }]
+            return [Activations.clampBackward(g, try context.output(0), low: 0, high: .infinity)]
         }]
     }
 }
