@@ -129,16 +129,11 @@ struct VisualizeCommand: ParsableCommand {
     }
 
     struct Manifest: Encodable {
-        struct Entry: Encodable {
-            var objective: String
-            var image: String
-            var value: Float
-        }
         var model: String
         var layer: String
         var steps: Int
         var seed: UInt64
-        var images: [Entry]
+        var images: [ChannelReportFiles.Image]
         var grid: String
         var picture: String
         var report: String
@@ -180,33 +175,22 @@ struct VisualizeCommand: ParsableCommand {
             progress.finish()
             // Every optimisation runs before the first file is written: a checkpoint that fails leaves nothing behind.
             let evolution = try evolutionRows(request, final: (session, result))
-            try createOutputDirectory(directory)
-            var entries = [Manifest.Entry]()
-            for (index, objective) in request.objectives.enumerated() {
-                let name = VisualizeCommand.fileName(objective, copy: imagesPerObjective > 1 ? index % imagesPerObjective : nil)
-                try AtomicFile.write(try PNGEncoder.encode(RGBImage(unitBatch: result.images, index: index)), to: directory.appendingPathComponent(name))
-                entries.append(.init(objective: objective.description, image: directory.appendingPathComponent(name).path, value: result.objectives[index]))
-            }
-            let grid = directory.appendingPathComponent("grid.png")
-            let captions = zip(request.objectives, result.objectives).map { objective, value in VisualizeCommand.caption(objective) + String(format: " %.3g", value) }
-            try AtomicFile.write(try ChannelGrid.png(images: result.images, captions: captions), to: grid)
             let field = try ChannelExamples.field(of: layerName, session: session, inputShape: [1, mapping.channels, result.images.shape[2], result.images.shape[3]])
             let rows = request.objectives.indices.map { index in
                 ChannelReport.Row(title: (request.objectives[index].negated ? "−" : "") + request.objectives[index].unit, image: RGBImage(unitBatch: result.images, index: index),
                                   objective: result.objectives[index], examples: index < examples.count ? examples[index] : [])
             }
             let report = ChannelReport(model: session.model.source, layer: layerName, rows: rows, field: field)
-            let picture = directory.appendingPathComponent("channels.png"), page = directory.appendingPathComponent("visualize.html")
-            try AtomicFile.write(try report.picture().encoded(as: .png), to: picture)
-            try report.document().write(to: page)
-            let manifest = Manifest(model: session.model.source, layer: layerName, steps: steps, seed: seed, images: entries, grid: grid.path,
-                                    picture: picture.path, report: page.path, evolution: try writeEvolution(evolution, objectives: request.objectives, to: directory)?.path,
+            try createOutputDirectory(directory)
+            let files = try ChannelReportFiles.write(result, request: request, copies: imagesPerObjective, report: report, evolution: evolution, to: directory)
+            let manifest = Manifest(model: session.model.source, layer: layerName, steps: steps, seed: seed, images: files.images, grid: files.grid.path,
+                                    picture: files.picture.path, report: files.page.path, evolution: files.evolution?.path,
                                     receptiveField: report.fieldDescription, examples: examples, skipped: skipped)
             if json {
                 try printJSON(manifest)
             } else {
-                for entry in entries { print(String(format: "%@: %.4g → %@", entry.objective, entry.value, entry.image)) }
-                print("grid → \(grid.path)\nchannels → \(picture.path)\nreport → \(page.path)")
+                for entry in files.images { print(String(format: "%@: %.4g → %@", entry.objective, entry.value, entry.image)) }
+                print("grid → \(files.grid.path)\nchannels → \(files.picture.path)\nreport → \(files.page.path)")
                 if let evolution = manifest.evolution { print("evolution → \(evolution)") }
             }
             someExamplesFailed = !skipped.isEmpty
@@ -214,7 +198,7 @@ struct VisualizeCommand: ParsableCommand {
         if someExamplesFailed { throw ExitCode(DatasetOptions.someInputsFailed) }
     }
 
-    typealias EvolutionRow = (label: String, images: Tensor, values: [Float])
+    typealias EvolutionRow = ChannelReportFiles.EvolutionRow
 
     /// With --checkpoint: the request optimised on each checkpoint (same objectives, same seed),
     /// then the final model's result; empty without.
@@ -227,14 +211,6 @@ struct VisualizeCommand: ParsableCommand {
             rows.append((URL(fileURLWithPath: path).deletingPathExtension().lastPathComponent, result.images, result.objectives))
         }
         return rows + [(URL(fileURLWithPath: final.0.model.source).deletingPathExtension().lastPathComponent, final.1.images, final.1.objectives)]
-    }
-
-    /// `evolution.png`, one row per checkpoint; nil without checkpoints.
-    func writeEvolution(_ rows: [EvolutionRow], objectives: [VisualizationObjective], to directory: URL) throws -> URL? {
-        guard !rows.isEmpty else { return nil }
-        let url = directory.appendingPathComponent("evolution.png")
-        try AtomicFile.write(try ChannelGrid.evolution(rows: rows, columnTitles: objectives.map { VisualizeCommand.caption($0) }).encoded(as: .png), to: url)
-        return url
     }
 
     /// Each objective's top-k dataset examples (one list per image of the batch, empty without
@@ -289,25 +265,6 @@ struct VisualizeCommand: ParsableCommand {
         }
         return try (channels.map(VisualizeCommand.indexList) ?? Array(0..<8)).map { c in
             VisualizationObjective(layer: layer, neuron == nil ? .channel(c) : .neuron(c, row: position.0, column: position.1), negated: negative)
-        }
-    }
-
-    /// "channel_3.png", "neuron_3.png", "direction.png", with "_k" for the k-th copy.
-    static func fileName(_ objective: VisualizationObjective, copy: Int?) -> String {
-        let base: String
-        switch objective.kind {
-        case .channel(let c): base = "channel_\(c)"
-        case .neuron(let c, _, _): base = "neuron_\(c)"
-        case .direction: base = "direction"
-        }
-        return (objective.negated ? "negative_" : "") + base + (copy.map { "_\($0)" } ?? "") + ".png"
-    }
-
-    static func caption(_ objective: VisualizationObjective) -> String {
-        switch objective.kind {
-        case .channel(let c): return (objective.negated ? "−" : "") + "\(c)"
-        case .neuron(let c, _, _): return (objective.negated ? "−" : "") + "n\(c)"
-        case .direction: return objective.negated ? "−dir" : "dir"
         }
     }
 }

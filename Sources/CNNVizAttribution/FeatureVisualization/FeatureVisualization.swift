@@ -104,10 +104,15 @@ public final class FeatureVisualization {
                 .with(tensor: inputName)
         }
         let batch = request.objectives.count
+        let acceptedAnyBatch = session.acceptsAnyBatch
         session.acceptsAnyBatch = true
-        defer { session.acceptsAnyBatch = false }
+        defer { session.acceptsAnyBatch = acceptedAnyBatch }
         if request.diversity != 0, batch < 2 { throw CNNVizError(.invalidArgument, "diversity needs at least two images of the objective") }
         var parameters = ParameterizedImages(request.parameterization, batch: batch, height: height, width: width, seed: request.seed)
+        // Checks every objective against the layer once; every transform keeps the images at
+        // least this large, so a channel or position valid here is valid at every step.
+        _ = try objectives(of: parameters.images(), request: request, layer: layer)
+        let rules = rectifierRules(layer)
         var generator = NetworkBuilder.SplitMix64(seed: request.seed ^ 0x5EED_7A45_F0E1_1A5E)
         var optimizer = AdamOptimizer(learningRate: request.learningRate)
         var history = [[Float]]()
@@ -122,7 +127,7 @@ public final class FeatureVisualization {
                 let resizing = Self.resizing(from: (x.shape[2], x.shape[3]), to: modelSize)
                 (x, adjoints) = (resizing.apply(x), adjoints + [resizing.adjoint])
             }
-            let (values, inputGradient) = try objectiveGradient(request, layer: layer, input: inputName, x: request.inputMapping.apply(x))
+            let (values, inputGradient) = try objectiveGradient(request, layer: layer, rules: rules, input: inputName, x: request.inputMapping.apply(x))
             history.append(values)
             var imageGradient = request.inputMapping.adjoint(inputGradient)
             for adjoint in adjoints.reversed() { imageGradient = adjoint(imageGradient) }
@@ -135,16 +140,19 @@ public final class FeatureVisualization {
         return FeatureVisualizationResult(images: images, objectives: try objectives(of: images, request: request, layer: layer), history: history)
     }
 
-    /// The objectives of images as they are (resized to a fixed model size if need be).
+    /// The objectives of images as they are (resized to a fixed model size if need be); throws
+    /// when an objective does not fit the layer (a channel or position out of range).
     public func objectives(of images: Tensor, request: FeatureVisualizationRequest, layer: String) throws -> [Float] {
         var x = images
         if let modelSize = fixedInputSize, x.shape[2] != modelSize.height || x.shape[3] != modelSize.width {
             x = Self.resizing(from: (x.shape[2], x.shape[3]), to: modelSize).apply(x)
         }
+        let acceptedAnyBatch = session.acceptsAnyBatch
         session.acceptsAnyBatch = true
-        defer { session.acceptsAnyBatch = false }
+        defer { session.acceptsAnyBatch = acceptedAnyBatch }
         let y = try session.run([session.graph.inputs[0].name: request.inputMapping.apply(x)], outputs: [layer])[layer]!
         var unused = [Float](repeating: 0, count: y.count)
+        for objective in request.objectives { try objective.validate(shape: y.shape) }
         let values = y.floats
         return request.objectives.enumerated().map { b, objective in objective.evaluate(values, shape: y.shape, item: b, gradient: &unused) }
     }
@@ -172,8 +180,9 @@ public final class FeatureVisualization {
     }
 
     /// The objectives on x, and ∂J/∂x (J: their sum minus the diversity term), item by item
-    /// when the model fixes its batch.
-    func objectiveGradient(_ request: FeatureVisualizationRequest, layer: String, input: String, x: Tensor) throws -> ([Float], Tensor) {
+    /// when the model fixes its batch. The objectives have been validated against the layer.
+    func objectiveGradient(_ request: FeatureVisualizationRequest, layer: String, rules: [String: BackwardRule], input: String,
+                           x: Tensor) throws -> ([Float], Tensor) {
         let batch = x.shape[0]
         let itemByItem = batch > 1 && session.fixesBatch(of: input)
         if itemByItem && request.diversity != 0 {
@@ -184,22 +193,16 @@ public final class FeatureVisualization {
         let plane = x.count / batch, xs = x.floats
         for group in groups {
             let part = group.count == batch ? x : Tensor(shape: [1] + x.shape.dropFirst(), floats: Array(xs[(group[0] * plane)..<((group[0] + 1) * plane)]))
-            var shapeChecked: Error?
             let seed = GradientSeed(output: layer, kind: .loss { y in
                 let (shape, ys) = (y.shape, y.floats)
                 var cotangent = [Float](repeating: 0, count: y.count)
                 for (k, b) in group.enumerated() {
-                    do { try request.objectives[b].validate(shape: shape) } catch { shapeChecked = error }
-                    if shapeChecked == nil { values[b] = request.objectives[b].evaluate(ys, shape: shape, item: k, gradient: &cotangent) }
+                    values[b] = request.objectives[b].evaluate(ys, shape: shape, item: k, gradient: &cotangent)
                 }
-                if shapeChecked == nil, request.diversity != 0 {
-                    _ = Diversity.apply(ys, shape: shape, weight: request.diversity, gradient: &cotangent)
-                }
+                if request.diversity != 0 { _ = Diversity.apply(ys, shape: shape, weight: request.diversity, gradient: &cotangent) }
                 return Tensor(shape: shape, floats: cotangent)
             })
-            let result = try session.gradients([input: part], seed: seed, wrt: [input], rules: rectifierRules(layer))
-            if let shapeChecked { throw shapeChecked }
-            gradient += result.gradients[input]!.floats
+            gradient += try session.gradients([input: part], seed: seed, wrt: [input], rules: rules).gradients[input]!.floats
         }
         return (values, Tensor(shape: x.shape, floats: gradient))
     }

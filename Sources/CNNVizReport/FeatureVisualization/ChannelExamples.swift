@@ -40,16 +40,17 @@ public struct ChannelExamples {
 
     /// The top `count` examples of each channel, best first.
     public func find(channels: [Int], images: [String]) throws -> [[Example]] {
-        var best = [[(value: Float, image: Int, row: Int, column: Int)]](repeating: [], count: channels.count)
-        var fields = [[Int]: ReceptiveField](), boxes = [Int: PreprocessingGeometry]()
+        var best = [[Example]](repeating: [], count: channels.count)
+        var fields = [[Int]: ReceptiveField?]()
         for (index, path) in images.enumerated() {
-            let activation: Tensor
+            let activation: Tensor, field: ReceptiveField?, geometry: PreprocessingGeometry
             do {
                 let image = try ImageDecoder.decode(contentsOf: URL(fileURLWithPath: path))
                 let input = try preprocessing.tensor(from: image, for: session.graph.inputs[0])
                 activation = try required(session.run([session.graph.inputs[0].name: input], outputs: [layer])[layer], layer)
                 if fields[input.shape] == nil { fields[input.shape] = try Self.field(of: layer, session: session, inputShape: input.shape) }
-                boxes[index] = try PreprocessingGeometry(preprocessing, original: ImageSize(width: image.width, height: image.height))
+                field = fields[input.shape]!
+                geometry = try PreprocessingGeometry(preprocessing, original: ImageSize(width: image.width, height: image.height))
             } catch {
                 try onImageError(path, error)
                 continue
@@ -65,27 +66,25 @@ public struct ChannelExamples {
                 }
                 var strongest = 0
                 for p in 1..<plane where values[channel * plane + p] > values[channel * plane + strongest] { strongest = p }
-                let entry = (value: values[channel * plane + strongest], image: index, row: strongest / width, column: strongest % width)
+                let value = values[channel * plane + strongest]
                 // Insert after every entry at least as large: earlier images win ties.
-                let position = best[k].firstIndex { $0.value < entry.value } ?? best[k].count
-                if position < count {
-                    best[k].insert(entry, at: position)
-                    if best[k].count > count { best[k].removeLast() }
-                }
-            }
-            boxes = boxes.filter { key, _ in best.contains { $0.contains { $0.image == key } } }
-        }
-        let field = fields.values.first
-        return best.map { entries in
-            entries.map { entry in
-                var box = [0, 0, 0, 0]
-                if let field, field.axes.count == 2, let geometry = boxes[entry.image] {
-                    let (columns, rows) = geometry.originalBox(columns: field.axes[1].window(ofUnit: entry.column), rows: field.axes[0].window(ofUnit: entry.row))
-                    box = [columns.lowerBound, rows.lowerBound, columns.upperBound, rows.upperBound]
-                }
-                return Example(image: images[entry.image], value: entry.value, row: entry.row, column: entry.column, box: box)
+                let position = best[k].firstIndex { $0.value < value } ?? best[k].count
+                guard position < count else { continue }
+                let (row, column) = (strongest / width, strongest % width)
+                best[k].insert(Example(image: path, value: value, row: row, column: column, box: Self.box(row: row, column: column, field: field, geometry: geometry)),
+                               at: position)
+                if best[k].count > count { best[k].removeLast() }
             }
         }
+        return best
+    }
+
+    /// The unit's receptive field on the original photo as [x0, y0, x1, y1]; zeros when the
+    /// layer has no 2-D receptive field.
+    static func box(row: Int, column: Int, field: ReceptiveField?, geometry: PreprocessingGeometry) -> [Int] {
+        guard let field, field.axes.count == 2 else { return [0, 0, 0, 0] }
+        let (columns, rows) = geometry.originalBox(columns: field.axes[1].window(ofUnit: column), rows: field.axes[0].window(ofUnit: row))
+        return [columns.lowerBound, rows.lowerBound, columns.upperBound, rows.upperBound]
     }
 
     /// The receptive field of `layer` for an input of this shape.
