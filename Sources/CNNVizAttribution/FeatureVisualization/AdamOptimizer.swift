@@ -1,3 +1,4 @@
+import CNNVizRuntime
 import Foundation
 
 /// Adam (Kingma & Ba), as `torch.optim.Adam` steps it, minimising:
@@ -16,7 +17,8 @@ public struct AdamOptimizer: Sendable {
 
     public init(learningRate: Float) { self.learningRate = learningRate }
 
-    /// One step on `parameters` down the gradient of the loss.
+    /// One step on `parameters` down the gradient of the loss; elementwise, so chunks run in
+    /// parallel with the same result.
     public mutating func step(_ parameters: inout [Float], gradient: [Float]) {
         if firstMoment.count != parameters.count {
             firstMoment = [Float](repeating: 0, count: parameters.count)
@@ -30,10 +32,12 @@ public struct AdamOptimizer: Sendable {
             firstMoment.withUnsafeMutableBufferPointer { m in
                 secondMoment.withUnsafeMutableBufferPointer { v in
                     gradient.withUnsafeBufferPointer { g in
-                        for i in 0..<p.count {
-                            m[i] = beta1 * m[i] + (1 - beta1) * g[i]
-                            v[i] = beta2 * v[i] + (1 - beta2) * g[i] * g[i]
-                            p[i] -= stepSize * m[i] / (v[i].squareRoot() / correction2Root + epsilon)
+                        Parallel.forChunks(p.count, minimumPerWorker: 32768) { range in
+                            for i in range {
+                                m[i] = beta1 * m[i] + (1 - beta1) * g[i]
+                                v[i] = beta2 * v[i] + (1 - beta2) * g[i] * g[i]
+                                p[i] -= stepSize * m[i] / (v[i].squareRoot() / correction2Root + epsilon)
+                            }
                         }
                     }
                 }

@@ -14,27 +14,35 @@ struct BilinearResampling {
     private var indices: [Int32]
     private var weights: [Float]
 
-    /// `source(x, y)` gives (u, v) for output pixel (x, y).
+    /// `source(x, y)` gives (u, v) for output pixel (x, y); rows are computed in parallel.
     init(input: (height: Int, width: Int), output: (height: Int, width: Int), source: (Int, Int) -> (u: Float, v: Float)) {
         (inputHeight, inputWidth, outputHeight, outputWidth) = (input.height, input.width, output.height, output.width)
         let count = output.height * output.width
-        indices = [Int32](repeating: 0, count: 4 * count)
-        weights = [Float](repeating: 0, count: 4 * count)
-        for y in 0..<output.height {
-            for x in 0..<output.width {
-                let (u, v) = source(x, y)
-                guard u.isFinite, v.isFinite, u > -1, v > -1, u < Float(input.width), v < Float(input.height) else { continue }
-                let (u0, v0) = (Int(u.rounded(.down)), Int(v.rounded(.down)))
-                let (fu, fv) = (u - Float(u0), v - Float(v0))
-                let taps = [(u0, v0, (1 - fu) * (1 - fv)), (u0 + 1, v0, fu * (1 - fv)), (u0, v0 + 1, (1 - fu) * fv), (u0 + 1, v0 + 1, fu * fv)]
-                let base = 4 * (y * output.width + x)
-                for (tap, (column, row, weight)) in taps.enumerated()
-                where column >= 0 && row >= 0 && column < input.width && row < input.height && weight != 0 {
-                    indices[base + tap] = Int32(row * input.width + column)
-                    weights[base + tap] = weight
+        var indices = [Int32](repeating: 0, count: 4 * count)
+        var weights = [Float](repeating: 0, count: 4 * count)
+        indices.withUnsafeMutableBufferPointer { indices in
+            weights.withUnsafeMutableBufferPointer { weights in
+                Parallel.forEach(output.height) { y in
+                    for x in 0..<output.width {
+                        let (u, v) = source(x, y)
+                        guard u.isFinite, v.isFinite, u > -1, v > -1, u < Float(input.width), v < Float(input.height) else { continue }
+                        let (u0, v0) = (Int(u.rounded(.down)), Int(v.rounded(.down)))
+                        let (fu, fv) = (u - Float(u0), v - Float(v0))
+                        let base = 4 * (y * output.width + x)
+                        func tap(_ k: Int, column: Int, row: Int, weight: Float) {
+                            guard column >= 0, row >= 0, column < input.width, row < input.height, weight != 0 else { return }
+                            indices[base + k] = Int32(row * input.width + column)
+                            weights[base + k] = weight
+                        }
+                        tap(0, column: u0, row: v0, weight: (1 - fu) * (1 - fv))
+                        tap(1, column: u0 + 1, row: v0, weight: fu * (1 - fv))
+                        tap(2, column: u0, row: v0 + 1, weight: (1 - fu) * fv)
+                        tap(3, column: u0 + 1, row: v0 + 1, weight: fu * fv)
+                    }
                 }
             }
         }
+        (self.indices, self.weights) = (indices, weights)
     }
 
     /// The resampled batch, [B, C, outputHeight, outputWidth]; planes in parallel. Every pixel
@@ -62,22 +70,24 @@ struct BilinearResampling {
     }
 
     /// Runs `body` on every plane of `values` (planes of `from` values) in parallel, each
-    /// writing its own zeroed plane of `to` values, with the taps (`outputHeight·outputWidth`
-    /// output pixels of four each).
+    /// writing its own plane of `to` values, zeroed just before (so still in that core's
+    /// cache), with the taps (`outputHeight·outputWidth` output pixels of four each).
     private func eachPlane(_ values: [Float], from: Int, to: Int,
                            _ body: (UnsafePointer<Float>, UnsafeMutablePointer<Float>, UnsafePointer<Int32>, UnsafePointer<Float>, Int) -> Void) -> [Float] {
         let planes = values.count / from, pixels = outputHeight * outputWidth
-        var result = [Float](repeating: 0, count: planes * to)
-        values.withUnsafeBufferPointer { input in
-            result.withUnsafeMutableBufferPointer { output in
+        return values.withUnsafeBufferPointer { input in
+            [Float](unsafeUninitializedCapacity: planes * to) { output, initialized in
                 indices.withUnsafeBufferPointer { indices in
                     weights.withUnsafeBufferPointer { weights in
                         let (input, output, indices, weights) = (input.baseAddress!, output.baseAddress!, indices.baseAddress!, weights.baseAddress!)
-                        Parallel.forEach(planes) { plane in body(input + plane * from, output + plane * to, indices, weights, pixels) }
+                        Parallel.forEach(planes) { plane in
+                            (output + plane * to).initialize(repeating: 0, count: to)
+                            body(input + plane * from, output + plane * to, indices, weights, pixels)
+                        }
                     }
                 }
+                initialized = planes * to
             }
         }
-        return result
     }
 }

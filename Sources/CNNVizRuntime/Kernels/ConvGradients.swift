@@ -79,15 +79,17 @@ enum ConvGradients {
         let (n, c, m) = (inputShape[0], inputShape[1], w.shape[0])
         let (cg, mg) = (c / group, m / group)
         let (plane, columns, k) = (h * wd, oh * ow, cg * kh * kw)
-        var result = [Float](repeating: 0, count: n * c * plane)
-        g.withFloats { gp in
+        // Each job zeroes its own planes just before scattering into them, while they are in
+        // its core's cache (zeroing the whole batch first would evict them).
+        let result = g.withFloats { gp in
             w.withFloats { wp in
-                result.withUnsafeMutableBufferPointer { xp in
+                Tensor.filled(shape: inputShape, elementType: g.elementType) { xp in
                     let x = xp.baseAddress!
                     if cg == 1 && mg == 1 {
                         Parallel.forEach(n * c) { job in
                             let channel = job % c
                             let source = gp.baseAddress! + job * columns, target = x + job * plane
+                            target.initialize(repeating: 0, count: plane)
                             for ky in 0..<kh {
                                 for kx in 0..<kw {
                                     let weight = wp[(channel * kh + ky) * kw + kx]
@@ -109,6 +111,7 @@ enum ConvGradients {
                             let (image, gi) = (job / group, job % group)
                             let band = scratch + worker * k * bandRows * ow
                             let target = x + (image * c + gi * cg) * plane
+                            target.initialize(repeating: 0, count: cg * plane)
                             for firstRow in stride(from: 0, to: oh, by: bandRows) {
                                 let rows = firstRow..<min(oh, firstRow + bandRows), width = rows.count * ow
                                 GEMM.single(m: k, n: width, k: mg, a: wAll + gi * mg * k, lda: k, transposeA: true,
@@ -128,6 +131,7 @@ enum ConvGradients {
                     }
                     let columnsBuffer = UnsafeMutablePointer<Float>.allocate(capacity: k * columns)
                     defer { columnsBuffer.deallocate() }
+                    x.initialize(repeating: 0, count: n * c * plane)
                     for image in 0..<n {
                         for gi in 0..<group {
                             GEMM.multiply(m: k, n: columns, k: mg, a: wAll + gi * mg * k, lda: k, transposeA: true,
@@ -147,7 +151,7 @@ enum ConvGradients {
                 }
             }
         }
-        return Tensor(shape: inputShape, floats: result, elementType: g.elementType)
+        return result
     }
 
     /// x[oy·sh − ph + ky·dh][ox·sw − pw + kx·dw] += scale · source[(oy − first row)·ow + ox] for
