@@ -3,12 +3,14 @@
 // Debian's oneDNN runs on OpenMP (libgomp), whose threads spin for a while after every
 // parallel region before they sleep (OMP_WAIT_POLICY=active's behaviour, libgomp's default).
 // cnn-viz's own workers run between oneDNN's calls, and on two cores the spinning threads take
-// the cores away from them: a 64-step `visualize` on SqueezeNet took 3.95 s with spinning and
-// 2.76 s with OMP_WAIT_POLICY=passive. libgomp reads that variable once, when it is loaded, so
+// the cores away from them: a 64-step `visualize` on SqueezeNet took 4.6–5.7 s with them
+// spinning and 3.3–3.8 s with OMP_WAIT_POLICY=passive (2-core Xeon, three runs each).
+// libgomp reads that variable once, when it is loaded, so
 // a linked libgomp would have read it before main. Loading oneDNN (and with it libgomp) here
 // lets the process default to passive; a user's own OMP_WAIT_POLICY or GOMP_SPINCOUNT wins.
 // Pitfall: setenv is not thread-safe, so the first load should happen before other threads
-// read the environment (CNNVizEngine.configureProcess does it first thing).
+// read the environment (CNNVizEngine.configureProcess does it first thing when oneDNN runs
+// the convolutions).
 // A machine without libdnnl.so.2 runs without oneDNN: cnnviz_dnnl_load says why.
 #define _GNU_SOURCE
 #define CNNVIZ_DNNL_LIBRARY_DEFINITIONS

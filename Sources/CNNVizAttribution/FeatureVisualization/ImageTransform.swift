@@ -99,6 +99,7 @@ extension ImageTransform.Drawn {
                            from: (0, 0), to: (top, left))
     }
 
+    /// The window of each plane at (top, left) of the given size.
     static func cropped(_ images: Tensor, top: Int, left: Int, height: Int, width: Int) -> Tensor {
         copyingRows(images, to: (height, width), fill: 0, rows: height, columns: width, from: (top, left), to: (0, 0))
     }
