@@ -92,8 +92,8 @@ examples-targets: build
 	bash scripts/target-examples.sh
 
 # The suites that check convolutions against independent references, run again with every
-# convolution on oneDNN (CNNVIZ_ENGINE=dnnl): on an AVX2 machine the default runs them on
-# cnn-viz's own kernels, so this keeps the oneDNN path tested there too.
+# convolution on oneDNN (CNNVIZ_ENGINE=dnnl): the default runs them on cnn-viz's own kernels,
+# so this keeps the oneDNN path (opened with dlopen at its first use) tested.
 DNNL_TESTS := ConvolutionTests|ConvGradientTests|ConformanceTests|ModelReferenceTests|OpFiniteDifferenceTests|RealExportTests|WholeModelGradientTests
 
 # References from onnxruntime, the onnx package and Pillow (decoded photos), then the XCTest suite on the release build,
