@@ -41,15 +41,19 @@ public struct ChannelExamples {
     /// The top `count` examples of each channel, best first.
     public func find(channels: [Int], images: [String]) throws -> [[Example]] {
         var best = [[Example]](repeating: [], count: channels.count)
-        var fields = [[Int]: ReceptiveField?]()
+        var fields = [[Int]: ReceptiveField?]()  // per input shape; nil inside: the layer has none
         for (index, path) in images.enumerated() {
             let activation: Tensor, field: ReceptiveField?, geometry: PreprocessingGeometry
             do {
                 let image = try ImageDecoder.decode(contentsOf: URL(fileURLWithPath: path))
                 let input = try preprocessing.tensor(from: image, for: session.graph.inputs[0])
                 activation = try required(session.run([session.graph.inputs[0].name: input], outputs: [layer])[layer], layer)
-                if fields[input.shape] == nil { fields[input.shape] = try Self.field(of: layer, session: session, inputShape: input.shape) }
-                field = fields[input.shape]!
+                if let cached = fields[input.shape] {
+                    field = cached
+                } else {
+                    field = try Self.field(of: layer, session: session, inputShape: input.shape)
+                    fields[input.shape] = field
+                }
                 geometry = try PreprocessingGeometry(preprocessing, original: ImageSize(width: image.width, height: image.height))
             } catch {
                 try onImageError(path, error)
