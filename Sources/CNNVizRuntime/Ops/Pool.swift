@@ -369,6 +369,10 @@ extension Pool: Differentiable {
                 for ox in 0..<ow {
                     let (x0, nx) = (columnFirst[ox], columnCounts[ox])
                     guard ny > 0 && nx > 0 else { continue }
+                    if ny == 3 && nx == 3 && dy == 1 && dx == 1 {
+                        target[firstMaximum3x3(x, at: y0 * width + x0, width: width)] += g[oy * ow + ox]
+                        continue
+                    }
                     var best = -Float.infinity, bestOffset = y0 * width + x0
                     for ky in 0..<ny {
                         let rowOffset = (y0 + ky * dy) * width + x0
@@ -386,6 +390,23 @@ extension Pool: Differentiable {
         }
         }
         }
+    }
+
+    /// The offset of the first maximum of the whole 3×3 window at `origin` (the common
+    /// interior case of a 3×3 max pool), unrolled: the same selects as the general scan.
+    @inline(__always)
+    static func firstMaximum3x3(_ x: UnsafePointer<Float>, at origin: Int, width: Int) -> Int {
+        var best = -Float.infinity, bestOffset = origin
+        @inline(__always) func visit(_ offset: Int) {
+            let value = x[offset], better = value > best
+            best = better ? value : best
+            bestOffset = better ? offset : bestOffset
+        }
+        let (row1, row2) = (origin + width, origin + 2 * width)
+        visit(origin); visit(origin + 1); visit(origin + 2)
+        visit(row1); visit(row1 + 1); visit(row1 + 2)
+        visit(row2); visit(row2 + 1); visit(row2 + 2)
+        return bestOffset
     }
 
     /// Adds g/count to every in-image tap of one average-pool window.
