@@ -8,14 +8,17 @@ import Foundation
 /// x = irfft2(scale ⊙ S, norm = "ortho") / 4, with scale(f) = 1 / max(f, 1/max(W, H))^decay and
 /// f = √(f_x² + f_y²) in cycles per pixel (numpy's `fftfreq`).
 ///
-/// The inverse transform is written as two real matrix products (cosines and sines), which
-/// BLAS runs, and so is its adjoint:
-///   Y = Σ_j S[j, k] e^{2πi jm/H}          (complex, along y)
-///   x[m, n] = s Σ_k w_k (Re Y[m, k] cos(2πkn/W) − Im Y[m, k] sin(2πkn/W))
-/// with s = 1/(4√(HW)), w_0 = 1, w_{W/2} = 1 for even W and w_k = 2 otherwise. Pitfall: like
-/// numpy's `irfftn`, this ignores the imaginary parts of the k = 0 (and even-W Nyquist)
-/// column, whose sine vanishes. Lucent keeps one spare frequency column for odd W, which
-/// `irfftn` then drops; here it is not allocated at all, so an odd-W spectrum has K columns.
+/// The inverse transform runs as two complex FFTs per plane (`VectorFFT`), each along one axis
+/// with the other axis as its vectors:
+///   Y[m, k] = Σ_j scale ⊙ S[j, k] e^{2πi jm/H}                     (along y, K columns at once)
+///   x[m, n] = Re Σ_k s·w_k Y[m, k] e^{2πi kn/W}                      (along x, H rows at once)
+/// with s = 1/(4√(HW)), w_0 = 1, w_{W/2} = 1 for even W and w_k = 2 otherwise: the weighted half
+/// spectrum padded with zeros to W frequencies gives the Hermitian sum's real part. Its adjoint
+/// runs the same steps backwards, the forward FFTs (σ = −1) standing for the inverse ones.
+/// Pitfall: like numpy's `irfftn`, this ignores the imaginary parts of the k = 0 (and even-W
+/// Nyquist) column after the y transform; taking the real part does that. Lucent keeps one spare
+/// frequency column for odd W, which `irfftn` then drops; here it is not allocated at all, so an
+/// odd-W spectrum has K columns.
 public struct FourierBasis: Sendable {
     public let height: Int
     public let width: Int
@@ -23,10 +26,10 @@ public struct FourierBasis: Sendable {
     public let frequencies: Int
     /// scale(f) per (row, column) of the half spectrum, [H·K].
     public let scale: [Float]
-    /// [[C_h, −S_h], [S_h, C_h]], 2H×2H: the complex inverse DFT along y on (Re, Im) stacked.
-    let alongY: [Float]
-    /// [w_k cos; w_k sin](2πkn/W) · s, 2K×W: the real inverse along x of (Re | −Im).
-    let alongX: [Float]
+    let alongY: VectorFFT
+    let alongX: VectorFFT
+    /// s·w_k per frequency column.
+    let columnWeights: [Float]
 
     public init(height: Int, width: Int, decay: Double = 1) {
         self.height = height
@@ -34,29 +37,12 @@ public struct FourierBasis: Sendable {
         let k = width / 2 + 1
         frequencies = k
         scale = Self.scale(height: height, width: width, decay: decay)
-        var alongY = [Float](repeating: 0, count: 4 * height * height)
-        for m in 0..<height {
-            for j in 0..<height {
-                let angle = 2 * Double.pi * Double((j * m) % height) / Double(height)
-                let (c, s) = (Float(cos(angle)), Float(sin(angle)))
-                alongY[m * 2 * height + j] = c
-                alongY[m * 2 * height + height + j] = -s
-                alongY[(height + m) * 2 * height + j] = s
-                alongY[(height + m) * 2 * height + height + j] = c
-            }
-        }
-        self.alongY = alongY
+        alongY = VectorFFT(length: height)
+        alongX = VectorFFT(length: width)
         let normalisation = 1 / (4 * (Double(height) * Double(width)).squareRoot())
-        var alongX = [Float](repeating: 0, count: 2 * k * width)
-        for column in 0..<k {
-            let weight = column == 0 || (width % 2 == 0 && column == width / 2) ? 1.0 : 2.0
-            for n in 0..<width {
-                let angle = 2 * Double.pi * Double((column * n) % width) / Double(width)
-                alongX[column * width + n] = Float(weight * normalisation * cos(angle))
-                alongX[(k + column) * width + n] = Float(weight * normalisation * sin(angle))
-            }
+        columnWeights = (0..<k).map { column in
+            Float((column == 0 || (width % 2 == 0 && column == width / 2) ? 1.0 : 2.0) * normalisation)
         }
-        self.alongX = alongX
     }
 
     /// numpy's fftfreq(n)[i]: i/n for i < ⌈n/2⌉, else (i − n)/n.
@@ -81,71 +67,88 @@ public struct FourierBasis: Sendable {
     /// Spectrum values per plane: H·K·2 (Lucent's trailing real/imaginary axis).
     public var parametersPerPlane: Int { height * frequencies * 2 }
 
+    /// Y's rows and Z's columns padded to multiples of 8 (`VectorFFT`'s lanes).
+    var paddedFrequencies: Int { (frequencies + 7) / 8 * 8 }
+    var paddedHeight: Int { (height + 7) / 8 * 8 }
+
+    /// Per worker: the spectrum Y ([H][K′], real and imaginary), the x transform's Z ([W][H′],
+    /// real and imaginary) and the FFTs' scratch (as large as the larger of the two).
+    func withScratch(_ body: (_ buffers: (_ worker: Int) -> (y: Split, z: Split, scratch: Split)) -> Void) {
+        let (yCount, zCount) = (height * paddedFrequencies, width * paddedHeight)
+        let scratchCount = max(yCount, zCount), perWorker = 2 * (yCount + zCount + scratchCount)
+        let memory = UnsafeMutablePointer<Float>.allocate(capacity: perWorker * Parallel.workers)
+        memory.initialize(repeating: 0, count: perWorker * Parallel.workers)
+        defer { memory.deallocate() }
+        body { worker in
+            let y = memory + worker * perWorker, z = y + 2 * yCount, scratch = z + 2 * zCount
+            return ((y, y + yCount), (z, z + zCount), (scratch, scratch + scratchCount))
+        }
+    }
+
+    typealias Split = (real: UnsafeMutablePointer<Float>, imaginary: UnsafeMutablePointer<Float>)
+
     /// The planes from their spectra (`planes` of H·K·2 values each, real and imaginary
-    /// interleaved) into `planes` H×W planes. All planes go through each product at once:
-    /// along y as one [2H × 2H]·[2H × planes·K] product, along x as one
-    /// [planes·H × 2K]·[2K × W] product, which BLAS runs far better than small ones.
+    /// interleaved) into `planes` H×W planes, a plane per task. The padding lanes of Y and Z
+    /// stay 0.
     public func images(_ parameters: UnsafePointer<Float>, planes: Int, into images: UnsafeMutablePointer<Float>) {
-        let (h, k, w) = (height, frequencies, width), columns = planes * k
-        var stacked = [Float](repeating: 0, count: 2 * h * columns)  // [Re S; Im S] scaled, row r: every plane's K values
-        stacked.withUnsafeMutableBufferPointer { stacked in
-            let stacked = stacked.baseAddress!
-            Parallel.forEach(planes) { plane in
+        let (h, k, w, kPadded, hPadded) = (height, frequencies, width, paddedFrequencies, paddedHeight)
+        withScratch { buffers in
+            Parallel.forEach(planes) { plane, worker in
+                let (y, z, scratch) = buffers(worker)
                 let source = parameters + plane * h * k * 2
                 for row in 0..<h {
                     for column in 0..<k {
-                        let index = row * k + column, target = row * columns + plane * k + column
-                        stacked[target] = scale[index] * source[2 * index]
-                        stacked[h * columns + target] = scale[index] * source[2 * index + 1]
+                        let index = row * k + column
+                        y.real[row * kPadded + column] = scale[index] * source[2 * index]
+                        y.imaginary[row * kPadded + column] = scale[index] * source[2 * index + 1]
                     }
                 }
-            }
-        }
-        var y = [Float](repeating: 0, count: 2 * h * columns)  // [Re Y; Im Y]
-        GEMM.multiply(m: 2 * h, n: columns, k: 2 * h, a: alongY, lda: 2 * h, b: stacked, ldb: columns, c: &y, ldc: columns)
-        var sideBySide = [Float](repeating: 0, count: planes * h * 2 * k)  // per plane and row: [Re Y | −Im Y]
-        sideBySide.withUnsafeMutableBufferPointer { sideBySide in
-            let target = sideBySide.baseAddress!
-            Parallel.forEach(planes) { plane in
+                alongY.transform(real: y.real, imaginary: y.imaginary, vectorLength: kPadded, inverse: true, scratch: scratch)
+                for column in 0..<k {
+                    let weight = columnWeights[column]
+                    for row in 0..<h {
+                        z.real[column * hPadded + row] = weight * y.real[row * kPadded + column]
+                        z.imaginary[column * hPadded + row] = weight * y.imaginary[row * kPadded + column]
+                    }
+                }
+                (z.real + k * hPadded).update(repeating: 0, count: (w - k) * hPadded)
+                (z.imaginary + k * hPadded).update(repeating: 0, count: (w - k) * hPadded)
+                alongX.transform(real: z.real, imaginary: z.imaginary, vectorLength: hPadded, inverse: true, scratch: scratch)
+                let target = images + plane * h * w
                 for row in 0..<h {
-                    for column in 0..<k {
-                        let from = row * columns + plane * k + column, to = (plane * h + row) * 2 * k + column
-                        target[to] = y[from]
-                        target[to + k] = -y[h * columns + from]
-                    }
+                    for column in 0..<w { target[row * w + column] = z.real[column * hPadded + row] }
                 }
             }
         }
-        GEMM.multiply(m: planes * h, n: w, k: 2 * k, a: sideBySide, lda: 2 * k, b: alongX, ldb: w, c: images, ldc: w)
     }
 
-    /// ∂L/∂parameters from ∂L/∂planes: the adjoint of `images`, the same products transposed.
+    /// ∂L/∂parameters from ∂L/∂planes: the adjoint of `images`, its steps reversed and transposed.
     public func parameterGradient(_ imageGradient: UnsafePointer<Float>, planes: Int, into gradient: UnsafeMutablePointer<Float>) {
-        let (h, k, w) = (height, frequencies, width), columns = planes * k
-        var sideBySide = [Float](repeating: 0, count: planes * h * 2 * k)
-        GEMM.multiply(m: planes * h, n: 2 * k, k: w, a: imageGradient, lda: w, b: alongX, ldb: w, transposeB: true, c: &sideBySide, ldc: 2 * k)
-        var y = [Float](repeating: 0, count: 2 * h * columns)
-        y.withUnsafeMutableBufferPointer { y in
-            let target = y.baseAddress!
-            Parallel.forEach(planes) { plane in
+        let (h, k, w, kPadded, hPadded) = (height, frequencies, width, paddedFrequencies, paddedHeight)
+        withScratch { buffers in
+            Parallel.forEach(planes) { plane, worker in
+                let (y, z, scratch) = buffers(worker)
+                let source = imageGradient + plane * h * w
                 for row in 0..<h {
-                    for column in 0..<k {
-                        let to = row * columns + plane * k + column, from = (plane * h + row) * 2 * k + column
-                        target[to] = sideBySide[from]
-                        target[h * columns + to] = -sideBySide[from + k]
+                    for column in 0..<w { z.real[column * hPadded + row] = source[row * w + column] }
+                }
+                z.imaginary.update(repeating: 0, count: w * hPadded)
+                alongX.transform(real: z.real, imaginary: z.imaginary, vectorLength: hPadded, inverse: false, scratch: scratch)
+                for column in 0..<k {
+                    let weight = columnWeights[column]
+                    for row in 0..<h {
+                        y.real[row * kPadded + column] = weight * z.real[column * hPadded + row]
+                        y.imaginary[row * kPadded + column] = weight * z.imaginary[column * hPadded + row]
                     }
                 }
-            }
-        }
-        var stacked = [Float](repeating: 0, count: 2 * h * columns)
-        GEMM.multiply(m: 2 * h, n: columns, k: 2 * h, a: alongY, lda: 2 * h, transposeA: true, b: y, ldb: columns, c: &stacked, ldc: columns)
-        Parallel.forEach(planes) { plane in
-            let target = gradient + plane * h * k * 2
-            for row in 0..<h {
-                for column in 0..<k {
-                    let index = row * k + column, from = row * columns + plane * k + column
-                    target[2 * index] = scale[index] * stacked[from]
-                    target[2 * index + 1] = scale[index] * stacked[h * columns + from]
+                alongY.transform(real: y.real, imaginary: y.imaginary, vectorLength: kPadded, inverse: false, scratch: scratch)
+                let target = gradient + plane * h * k * 2
+                for row in 0..<h {
+                    for column in 0..<k {
+                        let index = row * k + column
+                        target[2 * index] = scale[index] * y.real[row * kPadded + column]
+                        target[2 * index + 1] = scale[index] * y.imaginary[row * kPadded + column]
+                    }
                 }
             }
         }
