@@ -71,6 +71,8 @@ final class OpGradientTests: EngineTestCase {
         try check("MaxPool", ["kernel_shape": .ints([3, 3]), "strides": .ints([2, 2]), "pads": .ints([1, 1, 1, 1])], [x])
         try check("MaxPool", ["kernel_shape": .ints([2, 2]), "strides": .ints([2, 2]), "ceil_mode": .int(1)], [x])
         try check("MaxPool", ["kernel_shape": .ints([2, 3]), "dilations": .ints([2, 1]), "strides": .ints([1, 2])], [x])
+        // Wide enough rows (41) for the eight-window stride-2 path, and its scalar tail.
+        try check("MaxPool", ["kernel_shape": .ints([3, 3]), "strides": .ints([2, 2])], [random.distinct([1, 2, 5, 41])])
         try check("MaxPool", ["kernel_shape": .ints([3]), "strides": .ints([2]), "pads": .ints([1, 0])], [random.distinct([1, 2, 9])])
         try check("MaxPool", ["kernel_shape": .ints([2, 2, 2])], [random.distinct([1, 1, 3, 4, 3])])
         let y = random.tensor([2, 2, 7, 6])
@@ -91,6 +93,13 @@ final class OpGradientTests: EngineTestCase {
                                   inputs: [x], checked: [0])
         let result = try check.session().gradients(["x0": x], seed: GradientSeed(output: "y0", kind: .sum), wrt: ["x0"])
         XCTAssertEqual(result.gradients["x0"]?.floats, [0, 1, 1, 0, 0, 0, 0, 0])
+        // 3×3 stride 2 over rows of 40 equal values, eight windows at a time: each window's
+        // top-left tap, and the shared column between neighbours gets only its own window's.
+        let flat = Tensor(shape: [1, 1, 3, 40], floats: [Float](repeating: 2, count: 120))
+        let pool = GradientCheck(opType: "MaxPool", attributes: ["kernel_shape": .ints([3, 3]), "strides": .ints([2, 2])],
+                                 inputs: [flat], checked: [0])
+        let flatResult = try pool.session().gradients(["x0": flat], seed: GradientSeed(output: "y0", kind: .sum), wrt: ["x0"])
+        XCTAssertEqual(flatResult.gradients["x0"]?.floats, (0..<120).map { $0 < 40 && $0 % 2 == 0 && $0 <= 36 ? 1 : 0 })
     }
 
     func testNormalization() throws {

@@ -366,7 +366,18 @@ extension Pool: Differentiable {
             let ow = columnFirst.count
             for oy in 0..<rowFirst.count {
                 let (y0, ny) = (rowFirst[oy], rowCounts[oy])
-                for ox in 0..<ow {
+                var ox = 0
+                if ny == 3 && dy == 1 && dx == 1 && width < Int(Int32.max) / 4 {
+                    // Eight whole stride-2 windows at a time while they lie inside the row.
+                    while ox + 8 <= ow && columnCounts[ox] == 3 && columnCounts[ox + 7] == 3
+                            && columnFirst[ox + 7] - columnFirst[ox] == 14 && columnFirst[ox] + 18 <= width {
+                        let origin = y0 * width + columnFirst[ox]
+                        let offsets = firstMaxima3x3Stride2(x, at: origin, width: width)
+                        for lane in 0..<8 { target[Int(offsets[lane])] += g[oy * ow + ox + lane] }
+                        ox += 8
+                    }
+                }
+                for ox in ox..<ow {
                     let (x0, nx) = (columnFirst[ox], columnCounts[ox])
                     guard ny > 0 && nx > 0 else { continue }
                     if ny == 3 && nx == 3 && dy == 1 && dx == 1 {
@@ -406,6 +417,29 @@ extension Pool: Differentiable {
         visit(origin); visit(origin + 1); visit(origin + 2)
         visit(row1); visit(row1 + 1); visit(row1 + 2)
         visit(row2); visit(row2 + 1); visit(row2 + 2)
+        return bestOffset
+    }
+
+    /// `firstMaximum3x3` for the eight windows at origin, origin + 2, …, origin + 14 at once:
+    /// each row's 18 columns as two 16-wide loads, split into the three taps' even and odd
+    /// columns, then the same strict-greater selects lane by lane, in the same row-major order.
+    /// Pitfall: reads 18 columns from the origin, so the caller keeps them inside the row.
+    @inline(__always)
+    static func firstMaxima3x3Stride2(_ x: UnsafePointer<Float>, at origin: Int, width: Int) -> SIMD8<Int32> {
+        let lanes = SIMD8<Int32>(0, 2, 4, 6, 8, 10, 12, 14)
+        var best = SIMD8<Float>(repeating: -.infinity), bestOffset = lanes &+ Int32(origin)
+        @inline(__always) func visit(_ values: SIMD8<Float>, _ offset: Int) {
+            let better = values .> best
+            best.replace(with: values, where: better)
+            bestOffset.replace(with: lanes &+ Int32(offset), where: better)
+        }
+        for row in 0..<3 {
+            let start = origin + row * width
+            let (left, right) = ((x + start).simd16(), (x + start).simd16(2))
+            visit(left.evenHalf, start)
+            visit(left.oddHalf, start + 1)
+            visit(right.evenHalf, start + 2)
+        }
         return bestOffset
     }
 
