@@ -117,10 +117,12 @@ extension Concat: Differentiable {
                 defer { start += x.shape[a] }
                 guard context.needs(slot) else { return nil }
                 let block = x.shape[a] * inner, offset = start * inner
-                // Block copies: for each outer index, the contiguous run that x filled.
+                // Block copies: for each outer index, the contiguous run that x filled; the
+                // outer indices (a batch's images) in parallel.
                 return Tensor.filled(shape: x.shape, elementType: x.elementType) { out in
-                    for o in 0..<outer {
-                        (out.baseAddress! + o * block).update(from: gp.baseAddress! + o * total + offset, count: block)
+                    let (target, source) = (out.baseAddress!, gp.baseAddress!)
+                    Parallel.forChunks(outer, minimumPerWorker: max(1, (1 << 16) / max(block, 1))) { range in
+                        for o in range { (target + o * block).initialize(from: source + o * total + offset, count: block) }
                     }
                 }
             }
