@@ -24,13 +24,12 @@ public enum ColorDecorrelation {
 
     /// out[i] = Σ_j M[i][j] · in[j] at every pixel of each [3, P] image of `values`.
     static func apply(_ values: [Float], pixels: Int, transposed: Bool = false) -> [Float] {
-        var result = [Float](repeating: 0, count: values.count)
         let m = matrix
         let rows: [(Float, Float, Float)] = (0..<3).map { (i: Int) -> (Float, Float, Float) in
             transposed ? (m[i], m[3 + i], m[6 + i]) : (m[3 * i], m[3 * i + 1], m[3 * i + 2])
         }
-        values.withUnsafeBufferPointer { input in
-            result.withUnsafeMutableBufferPointer { output in
+        return [Float](unsafeUninitializedCapacity: values.count) { output, initialized in
+            values.withUnsafeBufferPointer { input in
                 let (input, output) = (input.baseAddress!, output.baseAddress!)
                 Parallel.forEach(values.count / (3 * pixels)) { image in
                     let (x, y) = (input + image * 3 * pixels, output + image * 3 * pixels)
@@ -44,7 +43,7 @@ public enum ColorDecorrelation {
                     }
                 }
             }
+            initialized = values.count
         }
-        return result
     }
 }

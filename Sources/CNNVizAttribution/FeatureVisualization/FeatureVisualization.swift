@@ -189,7 +189,7 @@ public final class FeatureVisualization {
             throw CNNVizError(.invalidArgument, "the model fixes its batch size at 1, so the diversity term (which compares the images of one batch) can't be computed")
         }
         let groups = itemByItem ? (0..<batch).map { [$0] } : [Array(0..<batch)]
-        var values = [Float](repeating: 0, count: batch), gradient = [Float]()
+        var values = [Float](repeating: 0, count: batch), gradients = [Tensor]()
         let plane = x.count / batch, xs = x.floats
         for group in groups {
             let part = group.count == batch ? x : Tensor(shape: [1] + x.shape.dropFirst(), floats: Array(xs[(group[0] * plane)..<((group[0] + 1) * plane)]))
@@ -202,8 +202,8 @@ public final class FeatureVisualization {
                 if request.diversity != 0 { _ = Diversity.apply(ys, shape: shape, weight: request.diversity, gradient: &cotangent) }
                 return Tensor(shape: shape, floats: cotangent)
             })
-            gradient += try session.gradients([input: part], seed: seed, wrt: [input], rules: rules).gradients[input]!.floats
+            gradients.append(try session.gradients([input: part], seed: seed, wrt: [input], rules: rules).gradients[input]!)
         }
-        return (values, Tensor(shape: x.shape, floats: gradient))
+        return (values, gradients.count == 1 ? gradients[0] : Tensor(shape: x.shape, floats: gradients.flatMap(\.floats)))
     }
 }

@@ -65,13 +65,12 @@ public struct ParameterizedImages {
     /// The images, [B, 3, H, W] in [0, 1].
     public func images() -> Tensor {
         let plane = height * width
-        var linear = [Float](repeating: 0, count: batch * 3 * plane)
+        var linear = parameters
         if let fourier {
-            parameters.withUnsafeBufferPointer { p in
-                linear.withUnsafeMutableBufferPointer { out in fourier.images(p.baseAddress!, planes: batch * 3, into: out.baseAddress!) }
+            linear = [Float](unsafeUninitializedCapacity: batch * 3 * plane) { out, initialized in
+                parameters.withUnsafeBufferPointer { p in fourier.images(p.baseAddress!, planes: batch * 3, into: out.baseAddress!) }
+                initialized = out.count
             }
-        } else {
-            linear = parameters
         }
         if parameterization.decorrelatesColor { linear = ColorDecorrelation.apply(linear, pixels: plane) }
         linear.withUnsafeMutableBufferPointer { values in
@@ -86,14 +85,22 @@ public struct ParameterizedImages {
     public func parameterGradient(images: Tensor, imageGradient: Tensor) -> [Float] {
         let plane = height * width
         let (y, g) = (images.floats, imageGradient.floats)
-        var gradient = [Float](repeating: 0, count: y.count)
-        for i in gradient.indices { gradient[i] = g[i] * y[i] * (1 - y[i]) }
+        var gradient = [Float](unsafeUninitializedCapacity: y.count) { buffer, initialized in
+            y.withUnsafeBufferPointer { y in
+                g.withUnsafeBufferPointer { g in
+                    let (y, g, out) = (y.baseAddress!, g.baseAddress!, buffer.baseAddress!)
+                    Parallel.forChunks(buffer.count) { range in
+                        for i in range { out[i] = g[i] * y[i] * (1 - y[i]) }
+                    }
+                }
+            }
+            initialized = buffer.count
+        }
         if parameterization.decorrelatesColor { gradient = ColorDecorrelation.apply(gradient, pixels: plane, transposed: true) }
         guard let fourier else { return gradient }
-        var result = [Float](repeating: 0, count: parameters.count)
-        gradient.withUnsafeBufferPointer { g in
-            result.withUnsafeMutableBufferPointer { out in fourier.parameterGradient(g.baseAddress!, planes: batch * 3, into: out.baseAddress!) }
+        return [Float](unsafeUninitializedCapacity: parameters.count) { out, initialized in
+            gradient.withUnsafeBufferPointer { g in fourier.parameterGradient(g.baseAddress!, planes: batch * 3, into: out.baseAddress!) }
+            initialized = out.count
         }
-        return result
     }
 }

@@ -104,8 +104,9 @@ extension ImageTransform.Drawn {
         copyingRows(images, to: (height, width), fill: 0, rows: height, columns: width, from: (top, left), to: (0, 0))
     }
 
-    /// A [B, C, size] batch filled with `fill`, then in each plane the block of rows × columns
-    /// whose top left is `from` in the input copied to `to`; planes in parallel.
+    /// A [B, C, size] batch with, in each plane, the block of rows × columns whose top left is
+    /// `from` in the input copied to `to` and `fill` around it; planes in parallel, each value
+    /// written once.
     private static func copyingRows(_ images: Tensor, to size: (height: Int, width: Int), fill: Float, rows: Int, columns: Int,
                                     from source: (row: Int, column: Int), to target: (row: Int, column: Int)) -> Tensor {
         let (planes, inHeight, inWidth) = (images.shape[0] * images.shape[1], images.shape[2], images.shape[3])
@@ -114,12 +115,18 @@ extension ImageTransform.Drawn {
             Tensor.filled(shape: Array(images.shape.prefix(2)) + [size.height, size.width]) { output in
                 let (input, output) = (input.baseAddress!, output.baseAddress!)
                 Parallel.forEach(planes) { plane in
-                    (output + plane * outPlane).initialize(repeating: fill, count: outPlane)
-                    guard rows > 0, columns > 0 else { return }
+                    let out = output + plane * outPlane
+                    guard rows > 0, columns > 0 else { return out.initialize(repeating: fill, count: outPlane) }
+                    let right = size.width - target.column - columns
+                    out.initialize(repeating: fill, count: target.row * size.width)
                     for row in 0..<rows {
-                        let from = input + plane * inPlane + (row + source.row) * inWidth + source.column
-                        (output + plane * outPlane + (row + target.row) * size.width + target.column).update(from: from, count: columns)
+                        let line = out + (row + target.row) * size.width
+                        line.initialize(repeating: fill, count: target.column)
+                        (line + target.column).initialize(from: input + plane * inPlane + (row + source.row) * inWidth + source.column, count: columns)
+                        (line + target.column + columns).initialize(repeating: fill, count: right)
                     }
+                    let below = (target.row + rows) * size.width
+                    (out + below).initialize(repeating: fill, count: outPlane - below)
                 }
             }
         }
