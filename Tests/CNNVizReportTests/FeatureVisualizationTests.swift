@@ -76,7 +76,7 @@ final class FeatureVisualizationTests: XCTestCase {
             Tensor(shape: shape, floats: (0..<shape.reduce(1, *)).map { _ in Float.random(in: -1...1, using: &noise) })
         }
         let x = random([2, 3, 21, 17])
-        for drawn in [ImageTransform.Drawn.pad(5, value: 0), .translate(dx: 2, dy: 7), .scale(0.9), .scale(1.06), .rotate(degrees: 9)] {
+        for drawn in [ImageTransform.Drawn.pad(5, value: 0), .translate(dx: 2, dy: 7), .scale(0.9), .scale(1.06), .scale(1), .rotate(degrees: 9), .rotate(degrees: 0)] {
             let (output, adjoint) = drawn.apply(x)
             let y = random(output.shape)
             let forward = zip(output.floats, y.floats).reduce(0.0) { $0 + Double($1.0) * Double($1.1) }

@@ -1,5 +1,12 @@
 import CNNVizRuntime
 
+/// A linear map of a [B, C, H, W] batch's planes to planes of another size, and its adjoint
+/// (the transpose), which carries the gradient back.
+protocol ImageResampling {
+    func apply(_ tensor: Tensor) -> Tensor
+    func adjoint(_ gradient: Tensor) -> Tensor
+}
+
 /// A resampling of every [H, W] plane of a [B, C, H, W] batch: output pixel (x, y) reads the
 /// input at a source point (u, v) in pixel coordinates, bilinearly from its four neighbours,
 /// each neighbour outside the input counting as 0 (torch's `grid_sample` with zeros padding
@@ -8,7 +15,7 @@ import CNNVizRuntime
 /// It is linear in the input, so the gradient is its adjoint: each output gradient is
 /// scattered back to the same four neighbours with the same weights. The taps are computed
 /// once per geometry and shared by every plane.
-struct BilinearResampling {
+struct BilinearResampling: ImageResampling {
     let inputHeight: Int, inputWidth: Int, outputHeight: Int, outputWidth: Int
     /// Per output pixel, four (input index, weight); a tap outside the input is (0, 0).
     private var indices: [Int32]

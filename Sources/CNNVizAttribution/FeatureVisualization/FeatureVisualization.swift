@@ -124,14 +124,14 @@ public final class FeatureVisualization {
                 (x, adjoints) = (output, adjoints + [adjoint])
             }
             if let modelSize, x.shape[2] != modelSize.height || x.shape[3] != modelSize.width {
-                let resizing = Self.resizing(from: (x.shape[2], x.shape[3]), to: modelSize)
+                let resizing = AlignedCornersResize(input: (x.shape[2], x.shape[3]), output: modelSize)
                 (x, adjoints) = (resizing.apply(x), adjoints + [resizing.adjoint])
             }
             let (values, inputGradient) = try objectiveGradient(request, layer: layer, rules: rules, input: inputName, x: request.inputMapping.apply(x))
             history.append(values)
             var imageGradient = request.inputMapping.adjoint(inputGradient)
             for adjoint in adjoints.reversed() { imageGradient = adjoint(imageGradient) }
-            var lossGradient = imageGradient.floats.map { -$0 }
+            var lossGradient = Self.negated(imageGradient.floats)
             _ = request.regularization.apply(images.floats, batch: batch, height: height, width: width, gradient: &lossGradient)
             optimizer.step(&parameters.parameters, gradient: parameters.parameterGradient(images: images, imageGradient: Tensor(shape: images.shape, floats: lossGradient)))
             progress?(step + 1, request.steps)
@@ -140,12 +140,25 @@ public final class FeatureVisualization {
         return FeatureVisualizationResult(images: images, objectives: try objectives(of: images, request: request, layer: layer), history: history)
     }
 
+    /// −values, in parallel chunks (a batch's images: millions of values per step).
+    static func negated(_ values: [Float]) -> [Float] {
+        [Float](unsafeUninitializedCapacity: values.count) { out, initialized in
+            values.withUnsafeBufferPointer { values in
+                let (source, target) = (values.baseAddress!, out.baseAddress!)
+                Parallel.forChunks(values.count) { range in
+                    for i in range { target[i] = -source[i] }
+                }
+            }
+            initialized = values.count
+        }
+    }
+
     /// The objectives of images as they are (resized to a fixed model size if need be); throws
     /// when an objective does not fit the layer (a channel or position out of range).
     public func objectives(of images: Tensor, request: FeatureVisualizationRequest, layer: String) throws -> [Float] {
         var x = images
         if let modelSize = fixedInputSize, x.shape[2] != modelSize.height || x.shape[3] != modelSize.width {
-            x = Self.resizing(from: (x.shape[2], x.shape[3]), to: modelSize).apply(x)
+            x = AlignedCornersResize(input: (x.shape[2], x.shape[3]), output: modelSize).apply(x)
         }
         let acceptedAnyBatch = session.acceptsAnyBatch
         session.acceptsAnyBatch = true
@@ -155,13 +168,6 @@ public final class FeatureVisualization {
         for objective in request.objectives { try objective.validate(shape: y.shape) }
         let values = y.floats
         return request.objectives.enumerated().map { b, objective in objective.evaluate(values, shape: y.shape, item: b, gradient: &unused) }
-    }
-
-    /// Bilinear with aligned corners, as `Upsample(align_corners=True)`.
-    static func resizing(from input: (Int, Int), to output: (height: Int, width: Int)) -> BilinearResampling {
-        let rowStep = output.height > 1 ? Float(input.0 - 1) / Float(output.height - 1) : 0
-        let columnStep = output.width > 1 ? Float(input.1 - 1) / Float(output.width - 1) : 0
-        return BilinearResampling(input: input, output: output) { x, y in (columnStep * Float(x), rowStep * Float(y)) }
     }
 
     /// Backward rules that pass the gradient through the ReLUs that make `layer` (directly, or

@@ -59,14 +59,13 @@ extension ImageTransform.Drawn {
                     { Self.cropped($0, top: padding, left: padding, height: height, width: width) })
         case .translate(let dx, let dy):
             return (Self.shifted(images, dx: dx, dy: dy), { Self.shifted($0, dx: -dx, dy: -dy) })
+        case .scale(let factor) where factor == 1, .rotate(let factor) where factor == 0:
+            // Bilinear at the pixels themselves: every tap weighs 1 or 0, so the identity, exactly.
+            return (images, { $0 })
         case .scale(let factor):
             let scaledHeight = Int((factor * Double(height)).rounded(.up)), scaledWidth = Int((factor * Double(width)).rounded(.up))
             let padX = max(0, Int((Double(width - scaledWidth) / 2).rounded(.up))), padY = max(0, Int((Double(height - scaledHeight) / 2).rounded(.up)))
-            let rowStep = scaledHeight > 1 ? Float(height - 1) / Float(scaledHeight - 1) : 0
-            let columnStep = scaledWidth > 1 ? Float(width - 1) / Float(scaledWidth - 1) : 0
-            let (resized, resizeAdjoint) = Self.resampled(images, BilinearResampling(input: (height, width), output: (scaledHeight, scaledWidth)) { x, y in
-                (columnStep * Float(x), rowStep * Float(y))
-            })
+            let (resized, resizeAdjoint) = Self.resampled(images, AlignedCornersResize(input: (height, width), output: (scaledHeight, scaledWidth)))
             let output = Self.padded(resized, top: padY, left: padY, bottom: padX, right: padX, value: 0)
             return (output, { resizeAdjoint(Self.cropped($0, top: padY, left: padY, height: scaledHeight, width: scaledWidth)) })
         case .rotate(let degrees):
@@ -79,7 +78,7 @@ extension ImageTransform.Drawn {
         }
     }
 
-    static func resampled(_ images: Tensor, _ resampling: BilinearResampling) -> (output: Tensor, adjoint: (Tensor) -> Tensor) {
+    static func resampled(_ images: Tensor, _ resampling: some ImageResampling) -> (output: Tensor, adjoint: (Tensor) -> Tensor) {
         (resampling.apply(images), resampling.adjoint)
     }
 
