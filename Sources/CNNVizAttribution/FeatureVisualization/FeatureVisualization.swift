@@ -52,7 +52,8 @@ public final class FeatureVisualization {
 
     public init(session: Session) { self.session = session }
 
-    /// The largest side of an optimised image: the Fourier basis holds (2·side)² values.
+    /// The largest side of an optimised image: each worker's Fourier scratch holds about
+    /// 5·side² floats (84 MB at 2048), and a prime side costs side² per FFT element.
     public static let largestSide = 2048
     /// Images per batch when the caller does not say (`run(_:batchSize:)`): the parameters,
     /// Adam's moments and the model's activations all grow with it.

@@ -59,7 +59,7 @@ extension ImageTransform.Drawn {
                     { Self.cropped($0, top: padding, left: padding, height: height, width: width) })
         case .translate(let dx, let dy):
             return (Self.shifted(images, dx: dx, dy: dy), { Self.shifted($0, dx: -dx, dy: -dy) })
-        case .scale(let factor) where factor == 1, .rotate(let factor) where factor == 0:
+        case .scale(let value) where value == 1, .rotate(let value) where value == 0:
             // Bilinear at the pixels themselves: every tap weighs 1 or 0, so the identity, exactly.
             return (images, { $0 })
         case .scale(let factor):
