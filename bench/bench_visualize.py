@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Feature visualisation: cnn-viz `visualize` against an equivalent torch loop (Lucent's recipe).
 
-Usage: python3 bench/bench_visualize.py --cnn-viz PATH [--shared DIR] [--steps 512] [--channels 1 16]
+Usage: python3 bench/bench_visualize.py --cnn-viz PATH [--shared DIR] [--steps 512] [--channels 1 16] [--rounds N]
 
 The model is the real SqueezeNet 1.1 (SHARED/data/models), in torch as torchvision's
 squeezenet1_1 with the ONNX file's weights loaded layer by layer (the same network), the
@@ -14,7 +14,10 @@ as cnn-viz does for a model of fixed input size, a bilinear resize back to 224 a
 preprocessing (BGR, 0-255 minus the mean), Adam at 0.05. Both sides use 2 threads; wall time
 of the whole run (cnn-viz: the process, model load and file writing included).
 
-Ratios are cnn-viz time / torch time (below 1: cnn-viz faster). No assertion on time.
+Ratios are cnn-viz time / torch time (below 1: cnn-viz faster). No assertion on time. With
+--rounds N the two sides alternate N times per channel count (cnn-viz, torch, cnn-viz, ...),
+each round gets its row, and a last row gives the medians: a machine whose speed drifts by
+10-20% between runs moves both sides of a round together.
 
 With --photos, also the feature visualisation issue's first check on all 32 channels: for
 channels 0-15 of fire9/concat_1 and of fire5/concat_1, the optimised image's objective against
@@ -24,6 +27,7 @@ preprocessing; scripts/reference/feature_visualization_reference.py's photo_maxi
 import argparse
 import json
 import os
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -150,6 +154,7 @@ def main():
     ap.add_argument("--shared", type=Path, default=HERE.parent.parent / "shared")
     ap.add_argument("--steps", type=int, default=512)
     ap.add_argument("--channels", type=int, nargs="+", default=[1, 16])
+    ap.add_argument("--rounds", type=int, default=1, help="alternate the two sides this many times per channel count")
     ap.add_argument("--photos", action="store_true", help="also compare 32 channels' objectives with the photos' maxima")
     args = ap.parse_args()
     model = args.shared / "data/models/squeezenet1.1_fp32_from_winml_fp16.onnx"
@@ -157,9 +162,16 @@ def main():
     print("| channels | cnn-viz s | torch s | ratio | cnn-viz mean objective | torch mean objective |")
     print("|---:|---:|---:|---:|---:|---:|")
     for count in args.channels:
-        ours, our_values = cnn_viz_run(args.cnn_viz, model, count, args.steps)
-        theirs, their_values = torch_run(model, list(range(count)), args.steps)
-        print(f"| {count} | {ours:.1f} | {theirs:.1f} | {ours / theirs:.2f}x | {sum(our_values) / count:.1f} | {sum(their_values) / count:.1f} |", flush=True)
+        rounds = []
+        for _ in range(args.rounds):
+            ours, our_values = cnn_viz_run(args.cnn_viz, model, count, args.steps)
+            theirs, their_values = torch_run(model, list(range(count)), args.steps)
+            rounds.append((ours, theirs))
+            print(f"| {count} | {ours:.1f} | {theirs:.1f} | {ours / theirs:.2f}x | {sum(our_values) / count:.1f} | {sum(their_values) / count:.1f} |", flush=True)
+        if args.rounds > 1:
+            ours, theirs = statistics.median(r[0] for r in rounds), statistics.median(r[1] for r in rounds)
+            ratio = statistics.median(r[0] / r[1] for r in rounds)
+            print(f"| {count} (median of {args.rounds}) | {ours:.1f} | {theirs:.1f} | {ratio:.2f}x | | |", flush=True)
     if args.photos:
         photo_table(args.cnn_viz, model, args.shared, args.steps)
 

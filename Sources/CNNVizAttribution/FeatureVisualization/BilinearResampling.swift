@@ -10,7 +10,8 @@ protocol ImageResampling {
 /// A resampling of every [H, W] plane of a [B, C, H, W] batch: output pixel (x, y) reads the
 /// input at a source point (u, v) in pixel coordinates, bilinearly from its four neighbours,
 /// each neighbour outside the input counting as 0 (torch's `grid_sample` with zeros padding
-/// and aligned corners, which kornia's warps and `Upsample(align_corners=True)` amount to).
+/// and aligned corners, which kornia's warps amount to). The rotation uses it; axis-aligned
+/// resizes take `AlignedCornersResize`, whose weights factor by axis.
 ///
 /// It is linear in the input, so the gradient is its adjoint: each output gradient is
 /// scattered back to the same four neighbours with the same weights. The taps are computed
