@@ -367,8 +367,9 @@ extension Pool: Differentiable {
             for oy in 0..<rowFirst.count {
                 let (y0, ny) = (rowFirst[oy], rowCounts[oy])
                 var ox = 0
-                if ny == 3 && dy == 1 && dx == 1 && width < Int(Int32.max) / 4 {
-                    // Eight whole stride-2 windows at a time while they lie inside the row.
+                if ny == 3 && dy == 1 && dx == 1 && (y0 + 3) * width <= Int(Int32.max) {
+                    // Eight whole stride-2 windows at a time while they lie inside the row (their
+                    // offsets in the plane, as Int32 lanes, below 2³¹).
                     while ox + 8 <= ow && columnCounts[ox] == 3 && columnCounts[ox + 7] == 3
                             && columnFirst[ox + 7] - columnFirst[ox] == 14 && columnFirst[ox] + 18 <= width {
                         let origin = y0 * width + columnFirst[ox]
