@@ -113,7 +113,7 @@ public final class FeatureVisualization {
         // Checks every objective against the layer once; every transform keeps the images at
         // least this large, so a channel or position valid here is valid at every step.
         _ = try objectives(of: parameters.images(), request: request, layer: layer)
-        let rules = rectifierRules(layer)
+        let rectifiers = rectifierOutputs(layer)
         var generator = NetworkBuilder.SplitMix64(seed: request.seed ^ 0x5EED_7A45_F0E1_1A5E)
         var optimizer = AdamOptimizer(learningRate: request.learningRate)
         var history = [[Float]]()
@@ -128,7 +128,7 @@ public final class FeatureVisualization {
                 let resizing = AlignedCornersResize(input: (x.shape[2], x.shape[3]), output: modelSize)
                 (x, adjoints) = (resizing.apply(x), adjoints + [resizing.adjoint])
             }
-            let (values, inputGradient) = try objectiveGradient(request, layer: layer, rules: rules, input: inputName, x: request.inputMapping.apply(x))
+            let (values, inputGradient) = try objectiveGradient(request, layer: layer, straightThrough: rectifiers, input: inputName, x: request.inputMapping.apply(x))
             history.append(values)
             var imageGradient = request.inputMapping.adjoint(inputGradient)
             for adjoint in adjoints.reversed() { imageGradient = adjoint(imageGradient) }
@@ -171,24 +171,23 @@ public final class FeatureVisualization {
         return request.objectives.enumerated().map { b, objective in objective.evaluate(values, shape: y.shape, item: b, gradient: &unused) }
     }
 
-    /// Backward rules that pass the gradient through the ReLUs that make `layer` (directly, or
-    /// through one Concat) as if they were the identity: the objective's gradient reaches the
+    /// The outputs of the ReLUs that make `layer` (directly, or through one Concat), which the
+    /// backward pass treats as the identity (`straightThrough`): the objective's gradient reaches the
     /// pre-activation even where the ReLU is off. Without it, a channel that is 0 at every
     /// position of the starting image (a grey, nearly uniform one) has no gradient and never
     /// moves; Lucid optimises its InceptionV1 channels at the `_pre_relu` tensors for the same
     /// reason. The objective itself is still read after the ReLU.
-    func rectifierRules(_ layer: String) -> [String: BackwardRule] {
+    func rectifierOutputs(_ layer: String) -> Set<String> {
         let producers = session.graph.nodes.filter { $0.outputs.contains(layer) }
         let makers = producers.flatMap { node in
             node.opType == "Concat" ? session.graph.nodes.filter { !Set($0.outputs).isDisjoint(with: node.inputs) } : [node]
         }
-        let rectifiers = makers.filter { $0.opType == "Relu" }.map(\.outputs[0])
-        return rectifiers.isEmpty ? [:] : ReluGradientMode.passingThrough(outputs: Set(rectifiers))
+        return Set(makers.filter { $0.opType == "Relu" }.map(\.outputs[0]))
     }
 
     /// The objectives on x, and ∂J/∂x (J: their sum minus the diversity term), item by item
     /// when the model fixes its batch. The objectives have been validated against the layer.
-    func objectiveGradient(_ request: FeatureVisualizationRequest, layer: String, rules: [String: BackwardRule], input: String,
+    func objectiveGradient(_ request: FeatureVisualizationRequest, layer: String, straightThrough: Set<String>, input: String,
                            x: Tensor) throws -> ([Float], Tensor) {
         let batch = x.shape[0]
         let itemByItem = batch > 1 && session.fixesBatch(of: input)
@@ -209,7 +208,7 @@ public final class FeatureVisualization {
                 if request.diversity != 0 { _ = Diversity.apply(ys, shape: shape, weight: request.diversity, gradient: &cotangent) }
                 return Tensor(shape: shape, floats: cotangent)
             })
-            gradients.append(try session.gradients([input: part], seed: seed, wrt: [input], rules: rules).gradients[input]!)
+            gradients.append(try session.gradients([input: part], seed: seed, wrt: [input], straightThrough: straightThrough).gradients[input]!)
         }
         return (values, gradients.count == 1 ? gradients[0] : Tensor(shape: x.shape, floats: gradients.flatMap(\.floats)))
     }

@@ -36,11 +36,15 @@ extension Session {
     ///   - gradientHooks: observe or replace ∂L/∂t at named tensors once complete.
     ///   - rules: backward rules that replace the op's own, keyed by node name or op type
     ///     (a node name wins); see `ReluGradientMode`.
+    ///   - straightThrough: outputs of ReLU nodes that pass ∂L/∂x = ∂L/∂y, as if they were the
+    ///     identity (feature visualisation's pre-activation objectives); every other ReLU keeps
+    ///     its rule. Named by tensor, since exports often leave nodes unnamed.
     public func gradients(_ feeds: [String: Tensor], seed: GradientSeed, wrt requested: [String],
                           outputs requestedOutputs: [String] = [], hooks: [String: ActivationHook] = [:],
                           gradientHooks: [String: GradientHook] = [:],
-                          rules: [String: BackwardRule] = [:]) throws -> GradientResult {
+                          rules: [String: BackwardRule] = [:], straightThrough: Set<String> = []) throws -> GradientResult {
         let seedName = try resolveTensorName(seed.output)
+        let straightThrough = Set(try straightThrough.map(resolveTensorName))
         let wrt = try requested.map { ($0, try resolveTensorName($0)) }
         let wrtSet = Set(wrt.map(\.1))
         let forwardOutputs = try requestedOutputs.map { ($0, try resolveTensorName($0)) }
@@ -53,6 +57,10 @@ extension Session {
                               "'\(asked)' does not influence '\(seedName)': no path in the graph leads from it to the seed",
                               location: model.source)
         }
+
+        let preMasked = preMaskedRectifiers(region: Set(region), seed: seedName, observed: wrtSet.union(resolvedGradientHooks.keys),
+                                            rules: rules, straightThrough: straightThrough)
+        let maskingNodes = Set(preMasked.compactMap { maskingConsumers[$0] })
 
         // Forward, keeping what the backward rules read.
         var kept = wrtSet.union([seedName]).union(forwardOutputs.map(\.1))
@@ -109,6 +117,9 @@ extension Session {
             var context = BackwardContext(inputs: inputs, outputs: node.outputs.map { values[$0] },
                                           outputGradients: outputGradients, needsGradient: needs)
             context.inputShapes = zip(node.inputs, inputs).map { name, tensor in tensor?.shape ?? shapes[name] }
+            if maskingNodes.contains(index) {
+                context.rectifiedInputs = node.inputs.map { producers[$0].map(preMasked.contains) ?? false }
+            }
             visited.append(node.location)
             var inputGradients: [Tensor?]
             let started = profiler == nil ? 0 : DispatchTime.now().uptimeNanoseconds
@@ -120,7 +131,9 @@ extension Session {
                 }
             }
             do {
-                if let rule = rules[node.name] ?? rules[node.opType] {
+                if preMasked.contains(index) || (node.opType == "Relu" && straightThrough.contains(node.outputs[0])) {
+                    inputGradients = [try context.outputGradient]
+                } else if let rule = rules[node.name] ?? rules[node.opType] {
                     inputGradients = try rule(node, context)
                 } else if let op = operators[index] as? Differentiable {
                     inputGradients = try op.backward(context)

@@ -11,6 +11,9 @@ public struct BackwardContext {
     public var needsGradient: [Bool]
     /// The shape of each input, known even where the tensor itself was not kept.
     public var inputShapes: [[Int]?] = []
+    /// Input slots fed by a ReLU whose own backward the engine skips: the rule multiplies
+    /// ∂L/∂xᵢ by [xᵢ > 0] itself (`MasksRectifiedInputs`). Empty for most nodes.
+    public var rectifiedInputs: [Bool] = []
 
     public init(inputs: [Tensor?], outputs: [Tensor?], outputGradients: [Tensor?], needsGradient: [Bool]) {
         self.inputs = inputs
@@ -18,6 +21,9 @@ public struct BackwardContext {
         self.outputGradients = outputGradients
         self.needsGradient = needsGradient
     }
+
+    /// Whether input `index` is a ReLU's output whose mask this rule applies.
+    public func isRectified(_ index: Int) -> Bool { index < rectifiedInputs.count && rectifiedInputs[index] }
 
     /// Whether input `index` needs a gradient.
     public func needs(_ index: Int) -> Bool { index < needsGradient.count && needsGradient[index] }

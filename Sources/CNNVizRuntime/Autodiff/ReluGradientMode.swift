@@ -28,15 +28,4 @@ public enum ReluGradientMode: String, CaseIterable, Sendable {
             }]
         }
     }
-
-    /// The ReLUs whose outputs are among `outputs` pass ∂L/∂x = g, as if they were the
-    /// identity (straight through: feature visualisation's pre-activation objectives); every
-    /// other ReLU keeps g·[y > 0]. Keyed by op type, since exports often leave nodes unnamed.
-    public static func passingThrough(outputs: Set<String>) -> [String: BackwardRule] {
-        ["Relu": { node, context in
-            let g = try context.outputGradient
-            if outputs.contains(node.outputs[0]) { return [g] }
-            return [Activations.clampBackward(g, try context.output(0), low: 0, high: .infinity)]
-        }]
-    }
 }

@@ -50,6 +50,15 @@ public struct Graph: Sendable {
         return result
     }
 
+    /// The indices of the nodes that read each tensor, once per input slot that reads it.
+    public var consumers: [String: [Int]] {
+        var result = [String: [Int]]()
+        for (index, node) in nodes.enumerated() {
+            for input in node.inputs where !input.isEmpty { result[input, default: []].append(index) }
+        }
+        return result
+    }
+
     /// Resolves a layer name: a tensor name, or a node name (meaning its first output).
     public func tensorName(forLayer layer: String) -> String? {
         if producers[layer] != nil || initializers[layer] != nil || inputs.contains(where: { $0.name == layer }) {

@@ -26,10 +26,7 @@ import Foundation
 enum QDQFusion {
     static func fused(_ graph: Graph) -> Graph {
         let producers = graph.producers
-        var consumers = [String: [Int]]()
-        for (index, node) in graph.nodes.enumerated() {
-            for input in node.inputs where !input.isEmpty { consumers[input, default: []].append(index) }
-        }
+        let consumers = graph.consumers
         let outputs = Set(graph.outputs.map(\.name))
         let context = Context(graph: graph, producers: producers, consumers: consumers, outputs: outputs)
         var nodes = graph.nodes

@@ -23,6 +23,8 @@ public final class Session {
     let fusedActivations: [Int: (Int, Conv.Clamp)]
     /// Sigmoid nodes whose output only feeds x·σ(x): the Mul that SiLU runs as, by index.
     let fusedSiLU: [Int: Int]
+    /// ReLU nodes whose only consumer can apply their mask in its own backward (`RectifierMasking`).
+    let maskingConsumers: [Int: Int]
     /// Nodes whose values follow from the input shapes alone (see `ShapeFolding`), and their
     /// values per input shape, folded after the first run at that shape.
     let shapeOnlyNodes: [Int]
@@ -67,6 +69,7 @@ public final class Session {
         self.operators = operators
         self.fusedActivations = Session.activationPairs(graph, operators: operators)
         self.fusedSiLU = Session.siluPairs(graph)
+        self.maskingConsumers = Session.maskingConsumers(graph, operators: operators)
         self.shapeOnlyNodes = Session.shapeOnlyNodes(graph)
     }
 
@@ -126,10 +129,7 @@ public final class Session {
     /// Producers whose only consumer is a Relu or a Clip with constant bounds (ReLU6): they can
     /// clamp their own output when nobody asked to see the unclamped tensor itself.
     static func activationPairs(_ graph: Graph, operators: [any Operator]) -> [Int: (Int, Conv.Clamp)] {
-        var consumers = [String: [Int]]()
-        for (index, node) in graph.nodes.enumerated() {
-            for input in node.inputs where !input.isEmpty { consumers[input, default: []].append(index) }
-        }
+        let consumers = graph.consumers
         let outputs = Set(graph.outputs.map(\.name))
         var pairs = [Int: (Int, Conv.Clamp)]()
         for (index, node) in graph.nodes.enumerated() where fusableProducers.contains(node.opType) && node.outputs.count == 1 {
@@ -155,10 +155,7 @@ public final class Session {
     /// s tensor in memory. A gradient pass keeps s (the backward rules read it), so it runs
     /// the two nodes as they are.
     static func siluPairs(_ graph: Graph) -> [Int: Int] {
-        var consumers = [String: [Int]]()
-        for (index, node) in graph.nodes.enumerated() {
-            for input in node.inputs where !input.isEmpty { consumers[input, default: []].append(index) }
-        }
+        let consumers = graph.consumers
         let outputs = Set(graph.outputs.map(\.name))
         var pairs = [Int: Int]()
         for (index, node) in graph.nodes.enumerated() where node.opType == "Sigmoid" && node.inputs.count == 1 && node.outputs.count == 1 {

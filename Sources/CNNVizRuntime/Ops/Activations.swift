@@ -89,6 +89,17 @@ enum Activations {
         }
     }
 
+    /// g·[y > 0] over `count` values: a ReLU's backward, for the ops that apply it in their
+    /// own pass (`MasksRectifiedInputs`).
+    static func passWherePositive(_ g: UnsafePointer<Float>, _ y: UnsafePointer<Float>, into out: UnsafeMutablePointer<Float>, count: Int) {
+        var i = 0
+        while i + 16 <= count {
+            out.store(SIMD16<Float>.zero.replacing(with: g.simd16(i), where: y.simd16(i) .> 0), at: i)
+            i += 16
+        }
+        for i in i..<count { out[i] = y[i] > 0 ? g[i] : 0 }
+    }
+
     /// Relu: max(0, x); derivative [x > 0], read from y (y > 0 ⇔ x > 0), so a fused producer
     /// need not keep x. Pitfall: at x = 0 the derivative is taken as 0, as PyTorch does.
     struct Relu: PointwiseFunction {

@@ -104,7 +104,8 @@ struct Split: Operator {
 extension Concat: Differentiable {
     var backwardReads: BackwardReads { .inputs }
 
-    /// ∂L/∂xᵢ is the slab of ∂L/∂y that xᵢ filled along the axis.
+    /// ∂L/∂xᵢ is the slab of ∂L/∂y that xᵢ filled along the axis; times [xᵢ > 0] for a slot
+    /// whose ReLU's mask this copy applies (`MasksRectifiedInputs`).
     func backward(_ context: BackwardContext) throws -> [Tensor?] {
         let g = try context.outputGradient
         let a = try Shape.normalizedAxis(axis, rank: g.rank)
@@ -119,10 +120,20 @@ extension Concat: Differentiable {
                 let block = x.shape[a] * inner, offset = start * inner
                 // Block copies: for each outer index, the contiguous run that x filled; the
                 // outer indices (a batch's images) in parallel.
-                return Tensor.filled(shape: x.shape, elementType: x.elementType) { out in
-                    let (target, source) = (out.baseAddress!, gp.baseAddress!)
-                    Parallel.forChunks(outer, minimumPerWorker: max(1, (1 << 16) / max(block, 1))) { range in
-                        for o in range { (target + o * block).initialize(from: source + o * total + offset, count: block) }
+                let rectified = context.isRectified(slot)
+                return x.withFloats { xp in
+                    Tensor.filled(shape: x.shape, elementType: x.elementType) { out in
+                        let (target, source) = (out.baseAddress!, gp.baseAddress!)
+                        Parallel.forChunks(outer, minimumPerWorker: max(1, (1 << 16) / max(block, 1))) { range in
+                            for o in range {
+                                let (from, to) = (source + o * total + offset, target + o * block)
+                                if rectified {
+                                    Activations.passWherePositive(from, xp.baseAddress! + o * block, into: to, count: block)
+                                } else {
+                                    to.initialize(from: from, count: block)
+                                }
+                            }
+                        }
                     }
                 }
             }

@@ -308,6 +308,8 @@ extension Pool: Differentiable {
     /// row-major window order when several taps tie (deterministic; PyTorch also keeps one).
     /// AveragePool: g/count to every tap that the forward pass averaged (the same count,
     /// with or without padding). Pitfall: overlapping windows add into the same pixel.
+    /// With a rectified input (`MasksRectifiedInputs`), max-pool sends g only where the
+    /// window's maximum is > 0, which is the ReLU's [y > 0] at the arg-max.
     func backward(_ context: BackwardContext) throws -> [Tensor?] {
         let x = try context.input(0, "X"), g = try context.outputGradient
         let spatial = Array(x.shape[2...])
@@ -319,6 +321,7 @@ extension Pool: Differentiable {
             throw CNNVizError(.shapeMismatch, "pool output gradient has shape \(g.shape), expected \(Array(x.shape[0..<2]) + geometry.output)")
         }
         let inStrides = Shape.strides(spatial)
+        let rectified = context.isRectified(0)
         // Each plane is zeroed just before its gradients are added, while it is in this core's
         // cache (a memset of the whole batch first would evict it; zeroing per plane took
         // SqueezeNet's max-pool backward at batch 16 from 45 ms to 26).
@@ -332,14 +335,15 @@ extension Pool: Differentiable {
                             let target = dp.baseAddress! + plane * inPlane
                             target.initialize(repeating: 0, count: inPlane)
                             if spatial.count == 2 && kind == .max {
-                                Pool.maxBackward2D(input, gradient, into: target, rows: axes[0], columns: axes[1], width: spatial[1])
+                                Pool.maxBackward2D(input, gradient, into: target, rows: axes[0], columns: axes[1], width: spatial[1],
+                                                   rectified: rectified)
                                 continue
                             }
                             for o in 0..<outPlane {
                                 Pool.unflatten(o, shape: geometry.output, into: &position)
                                 if kind == .max {
                                     let (_, argmax) = reduceWindow(input, position: position, axes: axes, strides: inStrides)
-                                    if argmax >= 0 { target[argmax] += gradient[o] }
+                                    if argmax >= 0 && (!rectified || input[argmax] > 0) { target[argmax] += gradient[o] }
                                 } else {
                                     distribute(gradient[o], into: target, position: position, axes: axes, strides: inStrides)
                                 }
@@ -357,8 +361,11 @@ extension Pool: Differentiable {
     /// value and offset with selects rather than branches (which mispredict on real
     /// activations); a NaN tap is never taken, as in the forward pass.
     static func maxBackward2D(_ x: UnsafePointer<Float>, _ g: UnsafePointer<Float>, into target: UnsafeMutablePointer<Float>,
-                              rows: AxisWindows, columns: AxisWindows, width: Int) {
+                              rows: AxisWindows, columns: AxisWindows, width: Int, rectified: Bool) {
         let (dy, dx) = (rows.dilation, columns.dilation)
+        @inline(__always) func send(_ gradient: Float, to offset: Int) {
+            target[offset] += rectified && !(x[offset] > 0) ? 0 : gradient
+        }
         rows.first.withUnsafeBufferPointer { rowFirst in
         rows.counts.withUnsafeBufferPointer { rowCounts in
         columns.first.withUnsafeBufferPointer { columnFirst in
@@ -374,7 +381,7 @@ extension Pool: Differentiable {
                             && columnFirst[ox + 7] - columnFirst[ox] == 14 && columnFirst[ox] + 18 <= width {
                         let origin = y0 * width + columnFirst[ox]
                         let offsets = firstMaxima3x3Stride2(x, at: origin, width: width)
-                        for lane in 0..<8 { target[Int(offsets[lane])] += g[oy * ow + ox + lane] }
+                        for lane in 0..<8 { send(g[oy * ow + ox + lane], to: Int(offsets[lane])) }
                         ox += 8
                     }
                 }
@@ -382,7 +389,7 @@ extension Pool: Differentiable {
                     let (x0, nx) = (columnFirst[ox], columnCounts[ox])
                     guard ny > 0 && nx > 0 else { continue }
                     if ny == 3 && nx == 3 && dy == 1 && dx == 1 {
-                        target[firstMaximum3x3(x, at: y0 * width + x0, width: width)] += g[oy * ow + ox]
+                        send(g[oy * ow + ox], to: firstMaximum3x3(x, at: y0 * width + x0, width: width))
                         continue
                     }
                     var best = -Float.infinity, bestOffset = y0 * width + x0
@@ -395,7 +402,7 @@ extension Pool: Differentiable {
                             bestOffset = better ? offset : bestOffset
                         }
                     }
-                    target[bestOffset] += g[oy * ow + ox]
+                    send(g[oy * ow + ox], to: bestOffset)
                 }
             }
         }

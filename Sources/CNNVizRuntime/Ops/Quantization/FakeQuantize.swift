@@ -51,10 +51,7 @@ struct FakeQuantize: Operator, Differentiable {
 /// DQ nodes of constant weights and biases stay (they fold to float constants at load).
 enum FakeQuantization {
     static func rewritten(_ graph: Graph) -> Graph {
-        var consumers = [String: [Int]]()
-        for (index, node) in graph.nodes.enumerated() {
-            for input in node.inputs where !input.isEmpty { consumers[input, default: []].append(index) }
-        }
+        let consumers = graph.consumers
         let outputs = Set(graph.outputs.map(\.name))
         var nodes = graph.nodes, removed = Set<Int>()
         for (index, q) in graph.nodes.enumerated() where q.opType == "QuantizeLinear" && q.domain.isEmpty && q.inputs.count >= 2 {
