@@ -30,20 +30,7 @@ final class RectifierMaskingTests: EngineTestCase {
             Node(name: "pool", opType: "MaxPool", inputs: ["r"], outputs: ["p"],
                  attributes: ["kernel_shape": .ints([3, 3]), "strides": .ints([2, 2])]),
         ], weights: w, inputs: [ValueInfo(name: "x", elementType: .float32, shape: [1, 1, height, width])])
-        var expected = [Float](repeating: 0, count: height * width)
-        var zeroWindows = 0
-        for oy in 0..<outHeight {
-            for ox in 0..<outWidth {
-                var best = -Float.infinity, at = 0
-                for ky in 0..<3 {
-                    for kx in 0..<3 {
-                        let offset = (2 * oy + ky) * width + 2 * ox + kx
-                        if max(x[offset], 0) > best { (best, at) = (max(x[offset], 0), offset) }
-                    }
-                }
-                if best > 0 { expected[at] += w.floats[oy * outWidth + ox] } else { zeroWindows += 1 }
-            }
-        }
+        let (_, expected, zeroWindows) = maxPoolClosedForm(x, height: height, width: width, weights: w.floats, rectified: true)
         XCTAssertGreaterThan(zeroWindows, 3, "the input should leave some windows all zero after the ReLU")
         let feeds = ["x": Tensor(shape: [1, 1, height, width], floats: x)]
         let result = try session.gradients(feeds, seed: GradientSeed(output: "y", kind: .sum), wrt: ["x"])
@@ -87,4 +74,29 @@ final class RectifierMaskingTests: EngineTestCase {
         XCTAssertEqual(observed.gradients["r1"]?.floats, w1)
         XCTAssertEqual(observed.gradients["x1"]?.floats, standard.gradients["x1"]?.floats)
     }
+}
+
+/// 3×3 stride-2 max pooling of one plane (no padding) in closed form: the pooled values, and
+/// ∂L/∂x for L = Σ weights ⊙ pooled, where each window's weight goes to its first maximum in
+/// row-major order. With `rectified` the plane is relu(x): a window whose maximum is 0 sends
+/// nothing (the ReLU zeroed the pixel it picked); `zeroWindows` counts those windows.
+func maxPoolClosedForm(_ x: [Float], height: Int, width: Int, weights: [Float], rectified: Bool)
+    -> (pooled: [Float], gradient: [Float], zeroWindows: Int) {
+    let (outHeight, outWidth) = ((height - 3) / 2 + 1, (width - 3) / 2 + 1)
+    var pooled = [Float](), gradient = [Float](repeating: 0, count: height * width), zeroWindows = 0
+    for oy in 0..<outHeight {
+        for ox in 0..<outWidth {
+            var best = -Float.infinity, at = 0
+            for ky in 0..<3 {
+                for kx in 0..<3 {
+                    let offset = (2 * oy + ky) * width + 2 * ox + kx
+                    let value = rectified ? max(x[offset], 0) : x[offset]
+                    if value > best { (best, at) = (value, offset) }
+                }
+            }
+            pooled.append(best)
+            if rectified && best <= 0 { zeroWindows += 1 } else { gradient[at] += weights[oy * outWidth + ox] }
+        }
+    }
+    return (pooled, gradient, zeroWindows)
 }

@@ -61,13 +61,17 @@ extension Session {
         let preMasked = preMaskedRectifiers(region: Set(region), seed: seedName, observed: wrtSet.union(resolvedGradientHooks.keys),
                                             rules: rules, straightThrough: straightThrough)
         let maskingNodes = Set(preMasked.compactMap { maskingConsumers[$0] })
+        let partReaders = partReadersForGradients(observed: Set(resolvedGradientHooks.keys), rules: rules)
 
-        // Forward, keeping what the backward rules read.
+        // Forward, keeping what the backward rules read (a reader of channel parts, the parts).
         var kept = wrtSet.union([seedName]).union(forwardOutputs.map(\.1))
         for index in region {
             let node = graph.nodes[index]
             let reads = (operators[index] as? Differentiable)?.backwardReads ?? .inputsAndOutputs
-            let readInputs = reads == .outputsNotData ? node.inputs.dropFirst() : reads == .inputShapes ? [] : node.inputs[...]
+            var readInputs = reads == .outputsNotData ? node.inputs.dropFirst() : reads == .inputShapes ? [] : node.inputs[...]
+            if let concat = partReaders[index], readInputs.first == node.inputs.first {
+                readInputs = graph.nodes[concat].inputs + readInputs.dropFirst()
+            }
             kept.formUnion(readInputs.filter { !$0.isEmpty && graph.initializers[$0] == nil })
             if reads.readsOutputs { kept.formUnion(node.outputs.filter { !$0.isEmpty }) }
         }
@@ -103,6 +107,13 @@ extension Session {
             let outputGradients = node.outputs.map { $0.isEmpty ? nil : gradients[$0] }
             for output in node.outputs { gradients[output] = nil }
             guard outputGradients.contains(where: { $0 != nil }) else { continue }
+            if let concat = partReaders[index], values[graph.nodes[concat].outputs[0]] == nil {
+                // The forward pass read the Concat's inputs as parts; so does the backward.
+                visited.append(node.location)
+                try backwardOnParts(reader: index, concat: concat, values: values, outputGradient: outputGradients[0],
+                                    preMasked: preMasked, requiresGradient: requiresGradient, into: &gradients)
+                continue
+            }
             let inputs = node.inputs.map { $0.isEmpty ? nil : values[$0] ?? graph.initializers[$0] }
             // A requested tensor that reaches the seed through an integer tensor (a Cast to
             // int64, say) has no derivative there.
@@ -167,6 +178,30 @@ extension Session {
         return GradientResult(outputs: outputs, gradients: result, visitedNodes: visited, seedTensor: seedName,
                               forwardMilliseconds: Double(backwardStart - forwardStart) / 1e6,
                               backwardMilliseconds: Double(backwardEnd - backwardStart) / 1e6)
+    }
+
+    /// A reader of channel parts's backward (`ReadsChannelParts`): ∂L/∂part straight into each
+    /// Concat input's gradient; the Concat itself then has no gradient to split.
+    func backwardOnParts(reader index: Int, concat: Int, values: [String: Tensor], outputGradient: Tensor?,
+                         preMasked: Set<Int>, requiresGradient: Set<String>, into gradients: inout [String: Tensor]) throws {
+        let (node, names) = (graph.nodes[index], graph.nodes[concat].inputs)
+        guard let outputGradient, let reader = operators[index] as? ReadsChannelParts else { return }
+        let started = profiler == nil ? 0 : DispatchTime.now().uptimeNanoseconds
+        let parts = try names.map { try value($0, in: values) }
+        let partGradients = try located(at: node) {
+            try reader.backward(parts: parts, outputGradient: outputGradient,
+                                rectified: names.map { producers[$0].map(preMasked.contains) ?? false },
+                                needs: names.map(requiresGradient.contains))
+        }
+        for (name, gradient) in zip(names, partGradients) {
+            guard let gradient else { continue }
+            gradients[name] = try gradients[name].map { try $0.adding(gradient) } ?? gradient
+        }
+        if let profiler {
+            var reverse = node
+            reverse.opType += "/backward"
+            profiler(reverse, Double(DispatchTime.now().uptimeNanoseconds - started) / 1e6)
+        }
     }
 
     /// The nodes between the requested tensors and the seed (topological order), and the

@@ -25,6 +25,8 @@ public final class Session {
     let fusedSiLU: [Int: Int]
     /// ReLU nodes whose only consumer can apply their mask in its own backward (`RectifierMasking`).
     let maskingConsumers: [Int: Int]
+    /// Concat nodes whose only consumer reads their inputs as channel parts (`ChannelParts`).
+    let channelPartReaders: [Int: Int]
     /// Nodes whose values follow from the input shapes alone (see `ShapeFolding`), and their
     /// values per input shape, folded after the first run at that shape.
     let shapeOnlyNodes: [Int]
@@ -70,6 +72,7 @@ public final class Session {
         self.fusedActivations = Session.activationPairs(graph, operators: operators)
         self.fusedSiLU = Session.siluPairs(graph)
         self.maskingConsumers = Session.maskingConsumers(graph, operators: operators)
+        self.channelPartReaders = Session.channelPartReaders(graph, operators: operators)
         self.shapeOnlyNodes = Session.shapeOnlyNodes(graph)
     }
 
@@ -234,17 +237,30 @@ public final class Session {
 
         let needed = neededNodes(for: targets, stoppingAt: Set(given.keys))
         let neededSet = Set(needed)
+        // Concats whose reader takes the parts: the reader reads the Concat's inputs instead.
+        let partReaders = activePartReaders(needed: neededSet, targets: targets)
+        let skippedConcats = Set(partReaders.values)
+        func reads(_ index: Int) -> [String] {
+            if let concat = partReaders[index] { return graph.nodes[concat].inputs + graph.nodes[index].inputs.dropFirst() }
+            return skippedConcats.contains(index) ? [] : graph.nodes[index].inputs
+        }
         var lastUse = [String: Int]()
         for index in needed {
-            for input in graph.nodes[index].inputs where !input.isEmpty { lastUse[input] = index }
+            for input in reads(index) where !input.isEmpty { lastUse[input] = index }
         }
-        var skip = Set<Int>()
+        var skip = skippedConcats
         /// Frees the tensors whose last reader is node `index`, unless they are to be kept.
         func release(after index: Int) {
             guard !keepingEverything else { return }
-            for name in graph.nodes[index].inputs where !name.isEmpty && lastUse[name] == index && !kept.contains(name) {
+            for name in reads(index) where !name.isEmpty && lastUse[name] == index && !kept.contains(name) {
                 values[name] = nil
             }
+        }
+        func value(_ name: String, for node: Node) throws -> Tensor {
+            guard let value = values[name] ?? graph.initializers[name] else {
+                throw CNNVizError(.invalidModel, "input '\(name)' has not been computed", location: node.location)
+            }
+            return value
         }
         for index in needed {
             if skip.contains(index) {
@@ -252,24 +268,39 @@ public final class Session {
                 continue
             }
             let node = graph.nodes[index]
-            let inputs = try node.inputs.map { name -> Tensor? in
-                if name.isEmpty { return nil }
-                guard let value = values[name] ?? graph.initializers[name] else {
-                    throw CNNVizError(.invalidModel, "input '\(name)' has not been computed", location: node.location)
+            if let concat = partReaders[index] {
+                // The Concat was skipped: its reader takes the parts, or, when they don't suit
+                // it, the Concat runs now and the reader reads its output as usual.
+                let parts = try graph.nodes[concat].inputs.map { try value($0, for: graph.nodes[concat]) }
+                if let reader = operators[index] as? ReadsChannelParts, reader.accepts(parts: parts) {
+                    let started = profiler == nil ? 0 : DispatchTime.now().uptimeNanoseconds
+                    let results = try located(at: node) { try reader.forward(parts: parts) }
+                    profiler?(node, Double(DispatchTime.now().uptimeNanoseconds - started) / 1e6)
+                    for (name, tensor) in zip(node.outputs, results) where !name.isEmpty {
+                        shapes?.pointee[name] = tensor.shape
+                        values[name] = tensor
+                    }
+                    release(after: index)
+                    continue
                 }
-                return value
+                let joined = try located(at: graph.nodes[concat]) { try operators[concat].forward(parts)[0] }
+                shapes?.pointee[graph.nodes[concat].outputs[0]] = joined.shape
+                values[graph.nodes[concat].outputs[0]] = joined
+            }
+            let inputs = try node.inputs.map { name -> Tensor? in
+                name.isEmpty ? nil : try value(name, for: node)
             }
             if inputs.contains(where: { $0?.elementType.isText == true }) && !Session.textOps.contains(node.opType) {
                 throw CNNVizError(.unsupportedDataType, "\(node.opType) does not take STRING tensors; cnn-viz compares and moves them only (\(Session.textOps.sorted().joined(separator: ", ")))",
                                   location: node.location).located(at: model.source)
             }
-            var results: [Tensor]
+            var results = [Tensor]()
             var outputNames = node.outputs
             let started = profiler == nil ? 0 : DispatchTime.now().uptimeNanoseconds
             defer {
                 if let profiler { profiler(node, Double(DispatchTime.now().uptimeNanoseconds - started) / 1e6) }
             }
-            do {
+            try located(at: node) {
                 if let (activation, clamp) = fusedActivations[index], !targets.contains(node.outputs[0]),
                    neededSet.contains(activation) {
                     if let conv = operators[index] as? Conv {
@@ -288,10 +319,6 @@ public final class Session {
                 } else {
                     results = try operators[index].forward(inputs)
                 }
-            } catch let error as CNNVizError {
-                // Name the node, and the model file it is in.
-                let located = error.location == nil ? error.located(at: node.location) : error
-                throw located.location?.hasPrefix(model.source) == true ? located : located.located(at: model.source)
             }
             for (name, var tensor) in zip(outputNames, results) where !name.isEmpty {
                 if let hook = resolvedHooks[name], let replacement = try hook(name, tensor) {
@@ -304,6 +331,16 @@ public final class Session {
             release(after: index)
         }
         return values
+    }
+
+    /// Runs `body`, naming the node and the model file in any error it throws.
+    func located<R>(at node: Node, _ body: () throws -> R) throws -> R {
+        do {
+            return try body()
+        } catch let error as CNNVizError {
+            let located = error.location == nil ? error.located(at: node.location) : error
+            throw located.location?.hasPrefix(model.source) == true ? located : located.located(at: model.source)
+        }
     }
 
     func checkReplacement(_ replacement: Tensor, for original: Tensor, name: String) throws {
