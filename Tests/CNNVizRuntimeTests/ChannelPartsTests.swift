@@ -76,4 +76,53 @@ final class ChannelPartsTests: EngineTestCase {
         XCTAssertEqual(result.gradients["x1"]?.floats, [0, 1, 0, 2, 0, 0, 3])
         XCTAssertEqual(result.gradients["x2"]?.floats, [0, 0, 4, 5, 0, 0, 6])
     }
+
+    /// x₁ → Relu → Concat(r₁, x₂) → 1×1 Conv (+ b) → Relu → ·v, L = Σ, against the closed form
+    /// in Double: with c = [relu(x₁); x₂] and h = W·c + b per pixel, y = relu(h), and
+    /// ∂L/∂c = Wᵀ·(v ⊙ [h > 0]), masked by [x₁ > 0] on the first part. Batch 4 takes one
+    /// product per image and job, batch 1 splits each product.
+    func testPointwiseConvReadsTheConcatenatedParts() throws {
+        for batch in [4, 1] {
+            let (c1, c2, m, plane) = (3, 5, 6, 7 * 9)
+            var random = SeededRandom(state: 41 + UInt64(batch))
+            let x1 = random.tensor([batch, c1, 7, 9]), x2 = random.tensor([batch, c2, 7, 9])
+            let w = random.tensor([m, c1 + c2, 1, 1]), b = random.tensor([m]), v = random.tensor([batch, m, 7, 9])
+            let graph = Graph(name: "concat-conv", nodes: [
+                Node(name: "relu", opType: "Relu", inputs: ["x1"], outputs: ["r1"]),
+                Node(name: "concat", opType: "Concat", inputs: ["r1", "x2"], outputs: ["c"], attributes: ["axis": .int(1)]),
+                Node(name: "conv", opType: "Conv", inputs: ["c", "w", "b"], outputs: ["h"]),
+                Node(name: "relu2", opType: "Relu", inputs: ["h"], outputs: ["r2"]),
+                Node(name: "mul", opType: "Mul", inputs: ["r2", "v"], outputs: ["y"]),
+            ], initializers: ["w": w, "b": b, "v": v],
+               inputs: [ValueInfo(name: "x1", elementType: .float32, shape: x1.shape), ValueInfo(name: "x2", elementType: .float32, shape: x2.shape)],
+               outputs: [ValueInfo(name: "y", elementType: .float32, shape: v.shape)])
+            let session = try Session(model: Model(graph: graph, irVersion: 8, opsetVersion: 13))
+            var expectedY = [Double](), expected1 = [Double](), expected2 = [Double]()
+            for n in 0..<batch {
+                var concatenated = [[Double]]()
+                for ch in 0..<c1 { concatenated.append((0..<plane).map { Double(max(x1.floats[(n * c1 + ch) * plane + $0], 0)) }) }
+                for ch in 0..<c2 { concatenated.append((0..<plane).map { Double(x2.floats[(n * c2 + ch) * plane + $0]) }) }
+                var upstream = [[Double]]()
+                for o in 0..<m {
+                    let h = (0..<plane).map { p in Double(b.floats[o]) + (0..<(c1 + c2)).reduce(0.0) { $0 + Double(w.floats[o * (c1 + c2) + $1]) * concatenated[$1][p] } }
+                    expectedY += h.map { max($0, 0) }
+                    upstream.append((0..<plane).map { h[$0] > 0 ? Double(v.floats[(n * m + o) * plane + $0]) : 0 })
+                }
+                for ch in 0..<(c1 + c2) {
+                    let gradient = (0..<plane).map { p in (0..<m).reduce(0.0) { $0 + Double(w.floats[$1 * (c1 + c2) + ch]) * upstream[$1][p] } }
+                    if ch < c1 {
+                        expected1 += gradient.enumerated().map { x1.floats[(n * c1 + ch) * plane + $0] > 0 ? $1 : 0 }
+                    } else {
+                        expected2 += gradient
+                    }
+                }
+            }
+            let feeds = ["x1": x1, "x2": x2]
+            let tolerance = Tolerance(absolute: 1e-6, relative: 1e-5)
+            assertClose(try XCTUnwrap(session.run(feeds, outputs: ["r2"])["r2"]).floats, expectedY.map(Float.init), tolerance, "batch \(batch): y")
+            let result = try session.gradients(feeds, seed: GradientSeed(output: "y", kind: .sum), wrt: ["x1", "x2"])
+            assertClose(try XCTUnwrap(result.gradients["x1"]).floats, expected1.map(Float.init), tolerance, "batch \(batch): ∂L/∂x₁")
+            assertClose(try XCTUnwrap(result.gradients["x2"]).floats, expected2.map(Float.init), tolerance, "batch \(batch): ∂L/∂x₂")
+        }
+    }
 }

@@ -2,8 +2,10 @@
 /// so that the concatenated tensor is never built, forward or backward.
 ///
 /// Max pooling works plane by plane, so pooling a concatenation is writing each part's pooled
-/// planes at their channel offset, and its gradient lands in each part's own planes. For a
-/// fire module's Concat → MaxPool (SqueezeNet's fire3 and fire5), that spares copying the
+/// planes at their channel offset, and its gradient lands in each part's own planes. A 1×1
+/// conv is a sum over channels, so it adds one product per part, Wᵢ·xᵢ with Wᵢ the part's
+/// columns of W, and ∂L/∂xᵢ = Wᵢᵀ·g. For a fire module's Concat → MaxPool or Concat → 1×1
+/// squeeze conv (every SqueezeNet fire module but the last), that spares copying the
 /// concatenation forward and splitting its gradient backward.
 ///
 /// Pitfall: the concatenated tensor does not exist, so it is only skipped when nobody asks for
@@ -12,13 +14,16 @@ protocol ReadsChannelParts {
     /// Whether this node can read its data input as parts at all (e.g. max pooling without
     /// the Indices output).
     var readsChannelParts: Bool { get }
-    /// Whether these parts (the Concat's inputs) suit it; otherwise the Concat runs as usual.
-    func accepts(parts: [Tensor]) -> Bool
-    /// The op's outputs, computed from the parts.
-    func forward(parts: [Tensor]) throws -> [Tensor]
+    /// Whether these parts (the Concat's inputs) suit it, with its other inputs (`inputs[0]`
+    /// is nil); otherwise the Concat runs as usual.
+    func accepts(parts: [Tensor], inputs: [Tensor?]) -> Bool
+    /// The op's outputs, computed from the parts, with `clamp` applied to the first (a fused
+    /// activation).
+    func forward(parts: [Tensor], inputs: [Tensor?], clamp: Conv.Clamp) throws -> [Tensor]
     /// ∂L/∂part for each part with `needs` (nil for the others); `rectified[i]`: part i is a
-    /// ReLU's output whose mask this rule applies (`MasksRectifiedInputs`).
-    func backward(parts: [Tensor], outputGradient: Tensor, rectified: [Bool], needs: [Bool]) throws -> [Tensor?]
+    /// ReLU's output whose mask this rule applies (`MasksRectifiedInputs`). Gradients of the
+    /// other inputs are not computed (`partReadersForGradients` leaves such passes alone).
+    func backward(parts: [Tensor], inputs: [Tensor?], outputGradient: Tensor, rectified: [Bool], needs: [Bool]) throws -> [Tensor?]
 }
 
 extension Session {
@@ -51,14 +56,14 @@ extension Session {
     }
 
     /// Reader node → Concat node, for the pairs a gradient pass may run on parts: not where the
-    /// gradient at the Concat's output is observed (a gradient hook) or where a rule replaces
-    /// either node's backward. (Whether it does is up to the forward pass: the Concat output
+    /// gradient at the Concat's output is observed (a gradient hook), where the reader's other
+    /// inputs (a conv's weights) want gradients, or where a rule replaces either node's backward. (Whether it does is up to the forward pass: the Concat output
     /// must also be wanted by nobody else.)
-    func partReadersForGradients(observed: Set<String>, rules: [String: BackwardRule]) -> [Int: Int] {
+    func partReadersForGradients(observed: Set<String>, wrt: Set<String>, rules: [String: BackwardRule]) -> [Int: Int] {
         var result = [Int: Int]()
         for (concat, reader) in channelPartReaders {
             let (joining, reading) = (graph.nodes[concat], graph.nodes[reader])
-            guard !observed.contains(joining.outputs[0]),
+            guard !observed.contains(joining.outputs[0]), !reading.inputs.dropFirst().contains(where: wrt.contains),
                   [joining.name, joining.opType, reading.name, reading.opType].allSatisfy({ $0.isEmpty || rules[$0] == nil })
             else { continue }
             result[reader] = concat

@@ -268,27 +268,21 @@ public final class Session {
                 continue
             }
             let node = graph.nodes[index]
+            var parts: [Tensor]?, reader = operators[index] as? ReadsChannelParts
             if let concat = partReaders[index] {
                 // The Concat was skipped: its reader takes the parts, or, when they don't suit
                 // it, the Concat runs now and the reader reads its output as usual.
-                let parts = try graph.nodes[concat].inputs.map { try value($0, for: graph.nodes[concat]) }
-                if let reader = operators[index] as? ReadsChannelParts, reader.accepts(parts: parts) {
-                    let started = profiler == nil ? 0 : DispatchTime.now().uptimeNanoseconds
-                    let results = try located(at: node) { try reader.forward(parts: parts) }
-                    profiler?(node, Double(DispatchTime.now().uptimeNanoseconds - started) / 1e6)
-                    for (name, tensor) in zip(node.outputs, results) where !name.isEmpty {
-                        shapes?.pointee[name] = tensor.shape
-                        values[name] = tensor
-                    }
-                    release(after: index)
-                    continue
+                let joining = graph.nodes[concat]
+                parts = try joining.inputs.map { try value($0, for: joining) }
+                let others = try [nil] + node.inputs.dropFirst().map { $0.isEmpty ? nil : try value($0, for: node) }
+                if reader?.accepts(parts: parts!, inputs: others) != true {
+                    values[joining.outputs[0]] = try located(at: joining) { try operators[concat].forward(parts!)[0] }
+                    shapes?.pointee[joining.outputs[0]] = values[joining.outputs[0]]!.shape
+                    parts = nil
                 }
-                let joined = try located(at: graph.nodes[concat]) { try operators[concat].forward(parts)[0] }
-                shapes?.pointee[graph.nodes[concat].outputs[0]] = joined.shape
-                values[graph.nodes[concat].outputs[0]] = joined
             }
-            let inputs = try node.inputs.map { name -> Tensor? in
-                name.isEmpty ? nil : try value(name, for: node)
+            let inputs = try node.inputs.enumerated().map { slot, name -> Tensor? in
+                name.isEmpty || (slot == 0 && parts != nil) ? nil : try value(name, for: node)
             }
             if inputs.contains(where: { $0?.elementType.isText == true }) && !Session.textOps.contains(node.opType) {
                 throw CNNVizError(.unsupportedDataType, "\(node.opType) does not take STRING tensors; cnn-viz compares and moves them only (\(Session.textOps.sorted().joined(separator: ", ")))",
@@ -301,8 +295,15 @@ public final class Session {
                 if let profiler { profiler(node, Double(DispatchTime.now().uptimeNanoseconds - started) / 1e6) }
             }
             try located(at: node) {
-                if let (activation, clamp) = fusedActivations[index], !targets.contains(node.outputs[0]),
-                   neededSet.contains(activation) {
+                var fused = fusedActivations[index]
+                if let (activation, _) = fused, targets.contains(node.outputs[0]) || !neededSet.contains(activation) { fused = nil }
+                if let parts, let reader {
+                    results = try reader.forward(parts: parts, inputs: inputs, clamp: fused?.1 ?? .none)
+                    if let (activation, _) = fused {
+                        outputNames = graph.nodes[activation].outputs
+                        skip.insert(activation)
+                    }
+                } else if let (activation, clamp) = fused {
                     if let conv = operators[index] as? Conv {
                         results = [try conv.convolve(inputs, clamp: clamp)]
                     } else {
