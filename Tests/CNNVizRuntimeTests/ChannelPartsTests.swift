@@ -80,7 +80,8 @@ final class ChannelPartsTests: EngineTestCase {
     /// x₁ → Relu → Concat(r₁, x₂) → 1×1 Conv (+ b) → Relu → ·v, L = Σ, against the closed form
     /// in Double: with c = [relu(x₁); x₂] and h = W·c + b per pixel, y = relu(h), and
     /// ∂L/∂c = Wᵀ·(v ⊙ [h > 0]), masked by [x₁ > 0] on the first part. Batch 4 takes one
-    /// product per image and job, batch 1 splits each product.
+    /// product per image and job, batch 1 splits each product. Asking for ∂L/∂W as well
+    /// (Σ over images and pixels of (v ⊙ [h > 0]) ⊗ c) needs the concatenation, so it is built.
     func testPointwiseConvReadsTheConcatenatedParts() throws {
         for batch in [4, 1] {
             let (c1, c2, m, plane) = (3, 5, 6, 7 * 9)
@@ -98,6 +99,7 @@ final class ChannelPartsTests: EngineTestCase {
                outputs: [ValueInfo(name: "y", elementType: .float32, shape: v.shape)])
             let session = try Session(model: Model(graph: graph, irVersion: 8, opsetVersion: 13))
             var expectedY = [Double](), expected1 = [Double](), expected2 = [Double]()
+            var expectedW = [Double](repeating: 0, count: m * (c1 + c2))
             for n in 0..<batch {
                 var concatenated = [[Double]]()
                 for ch in 0..<c1 { concatenated.append((0..<plane).map { Double(max(x1.floats[(n * c1 + ch) * plane + $0], 0)) }) }
@@ -107,6 +109,9 @@ final class ChannelPartsTests: EngineTestCase {
                     let h = (0..<plane).map { p in Double(b.floats[o]) + (0..<(c1 + c2)).reduce(0.0) { $0 + Double(w.floats[o * (c1 + c2) + $1]) * concatenated[$1][p] } }
                     expectedY += h.map { max($0, 0) }
                     upstream.append((0..<plane).map { h[$0] > 0 ? Double(v.floats[(n * m + o) * plane + $0]) : 0 })
+                    for ch in 0..<(c1 + c2) {
+                        expectedW[o * (c1 + c2) + ch] += (0..<plane).reduce(0.0) { $0 + upstream[o][$1] * concatenated[ch][$1] }
+                    }
                 }
                 for ch in 0..<(c1 + c2) {
                     let gradient = (0..<plane).map { p in (0..<m).reduce(0.0) { $0 + Double(w.floats[$1 * (c1 + c2) + ch]) * upstream[$1][p] } }
@@ -123,6 +128,9 @@ final class ChannelPartsTests: EngineTestCase {
             let result = try session.gradients(feeds, seed: GradientSeed(output: "y", kind: .sum), wrt: ["x1", "x2"])
             assertClose(try XCTUnwrap(result.gradients["x1"]).floats, expected1.map(Float.init), tolerance, "batch \(batch): ∂L/∂x₁")
             assertClose(try XCTUnwrap(result.gradients["x2"]).floats, expected2.map(Float.init), tolerance, "batch \(batch): ∂L/∂x₂")
+            let withWeights = try session.gradients(feeds, seed: GradientSeed(output: "y", kind: .sum), wrt: ["x1", "w"])
+            assertClose(try XCTUnwrap(withWeights.gradients["x1"]).floats, expected1.map(Float.init), tolerance, "batch \(batch): ∂L/∂x₁ with ∂L/∂W")
+            assertClose(try XCTUnwrap(withWeights.gradients["w"]).floats, expectedW.map(Float.init), tolerance, "batch \(batch): ∂L/∂W")
         }
     }
 }

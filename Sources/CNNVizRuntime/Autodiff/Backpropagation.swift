@@ -61,7 +61,8 @@ extension Session {
         let preMasked = preMaskedRectifiers(region: Set(region), seed: seedName, observed: wrtSet.union(resolvedGradientHooks.keys),
                                             rules: rules, straightThrough: straightThrough)
         let maskingNodes = Set(preMasked.compactMap { maskingConsumers[$0] })
-        let partReaders = partReadersForGradients(observed: Set(resolvedGradientHooks.keys), wrt: wrtSet, rules: rules)
+        let partReaders = partReadersForGradients(observed: Set(resolvedGradientHooks.keys), differentiated: requiresGradient,
+                                                   rules: rules)
 
         // Forward, keeping what the backward rules read (a reader of channel parts, the parts).
         var kept = wrtSet.union([seedName]).union(forwardOutputs.map(\.1))

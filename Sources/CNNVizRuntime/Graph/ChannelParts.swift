@@ -57,13 +57,13 @@ extension Session {
 
     /// Reader node → Concat node, for the pairs a gradient pass may run on parts: not where the
     /// gradient at the Concat's output is observed (a gradient hook), where the reader's other
-    /// inputs (a conv's weights) want gradients, or where a rule replaces either node's backward. (Whether it does is up to the forward pass: the Concat output
+    /// inputs (a conv's weights, requested or computed from what is) carry gradients, or where a rule replaces either node's backward. (Whether it does is up to the forward pass: the Concat output
     /// must also be wanted by nobody else.)
-    func partReadersForGradients(observed: Set<String>, wrt: Set<String>, rules: [String: BackwardRule]) -> [Int: Int] {
+    func partReadersForGradients(observed: Set<String>, differentiated: Set<String>, rules: [String: BackwardRule]) -> [Int: Int] {
         var result = [Int: Int]()
         for (concat, reader) in channelPartReaders {
             let (joining, reading) = (graph.nodes[concat], graph.nodes[reader])
-            guard !observed.contains(joining.outputs[0]), !reading.inputs.dropFirst().contains(where: wrt.contains),
+            guard !observed.contains(joining.outputs[0]), !reading.inputs.dropFirst().contains(where: differentiated.contains),
                   [joining.name, joining.opType, reading.name, reading.opType].allSatisfy({ $0.isEmpty || rules[$0] == nil })
             else { continue }
             result[reader] = concat

@@ -33,6 +33,24 @@ extension Conv: ReadsChannelParts {
         tilesPerPlane = (plane + tile - 1) / tile
         return [w.withFloats { wp in
             Tensor.filled(shape: [batch, m] + Array(parts[0].shape[2...])) { yp in
+                if batch * tilesPerPlane < 2 * Parallel.workers {
+                    // Too few tiles to share out (one image of a late layer): each product split
+                    // across the workers, onto the bias, as `dense` does.
+                    if let bias { Conv.fill(yp.baseAddress!, bias: bias, batch: batch, channels: m, plane: plane) }
+                    for image in 0..<batch {
+                        for (index, source) in sources.enumerated() {
+                            let channels = parts[index].shape[1]
+                            source.withUnsafeBufferPointer { xp in
+                                GEMM.multiply(m: m, n: plane, k: channels, a: wp.baseAddress! + offsets[index], lda: c,
+                                              b: xp.baseAddress! + image * channels * plane, ldb: plane,
+                                              c: yp.baseAddress! + image * m * plane, ldc: plane,
+                                              beta: bias == nil && index == 0 ? 0 : 1)
+                            }
+                        }
+                    }
+                    Conv.epilogue(yp.baseAddress!, bias: nil, clamp: clamp, batch: batch, channels: m, plane: plane)
+                    return
+                }
                 Parallel.forEach(batch * tilesPerPlane) { job in
                     let (image, tileIndex) = job.quotientAndRemainder(dividingBy: tilesPerPlane)
                     let start = tileIndex * tile, width = min(tile, plane - start)
@@ -80,9 +98,15 @@ extension Conv: ReadsChannelParts {
                                     GEMM.multiply(m: channels, n: plane, k: m, a: a, lda: c, transposeA: true, b: b, ldb: plane,
                                                   c: out, ldc: plane)
                                 }
-                                if rectified[index] {
-                                    Activations.passWherePositive(out, xp.baseAddress! + image * channels * plane, into: out,
-                                                                  count: channels * plane)
+                                guard rectified[index] else { return }
+                                let mask = xp.baseAddress! + image * channels * plane
+                                if perImage {
+                                    Activations.passWherePositive(out, mask, into: out, count: channels * plane)
+                                } else {
+                                    Parallel.forChunks(channels * plane, minimumPerWorker: 1 << 14) { range in
+                                        Activations.passWherePositive(out + range.lowerBound, mask + range.lowerBound,
+                                                                      into: out + range.lowerBound, count: range.count)
+                                    }
                                 }
                             }
                             if perImage { Parallel.forEach(batch, product) } else { (0..<batch).forEach(product) }
