@@ -71,3 +71,8 @@ extension Session {
         return result
     }
 }
+
+extension Array where Element == Tensor {
+    /// Where each part starts in their concatenation along axis 1, then the total channels.
+    var channelOffsets: [Int] { reduce(into: [0]) { $0.append($0.last! + $1.shape[1]) } }
+}

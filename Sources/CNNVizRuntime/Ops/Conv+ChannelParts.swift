@@ -22,7 +22,7 @@ extension Conv: ReadsChannelParts {
         let w = try inputs.requiredFloat(1, "W"), bias = inputs.optional(2)?.floats
         let (batch, m, c) = (parts[0].shape[0], w.shape[0], w.shape[1])
         let plane = parts[0].shape[2] * parts[0].shape[3]
-        let sources = parts.map(\.floats), offsets = parts.reduce(into: [0]) { $0.append($0.last! + $1.shape[1]) }
+        let sources = parts.map(\.floats), offsets = parts.channelOffsets
         // Column tiles of each image, as `dense` cuts them: within the L2 budget, at least 256
         // columns, and two or more jobs a worker where the planes allow.
         let largest = min(plane, max(256, Conv.tileBudget / max(c, 1)))
@@ -76,12 +76,11 @@ extension Conv: ReadsChannelParts {
         guard g.shape == [batch, m] + Array(parts[0].shape[2...]) else {
             throw CNNVizError(.shapeMismatch, "Conv output gradient has shape \(g.shape), expected \([batch, m] + Array(parts[0].shape[2...]))")
         }
-        var offset = 0
+        let offsets = parts.channelOffsets
         return g.withFloats { gp in
             w.withFloats { wp in
                 parts.enumerated().map { index, part in
-                    let (channels, partOffset) = (part.shape[1], offset)
-                    offset += channels
+                    let (channels, partOffset) = (part.shape[1], offsets[index])
                     guard needs[index] else { return nil }
                     return part.withFloats { xp in
                         Tensor.filled(shape: part.shape, elementType: part.elementType) { dp in

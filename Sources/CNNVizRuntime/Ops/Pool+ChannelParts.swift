@@ -13,13 +13,11 @@ extension Pool: ReadsChannelParts {
         let first = parts[0]
         let (batch, spatial) = (first.shape[0], Array(first.shape[2...]))
         let geometry = try WindowGeometry(input: spatial, kernel: window.kernel!, attributes: window)
-        let channels = parts.reduce(0) { $0 + $1.shape[1] }
+        let offsets = parts.channelOffsets, channels = offsets.last!
         let (inPlane, outPlane) = (spatial.reduce(1, *), geometry.output.reduce(1, *))
-        var offset = 0
         var pooled = Tensor.filled(shape: [batch, channels] + geometry.output, elementType: first.elementType) { yp in
-            for part in parts {
-                let (partChannels, partOffset) = (part.shape[1], offset)
-                offset += partChannels
+            for (index, part) in parts.enumerated() {
+                let (partChannels, partOffset) = (part.shape[1], offsets[index])
                 part.withFloats { xp in
                     Parallel.forChunks(batch * partChannels, minimumPerWorker: max(1, 4096 / max(outPlane, 1))) { range in
                         Pool.imageRuns(range, channels: partChannels) { image, planes in
@@ -39,16 +37,14 @@ extension Pool: ReadsChannelParts {
         let (batch, spatial) = (first.shape[0], Array(first.shape[2...]))
         let geometry = try WindowGeometry(input: spatial, kernel: window.kernel!, attributes: window)
         let (rows, columns) = (AxisWindows(axis: 0, geometry: geometry), AxisWindows(axis: 1, geometry: geometry))
-        let channels = parts.reduce(0) { $0 + $1.shape[1] }
+        let offsets = parts.channelOffsets, channels = offsets.last!
         let (inPlane, outPlane) = (spatial.reduce(1, *), geometry.output.reduce(1, *))
         guard g.shape == [batch, channels] + geometry.output else {
             throw CNNVizError(.shapeMismatch, "pool output gradient has shape \(g.shape), expected \([batch, channels] + geometry.output)")
         }
-        var offset = 0
         return g.withFloats { gp in
             parts.enumerated().map { index, part in
-                let (partChannels, partOffset) = (part.shape[1], offset)
-                offset += partChannels
+                let (partChannels, partOffset) = (part.shape[1], offsets[index])
                 guard needs[index] else { return nil }
                 return part.withFloats { xp in
                     Tensor.filled(shape: part.shape, elementType: part.elementType) { dp in
