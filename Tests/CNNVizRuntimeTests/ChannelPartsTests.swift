@@ -6,7 +6,8 @@ import XCTest
 /// A MaxPool that is a Concat's only consumer pools the Concat's inputs part by part, and its
 /// gradient lands in each part, with no concatenated tensor either way. Forward values and
 /// gradients must be the closed forms of pooling the concatenation, whether or not the
-/// concatenation is built (asking for it builds it).
+/// concatenation is built (asking for it builds it). A Concat into a 1×1 conv is built, with
+/// the ReLU's mask applied by the Concat.
 final class ChannelPartsTests: EngineTestCase {
     /// x₁ → Relu → Concat(r₁, x₂) → MaxPool 3×3 stride 2 → ·w, L = Σ.
     func session(parts: [[Int]], kernel: [Int], strides: [Int], outputShape: [Int], weights: Tensor) throws -> Session {
@@ -79,10 +80,10 @@ final class ChannelPartsTests: EngineTestCase {
 
     /// x₁ → Relu → Concat(r₁, x₂) → 1×1 Conv (+ b) → Relu → ·v, L = Σ, against the closed form
     /// in Double: with c = [relu(x₁); x₂] and h = W·c + b per pixel, y = relu(h), and
-    /// ∂L/∂c = Wᵀ·(v ⊙ [h > 0]), masked by [x₁ > 0] on the first part. Batch 4 takes one
-    /// product per image and job, batch 1 splits each product. Asking for ∂L/∂W as well
-    /// (Σ over images and pixels of (v ⊙ [h > 0]) ⊗ c) needs the concatenation, so it is built.
-    func testPointwiseConvReadsTheConcatenatedParts() throws {
+    /// ∂L/∂c = Wᵀ·(v ⊙ [h > 0]), masked by [x₁ > 0] on the first part (by the Concat, for the
+    /// ReLU), and ∂L/∂W = Σ over images and pixels of (v ⊙ [h > 0]) ⊗ c. A 1×1 conv is not a
+    /// parts reader, so the concatenation is built; batch 4 and 1.
+    func testConcatIntoPointwiseConvInClosedForm() throws {
         for batch in [4, 1] {
             let (c1, c2, m, plane) = (3, 5, 6, 7 * 9)
             var random = SeededRandom(state: 41 + UInt64(batch))

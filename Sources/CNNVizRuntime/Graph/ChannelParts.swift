@@ -2,14 +2,16 @@
 /// so that the concatenated tensor is never built, forward or backward.
 ///
 /// Max pooling works plane by plane, so pooling a concatenation is writing each part's pooled
-/// planes at their channel offset, and its gradient lands in each part's own planes. A 1×1
-/// conv is a sum over channels, so it adds one product per part, Wᵢ·xᵢ with Wᵢ the part's
-/// columns of W, and ∂L/∂xᵢ = Wᵢᵀ·g. For a fire module's Concat → MaxPool or Concat → 1×1
-/// squeeze conv (every SqueezeNet fire module but the last), that spares copying the
+/// planes at their channel offset, and its gradient lands in each part's own planes. For a
+/// fire module's Concat → MaxPool (SqueezeNet's fire3 and fire5), that spares copying the
 /// concatenation forward and splitting its gradient backward.
 ///
 /// Pitfall: the concatenated tensor does not exist, so it is only skipped when nobody asks for
-/// it: not kept, hooked, requested, the seed, or under a replacement backward rule.
+/// it: not kept, hooked, requested, the seed, or under a replacement backward rule. And a
+/// reader must compute exactly what it computes on the built tensor, so that a value never
+/// depends on which other tensors were asked for: max pooling does (a max is exact); a 1×1
+/// conv summing one product per part would not (split sums round differently; tried and
+/// dropped for that reason).
 protocol ReadsChannelParts {
     /// Whether this node can read its data input as parts at all (e.g. max pooling without
     /// the Indices output).
@@ -57,8 +59,8 @@ extension Session {
 
     /// Reader node → Concat node, for the pairs a gradient pass may run on parts: not where the
     /// gradient at the Concat's output is observed (a gradient hook), where the reader's other
-    /// inputs (a conv's weights, requested or computed from what is) carry gradients, or where a rule replaces either node's backward. (Whether it does is up to the forward pass: the Concat output
-    /// must also be wanted by nobody else.)
+    /// inputs carry gradients, or where a rule replaces either node's backward. (Whether it
+    /// does is up to the forward pass: the Concat output must also be wanted by nobody else.)
     func partReadersForGradients(observed: Set<String>, differentiated: Set<String>, rules: [String: BackwardRule]) -> [Int: Int] {
         var result = [Int: Int]()
         for (concat, reader) in channelPartReaders {

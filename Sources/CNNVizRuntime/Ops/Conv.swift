@@ -171,13 +171,8 @@ struct Conv: Operator {
         return ([x.shape[0], x.shape[1], 1, x.shape[2]], [w.shape[0], w.shape[1], 1, w.shape[2]], attributes)
     }
 
-    /// im2col + SGEMM over column tiles, shared out one tile at a time (a 1×1 conv reads its
-    /// tile in place, with nothing to unfold), each tile's bias and clamp applied while it is
-    /// in cache; or, when there are too few tiles or a 1×1 conv has one image, whole planes
-    /// with each product split across the workers. (Tiles for a batch's 1×1 convs instead of
-    /// whole planes and three whole-batch passes: SqueezeNet at batch 16, forward and
-    /// backward, 211 → 204 ms; MobileNetV2's forward at batch 16, 152 → 144 ms; best of 8–10
-    /// alternating runs on a noisy machine.)
+    /// im2col + SGEMM over column tiles, shared out one tile at a time; or, for 1×1 convs and
+    /// when there are too few tiles, whole planes with each product split across the workers.
     static func dense(_ x: UnsafePointer<Float>, _ w: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>,
                       bias: [Float]?, clamp: Clamp, batch: Int, inChannels c: Int, outChannels m: Int, group: Int,
                       geometry: WindowGeometry) {
@@ -201,9 +196,9 @@ struct Conv: Operator {
         let tile = (columns + tilesPerPlane - 1) / tilesPerPlane
         tilesPerPlane = (columns + tile - 1) / tile
         let jobs = planes * tilesPerPlane
-        if jobs < 2 * Parallel.workers || (pointwise && planes < 2 * Parallel.workers) {
+        if jobs < 2 * Parallel.workers || pointwise {
             // Too few tiles to share out (late layers: few pixels, many channels), or a 1×1 conv
-            // of one image: one product per plane, split across the workers by GEMM
+            // with nothing to unfold: one product per plane, split across the workers by GEMM
             // (fewer, larger products beat tiles here: measured 1–4% on MobileNetV2 and ResNet-50).
             // The output starts as the bias and the products add to it (beta = 1), which spares
             // OpenBLAS its own pass zeroing C (beta = 0) and us a pass adding the bias.
@@ -221,21 +216,17 @@ struct Conv: Operator {
             epilogue(y, bias: nil, clamp: clamp, batch: batch, channels: m, plane: columns)
             return
         }
-        let scratch = UnsafeMutablePointer<Float>.allocate(capacity: pointwise ? 0 : Parallel.workers * k * tile)
+        let scratch = UnsafeMutablePointer<Float>.allocate(capacity: Parallel.workers * k * tile)
         defer { scratch.deallocate() }
         Parallel.forEach(jobs) { job, worker in
                 let tileIndex = job % tilesPerPlane, g = (job / tilesPerPlane) % group, image = job / (tilesPerPlane * group)
                 let start = tileIndex * tile, width = min(tile, columns - start)
                 let input = x + (image * c + g * cg) * plane
                 let output = y + (image * m + g * mg) * columns + start
-                var (unfolded, rowStride) = (UnsafePointer(scratch + worker * k * tile), width)
-                if pointwise {
-                    (unfolded, rowStride) = (input + start, columns)
-                } else {
-                    Im2Col.unfold(input, channels: cg, geometry: geometry, columnRange: start..<start + width, into: scratch + worker * k * tile,
-                                  parallel: false)
-                }
-                GEMM.single(m: mg, n: width, k: k, a: w + g * mg * k, lda: k, transposeA: false, b: unfolded, ldb: rowStride,
+                let unfolded = scratch + worker * k * tile
+                Im2Col.unfold(input, channels: cg, geometry: geometry, columnRange: start..<start + width, into: unfolded,
+                              parallel: false)
+                GEMM.single(m: mg, n: width, k: k, a: w + g * mg * k, lda: k, transposeA: false, b: unfolded, ldb: width,
                             transposeB: false, c: output, ldc: columns, alpha: 1, beta: 0)
                 for row in 0..<mg { applyBias(output + row * columns, count: width, bias: bias?[g * mg + row] ?? 0, clamp: clamp) }
         }
