@@ -61,8 +61,7 @@ extension Session {
         let preMasked = preMaskedRectifiers(region: Set(region), seed: seedName, observed: wrtSet.union(resolvedGradientHooks.keys),
                                             rules: rules, straightThrough: straightThrough)
         let maskingNodes = Set(preMasked.compactMap { maskingConsumers[$0] })
-        let partReaders = partReadersForGradients(observed: Set(resolvedGradientHooks.keys), differentiated: requiresGradient,
-                                                   rules: rules)
+        let partReaders = partReadersForGradients(observed: Set(resolvedGradientHooks.keys), rules: rules)
 
         // Forward, keeping what the backward rules read (a reader of channel parts, the parts).
         var kept = wrtSet.union([seedName]).union(forwardOutputs.map(\.1))
@@ -189,9 +188,8 @@ extension Session {
         guard let outputGradient, let reader = operators[index] as? ReadsChannelParts else { return }
         let started = profiler == nil ? 0 : DispatchTime.now().uptimeNanoseconds
         let parts = try names.map { try value($0, in: values) }
-        let others = try [nil] + node.inputs.dropFirst().map { $0.isEmpty ? nil : try value($0, in: values) }
         let partGradients = try located(at: node) {
-            try reader.backward(parts: parts, inputs: others, outputGradient: outputGradient,
+            try reader.backward(parts: parts, outputGradient: outputGradient,
                                 rectified: names.map { producers[$0].map(preMasked.contains) ?? false },
                                 needs: names.map(requiresGradient.contains))
         }

@@ -16,21 +16,19 @@ protocol ReadsChannelParts {
     /// Whether this node can read its data input as parts at all (e.g. max pooling without
     /// the Indices output).
     var readsChannelParts: Bool { get }
-    /// Whether these parts (the Concat's inputs) suit it, with its other inputs (`inputs[0]`
-    /// is nil); otherwise the Concat runs as usual.
-    func accepts(parts: [Tensor], inputs: [Tensor?]) -> Bool
-    /// The op's outputs, computed from the parts, with `clamp` applied to the first (a fused
-    /// activation).
-    func forward(parts: [Tensor], inputs: [Tensor?], clamp: Conv.Clamp) throws -> [Tensor]
+    /// Whether these parts (the Concat's inputs) suit it; otherwise the Concat runs as usual.
+    func accepts(parts: [Tensor]) -> Bool
+    /// The op's outputs, computed from the parts.
+    func forward(parts: [Tensor]) throws -> [Tensor]
     /// ∂L/∂part for each part with `needs` (nil for the others); `rectified[i]`: part i is a
-    /// ReLU's output whose mask this rule applies (`MasksRectifiedInputs`). Gradients of the
-    /// other inputs are not computed (`partReadersForGradients` leaves such passes alone).
-    func backward(parts: [Tensor], inputs: [Tensor?], outputGradient: Tensor, rectified: [Bool], needs: [Bool]) throws -> [Tensor?]
+    /// ReLU's output whose mask this rule applies (`MasksRectifiedInputs`).
+    func backward(parts: [Tensor], outputGradient: Tensor, rectified: [Bool], needs: [Bool]) throws -> [Tensor?]
 }
 
 extension Session {
-    /// Concat node → its only consumer, when that consumer reads channel parts (`ReadsChannelParts`)
-    /// and the Concat joins along axis 1 into a tensor that is not a graph output. Built once.
+    /// Concat node → its only consumer, when that consumer reads channel parts (`ReadsChannelParts`),
+    /// has no other input, and the Concat joins along axis 1 into a tensor that is not a graph
+    /// output. Built once.
     static func channelPartReaders(_ graph: Graph, operators: [any Operator]) -> [Int: Int] {
         let consumers = graph.consumers
         let outputs = Set(graph.outputs.map(\.name))
@@ -38,7 +36,7 @@ extension Session {
         for (index, node) in graph.nodes.enumerated() where node.opType == "Concat" && node.outputs.count == 1 {
             let y = node.outputs[0]
             guard (operators[index] as? Concat)?.axis == 1, !node.inputs.contains(""), !outputs.contains(y),
-                  let users = consumers[y], users.count == 1, graph.nodes[users[0]].inputs.first == y,
+                  let users = consumers[y], users.count == 1, graph.nodes[users[0]].inputs == [y],
                   (operators[users[0]] as? ReadsChannelParts)?.readsChannelParts == true
             else { continue }
             result[index] = users[0]
@@ -58,14 +56,14 @@ extension Session {
     }
 
     /// Reader node → Concat node, for the pairs a gradient pass may run on parts: not where the
-    /// gradient at the Concat's output is observed (a gradient hook), where the reader's other
-    /// inputs carry gradients, or where a rule replaces either node's backward. (Whether it
-    /// does is up to the forward pass: the Concat output must also be wanted by nobody else.)
-    func partReadersForGradients(observed: Set<String>, differentiated: Set<String>, rules: [String: BackwardRule]) -> [Int: Int] {
+    /// gradient at the Concat's output is observed (a gradient hook), or where a rule replaces
+    /// either node's backward. (Whether it does is up to the forward pass: the Concat output
+    /// must also be wanted by nobody else.)
+    func partReadersForGradients(observed: Set<String>, rules: [String: BackwardRule]) -> [Int: Int] {
         var result = [Int: Int]()
         for (concat, reader) in channelPartReaders {
             let (joining, reading) = (graph.nodes[concat], graph.nodes[reader])
-            guard !observed.contains(joining.outputs[0]), !reading.inputs.dropFirst().contains(where: differentiated.contains),
+            guard !observed.contains(joining.outputs[0]),
                   [joining.name, joining.opType, reading.name, reading.opType].allSatisfy({ $0.isEmpty || rules[$0] == nil })
             else { continue }
             result[reader] = concat

@@ -241,7 +241,7 @@ public final class Session {
         let partReaders = activePartReaders(needed: neededSet, targets: targets)
         let skippedConcats = Set(partReaders.values)
         func reads(_ index: Int) -> [String] {
-            if let concat = partReaders[index] { return graph.nodes[concat].inputs + graph.nodes[index].inputs.dropFirst() }
+            if let concat = partReaders[index] { return graph.nodes[concat].inputs }
             return skippedConcats.contains(index) ? [] : graph.nodes[index].inputs
         }
         var lastUse = [String: Int]()
@@ -274,8 +274,7 @@ public final class Session {
                 // it, the Concat runs now and the reader reads its output as usual.
                 let joining = graph.nodes[concat]
                 parts = try joining.inputs.map { try value($0, for: joining) }
-                let others = try [nil] + node.inputs.dropFirst().map { $0.isEmpty ? nil : try value($0, for: node) }
-                if reader?.accepts(parts: parts!, inputs: others) != true {
+                if reader?.accepts(parts: parts!) != true {
                     values[joining.outputs[0]] = try located(at: joining) { try operators[concat].forward(parts!)[0] }
                     shapes?.pointee[joining.outputs[0]] = values[joining.outputs[0]]!.shape
                     parts = nil
@@ -298,11 +297,7 @@ public final class Session {
                 var fused = fusedActivations[index]
                 if let (activation, _) = fused, targets.contains(node.outputs[0]) || !neededSet.contains(activation) { fused = nil }
                 if let parts, let reader {
-                    results = try reader.forward(parts: parts, inputs: inputs, clamp: fused?.1 ?? .none)
-                    if let (activation, _) = fused {
-                        outputNames = graph.nodes[activation].outputs
-                        skip.insert(activation)
-                    }
+                    results = try reader.forward(parts: parts)
                 } else if let (activation, clamp) = fused {
                     if let conv = operators[index] as? Conv {
                         results = [try conv.convolve(inputs, clamp: clamp)]

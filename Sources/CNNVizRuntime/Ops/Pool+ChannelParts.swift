@@ -3,19 +3,19 @@
 extension Pool: ReadsChannelParts {
     var readsChannelParts: Bool { kind == .max && !wantsIndices }
 
-    func accepts(parts: [Tensor], inputs: [Tensor?]) -> Bool {
+    func accepts(parts: [Tensor]) -> Bool {
         guard let first = parts.first, first.rank == 4 else { return false }
         return parts.allSatisfy { $0.rank == 4 && $0.isFloatingPoint && $0.elementType == first.elementType
             && $0.shape[0] == first.shape[0] && $0.shape[2...] == first.shape[2...] }
     }
 
-    func forward(parts: [Tensor], inputs: [Tensor?], clamp: Conv.Clamp) throws -> [Tensor] {
+    func forward(parts: [Tensor]) throws -> [Tensor] {
         let first = parts[0]
         let (batch, spatial) = (first.shape[0], Array(first.shape[2...]))
         let geometry = try WindowGeometry(input: spatial, kernel: window.kernel!, attributes: window)
         let offsets = parts.channelOffsets, channels = offsets.last!
         let (inPlane, outPlane) = (spatial.reduce(1, *), geometry.output.reduce(1, *))
-        var pooled = Tensor.filled(shape: [batch, channels] + geometry.output, elementType: first.elementType) { yp in
+        let pooled = Tensor.filled(shape: [batch, channels] + geometry.output, elementType: first.elementType) { yp in
             for (index, part) in parts.enumerated() {
                 let (partChannels, partOffset) = (part.shape[1], offsets[index])
                 part.withFloats { xp in
@@ -28,11 +28,10 @@ extension Pool: ReadsChannelParts {
                 }
             }
         }
-        if !clamp.isNone { pooled.clampInPlace(low: clamp.low, high: clamp.high) }
         return [pooled]
     }
 
-    func backward(parts: [Tensor], inputs: [Tensor?], outputGradient g: Tensor, rectified: [Bool], needs: [Bool]) throws -> [Tensor?] {
+    func backward(parts: [Tensor], outputGradient g: Tensor, rectified: [Bool], needs: [Bool]) throws -> [Tensor?] {
         let first = parts[0]
         let (batch, spatial) = (first.shape[0], Array(first.shape[2...]))
         let geometry = try WindowGeometry(input: spatial, kernel: window.kernel!, attributes: window)
