@@ -41,6 +41,14 @@ final class FeatureVisualizationTests: XCTestCase {
                                              parameters: parameters).images()
             assertClose(images, expected, tolerance: 1e-5, name)
         }
+        // Without decorrelation, the pixel basis is the sigmoid of the parameters, channel by channel.
+        let parameters: [Float] = (0..<210).map { index -> Float in Float(index % 23) / 2 - 5.5 }
+        let plain = ParameterizedImages(ImageParameterization(basis: .pixel, decorrelatesColor: false), batch: 2, height: 7, width: 5,
+                                        parameters: parameters).images()
+        for (value, parameter) in zip(plain.floats, parameters) {
+            let expected: Double = 1 / (1 + exp(-Double(parameter)))
+            XCTAssertEqual(Double(value), expected, accuracy: 1e-6)
+        }
     }
 
     /// Each of Lucent's transforms at a fixed draw equals torch's (F.pad, Upsample with
@@ -88,8 +96,9 @@ final class FeatureVisualizationTests: XCTestCase {
     /// ∂L/∂parameters of L = Σ w · image against central differences in Double-accumulated
     /// Float, for the Fourier and the pixel basis (a sigmoid and colour mix after each).
     func testParameterGradientMatchesFiniteDifferences() {
-        for basis in [ImageParameterization.Basis.fourier(decay: 1), .pixel] {
-            let images = ParameterizedImages(ImageParameterization(basis: basis), batch: 1, height: 6, width: 5, seed: 3, sd: 0.5)
+        for (basis, decorrelates) in [(ImageParameterization.Basis.fourier(decay: 1), true), (.pixel, true), (.fourier(decay: 1), false)] {
+            let images = ParameterizedImages(ImageParameterization(basis: basis, decorrelatesColor: decorrelates), batch: 1, height: 6, width: 5,
+                                             seed: 3, sd: 0.5)
             var noise = NetworkBuilder.SplitMix64(seed: 11)
             let weights = (0..<(3 * 30)).map { _ in Float.random(in: -1...1, using: &noise) }
             func loss(_ p: ParameterizedImages) -> Double { zip(p.images().floats, weights).reduce(0.0) { $0 + Double($1.0 * $1.1) } }
@@ -100,7 +109,7 @@ final class FeatureVisualizationTests: XCTestCase {
                 plus.parameters[index] += 1e-2
                 minus.parameters[index] -= 1e-2
                 let numeric = (loss(plus) - loss(minus)) / 2e-2
-                XCTAssertEqual(Double(gradient[index]), numeric, accuracy: 2e-3 + 1e-2 * abs(numeric), "\(basis) parameter \(index)")
+                XCTAssertEqual(Double(gradient[index]), numeric, accuracy: 2e-3 + 1e-2 * abs(numeric), "\(basis), decorrelated \(decorrelates), parameter \(index)")
             }
         }
     }

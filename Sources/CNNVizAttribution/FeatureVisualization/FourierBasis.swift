@@ -87,36 +87,37 @@ public struct FourierBasis: Sendable {
 
     typealias Split = (real: UnsafeMutablePointer<Float>, imaginary: UnsafeMutablePointer<Float>)
 
+    /// `scale` and `columnWeights` as pointers.
+    func withTables(_ body: (_ scale: UnsafePointer<Float>, _ columnWeights: UnsafePointer<Float>) -> Void) {
+        scale.withUnsafeBufferPointer { scale in
+            columnWeights.withUnsafeBufferPointer { weights in body(scale.baseAddress!, weights.baseAddress!) }
+        }
+    }
+
     /// The planes from their spectra (`planes` of H·K·2 values each, real and imaginary
     /// interleaved) into `planes` H×W planes, a plane per task. The padding lanes of Y and Z
     /// stay 0.
     public func images(_ parameters: UnsafePointer<Float>, planes: Int, into images: UnsafeMutablePointer<Float>) {
         let (h, k, w, kPadded, hPadded) = (height, frequencies, width, paddedFrequencies, paddedHeight)
         withScratch { buffers in
-            Parallel.forEach(planes) { plane, worker in
-                let (y, z, scratch) = buffers(worker)
-                let source = parameters + plane * h * k * 2
-                for row in 0..<h {
-                    for column in 0..<k {
-                        let index = row * k + column
-                        y.real[row * kPadded + column] = scale[index] * source[2 * index]
-                        y.imaginary[row * kPadded + column] = scale[index] * source[2 * index + 1]
-                    }
-                }
-                alongY.transform(real: y.real, imaginary: y.imaginary, vectorLength: kPadded, inverse: true, scratch: scratch)
-                for column in 0..<k {
-                    let weight = columnWeights[column]
+            withTables { scale, weights in
+                Parallel.forEach(planes) { plane, worker in
+                    let (y, z, scratch) = buffers(worker)
+                    let source = parameters + plane &* h &* k &* 2
                     for row in 0..<h {
-                        z.real[column * hPadded + row] = weight * y.real[row * kPadded + column]
-                        z.imaginary[column * hPadded + row] = weight * y.imaginary[row * kPadded + column]
+                        let (spectrum, factors) = (source + row &* k &* 2, scale + row &* k)
+                        let (real, imaginary) = (y.real + row &* kPadded, y.imaginary + row &* kPadded)
+                        for column in 0..<k {
+                            real[column] = factors[column] * spectrum[2 &* column]
+                            imaginary[column] = factors[column] * spectrum[2 &* column &+ 1]
+                        }
                     }
-                }
-                (z.real + k * hPadded).update(repeating: 0, count: (w - k) * hPadded)
-                (z.imaginary + k * hPadded).update(repeating: 0, count: (w - k) * hPadded)
-                alongX.transform(real: z.real, imaginary: z.imaginary, vectorLength: hPadded, inverse: true, scratch: scratch)
-                let target = images + plane * h * w
-                for row in 0..<h {
-                    for column in 0..<w { target[row * w + column] = z.real[column * hPadded + row] }
+                    alongY.transform(real: y.real, imaginary: y.imaginary, vectorLength: kPadded, inverse: true, scratch: scratch)
+                    Self.transpose(y, rows: h, columns: k, stride: kPadded, into: z, stride: hPadded, weights: weights, weightPerRow: false)
+                    (z.real + k * hPadded).update(repeating: 0, count: (w - k) * hPadded)
+                    (z.imaginary + k * hPadded).update(repeating: 0, count: (w - k) * hPadded)
+                    alongX.transform(real: z.real, imaginary: z.imaginary, vectorLength: hPadded, inverse: true, scratch: scratch)
+                    Self.transpose(z.real, rows: w, columns: h, stride: hPadded, into: images + plane &* h &* w, stride: w)
                 }
             }
         }
@@ -126,30 +127,49 @@ public struct FourierBasis: Sendable {
     public func parameterGradient(_ imageGradient: UnsafePointer<Float>, planes: Int, into gradient: UnsafeMutablePointer<Float>) {
         let (h, k, w, kPadded, hPadded) = (height, frequencies, width, paddedFrequencies, paddedHeight)
         withScratch { buffers in
-            Parallel.forEach(planes) { plane, worker in
-                let (y, z, scratch) = buffers(worker)
-                let source = imageGradient + plane * h * w
-                for row in 0..<h {
-                    for column in 0..<w { z.real[column * hPadded + row] = source[row * w + column] }
-                }
-                z.imaginary.update(repeating: 0, count: w * hPadded)
-                alongX.transform(real: z.real, imaginary: z.imaginary, vectorLength: hPadded, inverse: false, scratch: scratch)
-                for column in 0..<k {
-                    let weight = columnWeights[column]
+            withTables { scale, weights in
+                Parallel.forEach(planes) { plane, worker in
+                    let (y, z, scratch) = buffers(worker)
+                    Self.transpose(imageGradient + plane &* h &* w, rows: h, columns: w, stride: w, into: z.real, stride: hPadded)
+                    z.imaginary.update(repeating: 0, count: w * hPadded)
+                    alongX.transform(real: z.real, imaginary: z.imaginary, vectorLength: hPadded, inverse: false, scratch: scratch)
+                    Self.transpose(z, rows: k, columns: h, stride: hPadded, into: y, stride: kPadded, weights: weights, weightPerRow: true)
+                    alongY.transform(real: y.real, imaginary: y.imaginary, vectorLength: kPadded, inverse: false, scratch: scratch)
+                    let target = gradient + plane &* h &* k &* 2
                     for row in 0..<h {
-                        y.real[row * kPadded + column] = weight * z.real[column * hPadded + row]
-                        y.imaginary[row * kPadded + column] = weight * z.imaginary[column * hPadded + row]
+                        let (spectrum, factors) = (target + row &* k &* 2, scale + row &* k)
+                        let (real, imaginary) = (y.real + row &* kPadded, y.imaginary + row &* kPadded)
+                        for column in 0..<k {
+                            spectrum[2 &* column] = factors[column] * real[column]
+                            spectrum[2 &* column &+ 1] = factors[column] * imaginary[column]
+                        }
                     }
                 }
-                alongY.transform(real: y.real, imaginary: y.imaginary, vectorLength: kPadded, inverse: false, scratch: scratch)
-                let target = gradient + plane * h * k * 2
-                for row in 0..<h {
-                    for column in 0..<k {
-                        let index = row * k + column
-                        target[2 * index] = scale[index] * y.real[row * kPadded + column]
-                        target[2 * index + 1] = scale[index] * y.imaginary[row * kPadded + column]
-                    }
-                }
+            }
+        }
+    }
+
+    /// b[c][r] = a[r][c] for r < rows, c < columns (rows `stride` apart in a, `targetStride`
+    /// apart in b). Pitfall: wrapping index arithmetic (&*, &+), as in every loop here: a
+    /// checked product per element keeps such loops scalar and several times slower.
+    static func transpose(_ a: UnsafePointer<Float>, rows: Int, columns: Int, stride: Int,
+                          into b: UnsafeMutablePointer<Float>, stride targetStride: Int) {
+        for r in 0..<rows {
+            let line = a + r &* stride
+            for c in 0..<columns { b[c &* targetStride &+ r] = line[c] }
+        }
+    }
+
+    /// The split-complex transpose, each value weighted: b[c][r] = weights[c or r] · a[r][c]
+    /// (the weight indexed by a's column, or by its row with `weightPerRow`).
+    static func transpose(_ a: Split, rows: Int, columns: Int, stride: Int, into b: Split, stride targetStride: Int,
+                          weights: UnsafePointer<Float>, weightPerRow: Bool) {
+        for r in 0..<rows {
+            let (real, imaginary) = (a.real + r &* stride, a.imaginary + r &* stride)
+            for c in 0..<columns {
+                let weight = weights[weightPerRow ? r : c]
+                b.real[c &* targetStride &+ r] = weight * real[c]
+                b.imaginary[c &* targetStride &+ r] = weight * imaginary[c]
             }
         }
     }

@@ -72,31 +72,15 @@ public struct ParameterizedImages {
                 initialized = out.count
             }
         }
-        if parameterization.decorrelatesColor { linear = ColorDecorrelation.apply(linear, pixels: plane) }
-        linear.withUnsafeMutableBufferPointer { values in
-            Parallel.forChunks(values.count) { range in
-                for i in range { values[i] = 1 / (1 + exp(-values[i])) }
-            }
-        }
-        return Tensor(shape: [batch, 3, height, width], floats: linear)
+        return Tensor(shape: [batch, 3, height, width],
+                      floats: ColorDecorrelation.validRGB(linear, pixels: plane, decorrelates: parameterization.decorrelatesColor))
     }
 
     /// ∂L/∂parameters from ∂L/∂images, given the images `images()` returned.
     public func parameterGradient(images: Tensor, imageGradient: Tensor) -> [Float] {
         let plane = height * width
-        let (y, g) = (images.floats, imageGradient.floats)
-        var gradient = [Float](unsafeUninitializedCapacity: y.count) { buffer, initialized in
-            y.withUnsafeBufferPointer { y in
-                g.withUnsafeBufferPointer { g in
-                    let (y, g, out) = (y.baseAddress!, g.baseAddress!, buffer.baseAddress!)
-                    Parallel.forChunks(buffer.count) { range in
-                        for i in range { out[i] = g[i] * y[i] * (1 - y[i]) }
-                    }
-                }
-            }
-            initialized = buffer.count
-        }
-        if parameterization.decorrelatesColor { gradient = ColorDecorrelation.apply(gradient, pixels: plane, transposed: true) }
+        let gradient = ColorDecorrelation.validRGBGradient(images: images.floats, imageGradient: imageGradient.floats, pixels: plane,
+                                                           decorrelates: parameterization.decorrelatesColor)
         guard let fourier else { return gradient }
         return [Float](unsafeUninitializedCapacity: parameters.count) { out, initialized in
             gradient.withUnsafeBufferPointer { g in fourier.parameterGradient(g.baseAddress!, planes: batch * 3, into: out.baseAddress!) }

@@ -7,8 +7,8 @@
 /// clamped to [−87.3, 88.3] first, so that 2ⁿ stays a normal float; σ(x) = 1/(1 + e⁻ˣ) is then 1
 /// or ~1e-38 at the ends, as it should be. No libm call, no branch: the loop vectorises,
 /// where calling expf per element (or Swift's generic SIMD rounding) does not.
-@inline(__always)
-func fastExponential(_ value: Float) -> Float {
+@inlinable @inline(__always)
+public func fastExponential(_ value: Float) -> Float {
     let x = value < -87.3 ? -87.3 : (value > 88.3 ? 88.3 : value)
     let magic: Float = 12_582_912  // 1.5·2²³
     let shifted = x * 1.442_695_04 + magic
