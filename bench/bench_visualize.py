@@ -22,7 +22,10 @@ each round gets its row, and a last row gives the medians: a machine whose speed
 With --photos, also the feature visualisation issue's first check on all 32 channels: for
 channels 0-15 of fire9/concat_1 and of fire5/concat_1, the optimised image's objective against
 the largest channel mean over every photo of SHARED/data/images (onnxruntime, Caffe
-preprocessing; scripts/reference/feature_visualization_reference.py's photo_maxima).
+preprocessing; scripts/reference/feature_visualization_reference.py's photo_maxima). A channel
+that the default recipe leaves at or below the best photo gets a second row: the plain pixel
+parameterisation without decorrelation or transforms (a near-dead channel, such as fire5's 9,
+needs it).
 """
 import argparse
 import json
@@ -139,13 +142,19 @@ def photo_table(binary, model, shared, steps):
     print(f"\nObjective (channel mean) of the optimised image against the best of the photos, {steps} steps")
     print("| layer | channel | optimised | best photo | exceeds |")
     print("|---|---:|---:|---:|---|")
-    for layer in ["fire9/concat_1", "fire5/concat_1"]:
+    def optimised(layer, channels, *options):
         out = tempfile.mkdtemp(prefix="cnnviz-vis-")
-        result = subprocess.run([str(binary), "visualize", "--model", str(model), "--preprocess", "caffe", "--layer", layer, "--channels", "0-15",
-                                 "--steps", str(steps), "--out", out, "--json"], check=True, capture_output=True, text=True)
-        for channel, entry in enumerate(json.loads(result.stdout)["images"]):
+        result = subprocess.run([str(binary), "visualize", "--model", str(model), "--preprocess", "caffe", "--layer", layer, "--channels", channels,
+                                 "--steps", str(steps), "--out", out, "--json", *options], check=True, capture_output=True, text=True)
+        return [entry["value"] for entry in json.loads(result.stdout)["images"]]
+
+    for layer in ["fire9/concat_1", "fire5/concat_1"]:
+        for channel, value in enumerate(optimised(layer, "0-15")):
             best = maxima[layer][channel]
-            print(f"| {layer} | {channel} | {entry['value']:.2f} | {best:.2f} | {'yes' if entry['value'] > best else 'NO'} |", flush=True)
+            print(f"| {layer} | {channel} | {value:.3g} | {best:.3g} | {'yes' if value > best else 'NO'} |", flush=True)
+            if value <= best:
+                [value] = optimised(layer, str(channel), "--param", "pixel", "--no-decorrelate", "--transforms", "none")
+                print(f"| {layer} | {channel} (pixel, no transforms) | {value:.3g} | {best:.3g} | {'yes' if value > best else 'NO'} |", flush=True)
 
 
 def main():
