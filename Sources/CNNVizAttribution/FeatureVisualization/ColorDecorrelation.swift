@@ -69,12 +69,9 @@ public enum ColorDecorrelation {
                 second.withUnsafeBufferPointer { second in
                     let (a, b, out) = (first.baseAddress!, second.baseAddress!, output.baseAddress!)
                     Parallel.forChunks(images * pixels, minimumPerWorker: 8192) { range in
-                        var start = range.lowerBound
-                        while start < range.upperBound {
-                            let (image, pixel) = start.quotientAndRemainder(dividingBy: pixels)
-                            let end = min(range.upperBound, (image + 1) * pixels), offset = image * 3 * pixels
-                            body(a + offset, b + offset, out + offset, pixel..<(pixel + end - start))
-                            start = end
+                        Parallel.blockRuns(range, blockLength: pixels) { image, run in
+                            let offset = image * 3 * pixels
+                            body(a + offset, b + offset, out + offset, run)
                         }
                     }
                 }

@@ -36,6 +36,20 @@ public enum Parallel {
         }
     }
 
+    /// Splits a range of flat indices b·L + i (blocks of `blockLength` L: an image's planes or
+    /// pixels) into its runs within one block: `body(b, i range)`. For a `forChunks` chunk
+    /// that crosses from one image into the next.
+    @inline(__always)
+    public static func blockRuns(_ range: Range<Int>, blockLength: Int, _ body: (Int, Range<Int>) -> Void) {
+        var start = range.lowerBound
+        while start < range.upperBound {
+            let (block, offset) = start.quotientAndRemainder(dividingBy: blockLength)
+            let end = min(range.upperBound, (block + 1) * blockLength)
+            body(block, offset..<(offset + end - start))
+            start = end
+        }
+    }
+
     /// Runs `body(i)` for every `i` in `0..<count`, spread over the workers.
     @inline(__always)
     public static func forEach(_ count: Int, _ body: (Int) -> Void) {

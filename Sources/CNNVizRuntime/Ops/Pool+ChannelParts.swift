@@ -20,7 +20,7 @@ extension Pool: ReadsChannelParts {
                 let (partChannels, partOffset) = (part.shape[1], offsets[index])
                 part.withFloats { xp in
                     Parallel.forChunks(batch * partChannels, minimumPerWorker: max(1, 4096 / max(outPlane, 1))) { range in
-                        Pool.imageRuns(range, channels: partChannels) { image, planes in
+                        Parallel.blockRuns(range, blockLength: partChannels) { image, planes in
                             Pool.max2D(xp.baseAddress! + image * partChannels * inPlane, planes: planes, geometry: geometry,
                                        output: yp.baseAddress! + (image * channels + partOffset) * outPlane)
                         }
@@ -61,17 +61,6 @@ extension Pool: ReadsChannelParts {
                     }
                 }
             }
-        }
-    }
-
-    /// Splits a range of plane indices n·C + c into its runs within one image: (n, c range).
-    static func imageRuns(_ range: Range<Int>, channels: Int, _ body: (Int, Range<Int>) -> Void) {
-        var start = range.lowerBound
-        while start < range.upperBound {
-            let (image, channel) = start.quotientAndRemainder(dividingBy: channels)
-            let end = min(range.upperBound, (image + 1) * channels)
-            body(image, channel..<(channel + end - start))
-            start = end
         }
     }
 }
